@@ -1,0 +1,138 @@
+"""`load()`: every audit file of a source, parsed into one table of events, plus rejects and a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from audit_lib.formats import Formats, load_formats
+from audit_lib.parse import parse_lines
+from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
+from audit_lib.sources import Entry, Source, SourceError, discover, read_content
+
+CATEGORICAL = ["node", "product", "user", "action", "artifact_type", "outcome", "level", "source"]
+
+
+@dataclass
+class AuditLog:
+    """The loaded log: `events`, `rejects` and the `files` manifest, all polars DataFrames."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: pl.DataFrame
+    tz: str = "UTC"
+    skipped: list[str] = field(default_factory=list)  # files seen in the source that are not audit logs
+    entries: dict[str, Entry] = field(default_factory=dict, repr=False)
+
+    def raw_line(self, source: str, line: int) -> str | None:
+        """The text of one line of a source file, read back from the file (or upload) on demand."""
+        entry = self.entries.get(source)
+        if entry is None or line < 1:
+            return None
+        lines = _decode(read_content(entry).data).splitlines()
+        return lines[line - 1] if line <= len(lines) else None
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of what was loaded (sources, contents, time zone): a cache key for the app."""
+        h = hashlib.sha256(self.tz.encode())
+        for src, sha in self.files.select("source", "sha256").iter_rows():
+            h.update(f"{src}\0{sha}\n".encode())
+        return h.hexdigest()[:16]
+
+
+def check_tz(tz: str) -> str:
+    """Return `tz` if it is a known IANA zone, else raise a SourceError that says so."""
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SourceError(f"Unknown time zone {tz!r}: use an IANA name such as UTC or Asia/Colombo") from None
+    return tz
+
+
+def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None) -> AuditLog:
+    """Load audit logs from a folder (searched recursively), a file, a glob, uploads as (name, bytes)
+    pairs, or a list of those. Times are read as wall-clock time in `tz`.
+
+    Raises SourceError for a path that does not exist or holds no audit file; a damaged file does not
+    raise: its `error` in the manifest says what happened and the other files load as usual.
+    """
+    check_tz(tz)
+    fmts = formats or load_formats()
+    entries, skipped = discover(source)
+    workers = workers or min(len(entries), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        results = list(pool.map(lambda e: _load_file(e, fmts, tz), entries))
+
+    seen: dict[str, str] = {}
+    rows, events, rejects = [], [], []
+    for entry, (row, ev, rej, content_hash) in zip(entries, results, strict=True):
+        if content_hash is not None and content_hash in seen:
+            row.update(duplicate_of=seen[content_hash], events=0, rejects=0, attached=0, blank=0,
+                       first=None, last=None)
+            rows.append(row)
+            continue
+        if content_hash is not None:
+            seen[content_hash] = entry.source
+        rows.append(row)
+        const = {"source": pl.lit(entry.source), "node": pl.lit(entry.node)}
+        if ev is not None and ev.height:
+            events.append(ev.with_columns(**const))
+        if rej is not None and rej.height:
+            rejects.append(rej.with_columns(source=pl.lit(entry.source)))
+
+    schema = events_schema(tz)
+    ev_df = pl.concat(events, how="vertical_relaxed") if events else pl.DataFrame(schema=schema)
+    ev_df = (
+        ev_df.select([pl.col(c).cast(t) for c, t in schema.items()])
+        .sort("timestamp", "node", "source", "line", maintain_order=True)
+        .with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL])
+    )
+    rej_df = pl.concat(rejects, how="vertical_relaxed") if rejects else pl.DataFrame(schema=REJECTS_SCHEMA)
+    rej_df = rej_df.select([pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
+    files = pl.DataFrame(rows, schema=files_schema(tz), orient="row") if rows else pl.DataFrame(
+        schema=files_schema(tz))
+    return AuditLog(ev_df, rej_df, files, tz, skipped, {e.source: e for e in entries})
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 where valid; a line that is not valid UTF-8 keeps its text with replacement characters."""
+    return data.decode("utf-8", errors="replace")
+
+
+def _lines(data: bytes) -> pl.DataFrame:
+    if b"\x00" in data:  # NUL padding (a crashed writer, a copied sparse file) carries no text
+        data = data.replace(b"\x00", b"")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = _decode(data).encode("utf-8")
+    df = pl.read_lines(io.BytesIO(data), name="text") if data else pl.DataFrame(schema={"text": pl.String})
+    return df.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.UInt32))
+
+
+def _load_file(entry: Entry, fmts: Formats, tz: str):
+    """Read and parse one file: its manifest row, events, rejects and a hash of its content."""
+    content = read_content(entry)
+    row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": content.sha256,
+           "compressed": content.compressed, "lines": 0, "events": 0, "attached": 0, "rejects": 0,
+           "blank": 0, "first": None, "last": None, "duplicate_of": None, "error": content.error}
+    if not content.data:  # empty, or unreadable (the error says so): nothing to parse or to de-duplicate
+        return row, None, None, None
+    content_hash = hashlib.sha256(content.data).hexdigest()
+    lines = _lines(content.data)
+    del content
+    parsed = parse_lines(lines, fmts, tz)
+    ev = parsed.events
+    row.update(lines=lines.height, events=ev.height, attached=parsed.attached, rejects=parsed.rejects.height,
+               blank=parsed.blank)
+    if ev.height:
+        row.update(first=ev["timestamp"].min(), last=ev["timestamp"].max())
+    return row, ev, parsed.rejects, content_hash
