@@ -102,8 +102,21 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 where valid; a line that is not valid UTF-8 keeps its text with replacement characters."""
-    return data.decode("utf-8", errors="replace")
+    """UTF-8 where valid; a line that is not valid UTF-8 is read as Windows-1252/Latin-1 (José, not Jos�)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return line.decode("cp1252")
+        except UnicodeDecodeError:
+            return line.decode("latin-1")
 
 
 def _lines(data: bytes) -> pl.DataFrame:

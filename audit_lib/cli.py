@@ -1,0 +1,121 @@
+"""Command line: `python -m audit_lib summary PATH... [--tz ZONE] [--json]`.
+
+Each command translates its arguments into one library call and prints the result; library errors become
+a message on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import polars as pl
+
+from audit_lib import __version__
+from audit_lib.filters import FilterError
+from audit_lib.loader import AuditLog, load
+from audit_lib.sources import SourceError
+
+
+class CliError(Exception):
+    """An error to report to the user as one line on stderr."""
+
+
+def summary(log: AuditLog) -> dict:
+    """Totals and breakdowns of a loaded log, as plain JSON-ready values."""
+    ev = log.events
+
+    def counts(column: str) -> dict[str, int]:
+        agg = ev.group_by(column).len().sort(["len", column], descending=[True, False])
+        return {str(k): int(n) for k, n in agg.iter_rows()}
+
+    first, last = (ev["timestamp"].min(), ev["timestamp"].max()) if ev.height else (None, None)
+    return {
+        "events": ev.height,
+        "rejects": log.rejects.height,
+        "files": log.files.height,
+        "duplicate_files": int(log.files["duplicate_of"].is_not_null().sum()),
+        "files_with_errors": int(log.files["error"].is_not_null().sum()),
+        "by_user": counts("user"),
+        "by_type": counts("artifact_type"),
+        "by_action": counts("action"),
+        "by_node": counts("node"),
+        "first": first.isoformat() if first else None,
+        "last": last.isoformat() if last else None,
+        "tz": log.tz,
+    }
+
+
+def _table(title: str, counts: dict[str, int], limit: int = 15) -> list[str]:
+    out = [f"{title}:"]
+    width = max((len(k) for k in list(counts)[:limit]), default=0)
+    out += [f"  {k:<{width}}  {n:>9,}" for k, n in list(counts.items())[:limit]]
+    if len(counts) > limit:
+        out.append(f"  … and {len(counts) - limit} more")
+    return out
+
+
+def format_summary(s: dict, log: AuditLog) -> str:
+    lines = [
+        f"Events   {s['events']:,}   from {s['first'] or '-'} to {s['last'] or '-'} ({s['tz']})",
+        f"Files    {s['files']:,} found, {s['duplicate_files']} duplicate, {s['files_with_errors']} with errors",
+        f"Rejects  {s['rejects']:,} lines not read as events",
+    ]
+    for src, err in log.files.filter(pl.col("error").is_not_null()).select("source", "error").iter_rows():
+        lines.append(f"  ! {src}: {err}")
+    for title, key in [("By node", "by_node"), ("By user", "by_user"), ("By artifact type", "by_type"),
+                       ("By action", "by_action")]:
+        lines += ["", *_table(title, s[key])]
+    return "\n".join(lines)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    log = load(args.paths, tz=args.tz)
+    s = summary(log)
+    print(json.dumps(s, ensure_ascii=False) if args.json else format_summary(s, log))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line and exit 2, as argparse does
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m audit_lib", description="Analyse WSO2 audit.log files.")
+    parser.add_argument("--version", action="version", version=f"audit_lib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("summary", help="totals and breakdowns of the events in PATH...")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="folders (searched recursively), files or globs")
+    p.add_argument("--tz", default="UTC", help="time zone the log times are written in (default UTC)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_summary)
+    _add_optional_commands(sub)
+    return parser
+
+
+def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands that live in their own modules."""
+    try:
+        from audit_lib.report.cli import add_report_command
+    except ImportError:
+        return
+    add_report_command(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SourceError, FilterError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
