@@ -1,0 +1,372 @@
+"""Aggregations behind every figure, table and chart of the app and the reports.
+
+All functions take the canonical tables (`AuditLog.events`, `.files`, `.rejects`, see `audit_lib.schema`)
+and return small frames or dicts: their size depends on the number of users, artifacts or time buckets,
+never on the number of events. Large frames are grouped first; labels are attached to the small result.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+# Kinds of action, in display order. `action_kind` maps the raw action texts of MI, API-M and IS onto them.
+KINDS = ["sign-in", "sign-out", "failed sign-in", "create", "update", "delete", "enable", "disable", "deploy",
+         "undeploy", "other"]
+
+_EXACT_KIND = {
+    "logged_in": "sign-in", "login": "sign-in", "logged_out": "sign-out", "logout": "sign-out",
+    "login_failed": "failed sign-in", "created": "create", "added": "create", "updated": "update",
+    "lifecycle-changed": "update", "deleted": "delete", "removed": "delete", "enabled": "enable",
+    "disabled": "disable", "deployed": "deploy", "undeployed": "undeploy",
+}
+# IS writes sentences such as "Add User", "Delete Role", "Change Password by Administrator"
+_PREFIX_KIND = [("add", "create"), ("create", "create"), ("delete", "delete"), ("remove", "delete"),
+                ("update", "update"), ("change", "update"), ("set", "update"), ("enable", "enable"),
+                ("disable", "disable"), ("unlock", "enable"), ("lock", "disable")]
+
+# actions that set the state of an artifact, and the state they leave it in
+STATE_OF_KIND = {"create": "created", "enable": "enabled", "disable": "disabled", "delete": "deleted",
+                 "deploy": "deployed", "undeploy": "undeployed"}
+
+EVERY = {"hour": "1h", "day": "1d", "week": "1w"}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+WORK_HOURS = (8, 18)  # [start, end) of the working day, local time; weekends are off-hours
+OTHER = "(other)"
+
+
+def action_kind(action: pl.Expr) -> pl.Expr:
+    """The kind (one of KINDS) of each raw action text; meant for small, aggregated frames."""
+    low = action.cast(pl.String).str.to_lowercase().str.strip_chars()
+    expr = pl.when(low.is_in(list(_EXACT_KIND))).then(low.replace_strict(_EXACT_KIND, default=None))
+    for prefix, kind in _PREFIX_KIND:
+        expr = expr.when(low.str.starts_with(prefix)).then(pl.lit(kind))
+    return expr.otherwise(pl.lit("other"))
+
+
+def _kinds_of(events: pl.DataFrame) -> pl.DataFrame:
+    """action -> kind for the distinct actions of `events` (a handful of rows, whatever the input)."""
+    actions = events.select(pl.col("action").cast(pl.String).unique().drop_nulls())
+    return actions.with_columns(kind=action_kind(pl.col("action")))
+
+
+def with_kind(events: pl.DataFrame) -> pl.DataFrame:
+    """`events` plus a `kind` column, joined from the distinct actions (cheap on large frames)."""
+    kinds = _kinds_of(events)
+    return events.with_columns(pl.col("action").cast(pl.String).alias("_a")).join(
+        kinds.rename({"action": "_a"}), on="_a", how="left").drop("_a")
+
+
+# ---------------------------------------------------------------- key figures
+
+
+def key_figures(events: pl.DataFrame, files: pl.DataFrame | None = None,
+                rejects: pl.DataFrame | None = None) -> dict[str, Any]:
+    """The headline numbers of a scope: events, distinct users / artifact types / artifacts / nodes,
+    first and last event and the span between them, sign-ins, failed sign-ins, failures (outcome),
+    off-hours events, and from the manifest the files read and lines rejected."""
+    n = events.height
+    row = events.select(
+        users=pl.col("user").drop_nulls().n_unique(),
+        artifact_types=pl.col("artifact_type").drop_nulls().n_unique(),
+        artifacts=pl.struct("artifact_type", "artifact").drop_nulls().n_unique(),
+        nodes=pl.col("node").drop_nulls().n_unique(),
+        first=pl.col("timestamp").min(),
+        last=pl.col("timestamp").max(),
+        failures=(pl.col("outcome").cast(pl.String) == "failure").sum(),
+        off_hours=_off_hours(pl.col("timestamp")).sum(),
+    ).row(0, named=True) if n else {"users": 0, "artifact_types": 0, "artifacts": 0, "nodes": 0, "first": None,
+                                    "last": None, "failures": 0, "off_hours": 0}
+    by_kind = dict(events.group_by("action").len().pipe(lambda d: d.with_columns(kind=action_kind(
+        pl.col("action")))).group_by("kind").agg(pl.col("len").sum()).iter_rows()) if n else {}
+    out: dict[str, Any] = {"events": n, **row}
+    out["span"] = (row["last"] - row["first"]) if n else None
+    out["sign_ins"] = int(by_kind.get("sign-in", 0))
+    out["failed_sign_ins"] = int(by_kind.get("failed sign-in", 0))
+    if files is not None:
+        out["files"] = files.height
+        out["lines"] = int(files["lines"].sum() or 0)
+        out["file_errors"] = int(files["error"].is_not_null().sum())
+        out["duplicates"] = int(files["duplicate_of"].is_not_null().sum())
+    if rejects is not None:
+        out["rejects"] = rejects.height
+    return out
+
+
+def _off_hours(ts: pl.Expr) -> pl.Expr:
+    hour = ts.dt.hour()
+    return (ts.dt.weekday() >= 6) | (hour < WORK_HOURS[0]) | (hour >= WORK_HOURS[1])
+
+
+def format_span(span: timedelta | None) -> str:
+    """A time span as a short text: "25 d 9 h", "3 h 12 min", "-" when there is none."""
+    if span is None:
+        return "-"
+    secs = int(span.total_seconds())
+    d, rest = divmod(secs, 86400)
+    h, rest = divmod(rest, 3600)
+    m = rest // 60
+    if d:
+        return f"{d} d {h} h"
+    return f"{h} h {m} min" if h else f"{m} min"
+
+
+def parse_quality(files: pl.DataFrame, rejects: pl.DataFrame) -> dict[str, Any]:
+    """How the lines of the files were used: events, attached continuation lines, blank, rejected, and lines
+    of duplicate files (not counted twice); `complete` is True when these add up to all lines read."""
+    dup = files.filter(pl.col("duplicate_of").is_not_null())
+    own = files.filter(pl.col("duplicate_of").is_null())
+    lines = int(files["lines"].sum() or 0)
+    parts = {k: int(own[k].sum() or 0) for k in ["events", "attached", "blank", "rejects"]}
+    dup_lines = int(dup["lines"].sum() or 0)
+    parsed = parts["events"] + parts["attached"] + parts["blank"]
+    considered = lines - dup_lines
+    return {
+        "files": files.height, "duplicates": dup.height, "errors": int(files["error"].is_not_null().sum()),
+        "lines": lines, **parts, "duplicate_lines": dup_lines, "rejected_rows": rejects.height,
+        "complete": parsed + parts["rejects"] + dup_lines == lines,
+        "parsed_share": (parsed / considered) if considered else 1.0,
+        "reasons": rejects.group_by("reason").len("lines").sort("lines", "reason", descending=[True, False]),
+    }
+
+
+# ---------------------------------------------------------------- counts by field
+
+
+def top_values(events: pl.DataFrame, column: str, n: int = 10) -> pl.DataFrame:
+    """The `n` most frequent values of `column` with their event counts (`value`, `events`, `share`)."""
+    total = events.height
+    return (events.group_by(pl.col(column).cast(pl.String).alias("value")).len("events")
+            .sort(["events", "value"], descending=[True, False]).head(n)
+            .with_columns(share=pl.col("events") / max(total, 1)))
+
+
+def _kind_columns(grouped: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """From counts per (keys, action), one row per keys with a column per kind of action (zeros included)."""
+    with_k = grouped.with_columns(kind=action_kind(pl.col("action")))
+    wide = with_k.group_by([*keys, "kind"]).agg(pl.col("n").sum()).pivot(
+        on="kind", index=keys, values="n", aggregate_function="sum")
+    missing = [k for k in KINDS if k not in wide.columns]
+    wide = wide.with_columns([pl.lit(0, pl.UInt32).alias(k) for k in missing])
+    return wide.select(*keys, *[pl.col(k).fill_null(0).cast(pl.Int64) for k in KINDS])
+
+
+def per_user(events: pl.DataFrame) -> pl.DataFrame:
+    """One row per user: events, first/last seen, nodes, failures, and a column per kind of action
+    (sign-in, create, update, delete, enable, disable, ...); most active first."""
+    if events.is_empty():
+        return pl.DataFrame(schema={"user": pl.String, "events": pl.Int64, "first_seen": events["timestamp"].dtype,
+                                    "last_seen": events["timestamp"].dtype, "nodes": pl.String,
+                                    "failures": pl.Int64, **{k: pl.Int64 for k in KINDS}})
+    base = events.group_by(pl.col("user").cast(pl.String)).agg(
+        events=pl.len().cast(pl.Int64), first_seen=pl.col("timestamp").min(), last_seen=pl.col("timestamp").max(),
+        nodes=pl.col("node").cast(pl.String).unique().sort().str.join(", "),
+        failures=(pl.col("outcome").cast(pl.String) == "failure").sum().cast(pl.Int64))
+    grouped = events.group_by(pl.col("user").cast(pl.String), pl.col("action").cast(pl.String)).agg(n=pl.len())
+    kinds = _kind_columns(grouped, ["user"])
+    return (base.join(kinds, on="user", how="left", nulls_equal=True)
+            .sort(["events", "user"], descending=[True, False]))
+
+
+def user_kinds_long(users: pl.DataFrame, top: int = 15) -> pl.DataFrame:
+    """`per_user` output in long form for a stacked chart: user, kind, events (top users only, no zeros)."""
+    head = users.head(top)
+    return (head.select("user", *KINDS).unpivot(index="user", variable_name="kind", value_name="events")
+            .filter(pl.col("events") > 0)
+            .with_columns(order=pl.col("user").replace_strict(head["user"].to_list(),
+                                                              list(range(head.height)), default=None)))
+
+
+def per_artifact_type(events: pl.DataFrame) -> pl.DataFrame:
+    """One row per artifact type: events, distinct artifacts, distinct users, first/last event and a column
+    per kind of action; most active first."""
+    if events.is_empty():
+        return pl.DataFrame(schema={"artifact_type": pl.String, "events": pl.Int64, "artifacts": pl.UInt32,
+                                    "users": pl.UInt32, "first": events["timestamp"].dtype,
+                                    "last": events["timestamp"].dtype, **{k: pl.Int64 for k in KINDS}})
+    base = events.group_by(pl.col("artifact_type").cast(pl.String)).agg(
+        events=pl.len().cast(pl.Int64), artifacts=pl.col("artifact").n_unique(), users=pl.col("user").n_unique(),
+        first=pl.col("timestamp").min(), last=pl.col("timestamp").max())
+    grouped = events.group_by(pl.col("artifact_type").cast(pl.String), pl.col("action").cast(pl.String)).agg(
+        n=pl.len())
+    kinds = _kind_columns(grouped, ["artifact_type"])
+    return (base.join(kinds, on="artifact_type", how="left", nulls_equal=True)
+            .sort(["events", "artifact_type"], descending=[True, False]))
+
+
+def per_artifact(events: pl.DataFrame, artifact_type: str | None = None) -> pl.DataFrame:
+    """One row per (artifact_type, artifact): events, users, first/last event, the last action with its
+    user, and the last known state (see `artifact_state`); most active first."""
+    if artifact_type is not None:
+        events = events.filter(pl.col("artifact_type").cast(pl.String) == artifact_type)
+    keys = [pl.col("artifact_type").cast(pl.String), pl.col("artifact")]
+    base = events.group_by(keys).agg(
+        events=pl.len().cast(pl.Int64), users=pl.col("user").n_unique().cast(pl.Int64),
+        first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
+        last_action=pl.col("action").cast(pl.String).last(), last_user=pl.col("user").cast(pl.String).last())
+    state = artifact_state(events).select("artifact_type", "artifact", "state", "state_since")
+    return (base.join(state, on=["artifact_type", "artifact"], how="left", nulls_equal=True)
+            .sort(["events", "artifact_type", "artifact"], descending=[True, False, False]))
+
+
+# ---------------------------------------------------------------- artifacts: history and state
+
+
+def artifact_history(events: pl.DataFrame, artifact_type: str, artifact: str) -> pl.DataFrame:
+    """Every event of one artifact, oldest first, with the kind of each action and the state it left."""
+    hist = events.filter((pl.col("artifact_type").cast(pl.String) == artifact_type)
+                         & (pl.col("artifact") == artifact))
+    hist = with_kind(hist).with_columns(
+        state=pl.when(pl.col("outcome").cast(pl.String) != "failure")
+        .then(pl.col("kind").replace_strict(STATE_OF_KIND, default=None)))
+    return hist.select("timestamp", pl.col("user").cast(pl.String), pl.col("action").cast(pl.String), "kind",
+                       pl.col("outcome").cast(pl.String), "state", pl.col("node").cast(pl.String), "details",
+                       pl.col("source").cast(pl.String), "line")
+
+
+def artifact_state(events: pl.DataFrame) -> pl.DataFrame:
+    """The last known state of each artifact that had a state-setting action (create, enable, disable,
+    delete, deploy, undeploy) that did not fail: artifact_type, artifact, state, state_since, state_by,
+    state_action. Later updates do not change the state; failed actions are ignored."""
+    kinds = _kinds_of(events).with_columns(state=pl.col("kind").replace_strict(STATE_OF_KIND, default=None))
+    setting = kinds.filter(pl.col("state").is_not_null())
+    ev = events.filter(pl.col("action").cast(pl.String).is_in(setting["action"].implode())
+                       & (pl.col("outcome").cast(pl.String) != "failure"))
+    last = (ev.group_by(pl.col("artifact_type").cast(pl.String), "artifact")
+            .agg(state_action=pl.col("action").cast(pl.String).last(), state_since=pl.col("timestamp").last(),
+                 state_by=pl.col("user").cast(pl.String).last()))
+    last = last.join(setting.select(pl.col("action").alias("state_action"), "state"), on="state_action",
+                     how="left")
+    return last.select("artifact_type", "artifact", "state", "state_since", "state_by", "state_action").sort(
+        "artifact_type", "artifact")
+
+
+# ---------------------------------------------------------------- time
+
+
+def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifact_type", top: int = 8,
+              max_rows: int = 5000) -> pl.DataFrame:
+    """Events per time bucket (`every`: "1h", "1d", "1w" or a key of EVERY), stacked by the column `by`.
+
+    The `top` most frequent values of `by` keep their name, the rest become "(other)"; `top` is lowered
+    so that the result never exceeds `max_rows` rows. Without `by`, every bucket of the covered range is
+    present (zeros included). Columns: bucket (start of the bucket, in the events' zone), [group], events.
+    """
+    every = EVERY.get(every, every)
+    ts_type = events["timestamp"].dtype
+    if events.is_empty():
+        schema = {"bucket": ts_type, **({"group": pl.String} if by else {}), "events": pl.Int64}
+        return pl.DataFrame(schema=schema)
+    bucket = pl.col("timestamp").dt.truncate(every).alias("bucket")
+    if by is None:
+        counts = events.group_by(bucket).agg(events=pl.len().cast(pl.Int64))
+        lo, hi = counts["bucket"].min(), counts["bucket"].max()
+        full = pl.DataFrame({"bucket": pl.datetime_range(lo, hi, every, eager=True)}).with_columns(
+            pl.col("bucket").cast(ts_type))
+        return full.join(counts, on="bucket", how="left").with_columns(pl.col("events").fill_null(0)).sort("bucket")
+    counts = events.group_by(bucket, pl.col(by).cast(pl.String).fill_null("(none)").alias("group")).agg(
+        events=pl.len().cast(pl.Int64))
+    n_buckets = counts["bucket"].n_unique()
+    top = max(1, min(top, max_rows // max(n_buckets, 1) - 1))
+    ranked = counts.group_by("group").agg(pl.col("events").sum()).sort(["events", "group"], descending=[True, False])
+    if ranked.height > top + 1:
+        keep = ranked["group"].head(top).implode()
+        counts = (counts.with_columns(group=pl.when(pl.col("group").is_in(keep)).then("group").otherwise(pl.lit(OTHER)))
+                  .group_by("bucket", "group").agg(pl.col("events").sum()))
+    return counts.sort("bucket", "group")
+
+
+def weekday_hour(events: pl.DataFrame) -> pl.DataFrame:
+    """Events per weekday x hour of day (local time of the events' zone): all 168 cells, zeros included,
+    with `off_hours` True outside WORK_HOURS on weekdays and all weekend long."""
+    counts = events.group_by(weekday=pl.col("timestamp").dt.weekday().cast(pl.Int8),
+                             hour=pl.col("timestamp").dt.hour().cast(pl.Int8)).agg(events=pl.len().cast(pl.Int64))
+    grid = pl.DataFrame({"weekday": pl.Series([d for d in range(1, 8) for _ in range(24)], dtype=pl.Int8),
+                         "hour": pl.Series(list(range(24)) * 7, dtype=pl.Int8)})
+    out = grid.join(counts, on=["weekday", "hour"], how="left").with_columns(pl.col("events").fill_null(0))
+    return out.with_columns(
+        day=pl.col("weekday").replace_strict(list(range(1, 8)), WEEKDAYS, return_dtype=pl.String),
+        off_hours=(pl.col("weekday") >= 6) | (pl.col("hour") < WORK_HOURS[0]) | (pl.col("hour") >= WORK_HOURS[1]),
+    ).select("weekday", "day", "hour", "events", "off_hours")
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def _file_days(files: pl.DataFrame) -> pl.DataFrame:
+    """(node, day) pairs a file covers: the days from its first to its last event, plus the day in a
+    rotated file's name (audit-MM-dd-yyyy.log), so that a rotated file without events still counts."""
+    named = files.select(
+        pl.col("node"),
+        day=pl.col("source").str.extract(r"audit-(\d{2}-\d{2}-\d{4})", 1).str.strptime(pl.Date, "%m-%d-%Y",
+                                                                                       strict=False))
+    spans = files.filter(pl.col("first").is_not_null()).select(
+        "node", day=pl.date_ranges(pl.col("first").dt.date(), pl.col("last").dt.date())).explode("day")
+    return pl.concat([named.drop_nulls("day"), spans]).unique()
+
+
+def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None,
+                  only_gaps: bool = False) -> pl.DataFrame:
+    """Per node and day, from the node's first to its last day: `files` covering the day, `events` on it and
+    `status` ("ok", "no file", "no events"). Days are calendar days in `tz` (default: the events' zone).
+    With `only_gaps`, the days that are not "ok"."""
+    schema = {"node": pl.String, "day": pl.Date, "files": pl.UInt32, "events": pl.Int64, "status": pl.String}
+    if files.is_empty():
+        return pl.DataFrame(schema=schema)
+    if tz:
+        files = files.with_columns(pl.col("first", "last").dt.convert_time_zone(tz))
+        events = events.with_columns(pl.col("timestamp").dt.convert_time_zone(tz))
+    files = files.filter(pl.col("duplicate_of").is_null()).with_columns(pl.col("node").cast(pl.String))
+    fdays = _file_days(files)
+    covered = fdays.group_by("node", "day").agg(files=pl.len())
+    ev = events.group_by(pl.col("node").cast(pl.String), day=pl.col("timestamp").dt.date()).agg(
+        events=pl.len().cast(pl.Int64))
+    bounds = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).group_by("node").agg(
+        lo=pl.col("day").min(), hi=pl.col("day").max())
+    if bounds.is_empty():
+        return pl.DataFrame(schema=schema)
+    grid = bounds.select("node", day=pl.date_ranges("lo", "hi")).explode("day")
+    out = (grid.join(covered, on=["node", "day"], how="left").join(ev, on=["node", "day"], how="left")
+           .with_columns(pl.col("files").fill_null(0).cast(pl.UInt32), pl.col("events").fill_null(0))
+           .with_columns(status=pl.when(pl.col("files") == 0).then(pl.lit("no file"))
+                         .when(pl.col("events") == 0).then(pl.lit("no events")).otherwise(pl.lit("ok")))
+           .sort("node", "day"))
+    return out.filter(pl.col("status") != "ok") if only_gaps else out
+
+
+# ---------------------------------------------------------------- scope helpers and tables
+
+
+def newest_event(events: pl.DataFrame) -> datetime | None:
+    """The time of the last event (the anchor of relative ranges such as "last 7 days")."""
+    return events["timestamp"].max() if events.height else None
+
+
+def date_bounds(events: pl.DataFrame) -> tuple[date, date] | None:
+    """First and last calendar day with events, in the events' zone."""
+    if events.is_empty():
+        return None
+    return events["timestamp"].min().date(), events["timestamp"].max().date()
+
+
+def user_activity(events: pl.DataFrame, user: str, every: str = "1d") -> pl.DataFrame:
+    """One user's events per time bucket and kind of action (bounded by buckets x kinds)."""
+    mine = with_kind(events.filter(pl.col("user").cast(pl.String) == user))
+    return over_time(mine, every, by="kind", top=len(KINDS))
+
+
+def event_page(events: pl.DataFrame, sort_by: str = "timestamp", descending: bool = False, offset: int = 0,
+               limit: int = 1000) -> pl.DataFrame:
+    """A window of the events table sorted by `sort_by`, with categoricals as text: what the explorer shows."""
+    ordered = events if (sort_by == "timestamp" and not descending) else events.sort(
+        pl.col(sort_by).cast(pl.String) if events[sort_by].dtype == pl.Categorical else sort_by,
+        descending=descending, nulls_last=True, maintain_order=True)
+    page = ordered.slice(offset, limit)
+    return page.with_columns([pl.col(c).cast(pl.String) for c, t in page.schema.items() if t == pl.Categorical])
+
+
+def options(events: pl.DataFrame, column: str) -> list[str]:
+    """The distinct values of a column, sorted, for pick lists."""
+    return sorted(events.select(pl.col(column).cast(pl.String).unique().drop_nulls()).to_series().to_list())
