@@ -161,21 +161,23 @@ def weekday_hour_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "We
     return alt.layer(cells, off)
 
 
-def history_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "History") -> alt.Chart:
+def history_chart(df: pl.DataFrame, *, row: str = "user", width: int = WIDTH, title: str = "History") -> alt.Chart:
     """Points per event of `metrics.artifact_history` (or any frame with timestamp, user, action, kind):
-    one row per user, coloured by kind of action. Only the latest MAX_POINTS events are drawn."""
-    extra = [c for c in ["outcome", "node", "state", "artifact"] if c in df.columns]
-    data = df.tail(MAX_POINTS).select("timestamp", "user", "action", "kind", *extra)
+    one line per `row` value (user by default), coloured by kind of action. Only the latest MAX_POINTS
+    events are drawn."""
+    extra = [c for c in ["user", "outcome", "node", "state", "artifact", "artifact_type"]
+             if c in df.columns and c != row]
+    data = df.tail(MAX_POINTS).select("timestamp", row, "action", "kind", *extra)
     data = _wall(data, "timestamp")
-    users = data["user"].unique().sort().to_list()
+    users = data[row].unique().sort().to_list()
     pick = alt.selection_point(fields=["kind"], bind="legend", name=PICK)
-    tips = [alt.Tooltip("timestamp_label:N", title="time"), "user:N", "action:N"]
-    tips += [alt.Tooltip(f"{c}:N") for c in ["artifact", "state", "outcome", "node"] if c in data.columns]
+    tips = [alt.Tooltip("timestamp_label:N", title="time"), f"{row}:N", "action:N"]
+    tips += [alt.Tooltip(f"{c}:N") for c in extra]
     return (alt.Chart(data, title=title, width=width, height=max(90, 30 * len(users)))
             .mark_point(filled=True, size=80)
             .encode(x=alt.X("timestamp:T", title=None, scale=alt.Scale(type="utc", padding=12),
                             axis=alt.Axis(format="%b %d %H:%M", formatType="utc", labelOverlap=True)),
-                    y=alt.Y("user:N", sort=users, title=None, axis=alt.Axis(labelLimit=220)),
+                    y=alt.Y(f"{row}:N", sort=users, title=None, axis=alt.Axis(labelLimit=220)),
                     color=alt.Color("kind:N", sort=KINDS, scale=alt.Scale(domain=KINDS, range=KIND_COLORS),
                                     title="kind of action"),
                     shape=alt.Shape("kind:N", sort=KINDS, legend=None),

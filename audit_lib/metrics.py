@@ -256,6 +256,8 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
     """
     every = EVERY.get(every, every)
     ts_type = events["timestamp"].dtype
+    if by == "kind" and "kind" not in events.columns:
+        events = with_kind(events)
     if events.is_empty():
         schema = {"bucket": ts_type, **({"group": pl.String} if by else {}), "events": pl.Int64}
         return pl.DataFrame(schema=schema)
@@ -290,6 +292,15 @@ def weekday_hour(events: pl.DataFrame) -> pl.DataFrame:
         day=pl.col("weekday").replace_strict(list(range(1, 8)), WEEKDAYS, return_dtype=pl.String),
         off_hours=(pl.col("weekday") >= 6) | (pl.col("hour") < WORK_HOURS[0]) | (pl.col("hour") >= WORK_HOURS[1]),
     ).select("weekday", "day", "hour", "events", "off_hours")
+
+
+def off_hours_by_user(events: pl.DataFrame) -> pl.DataFrame:
+    """Per user: events outside working hours (see WORK_HOURS; weekends count), all events and the share;
+    users with off-hours events only, most first."""
+    return (events.group_by(pl.col("user").cast(pl.String))
+            .agg(off_hours=_off_hours(pl.col("timestamp")).sum().cast(pl.Int64), events=pl.len().cast(pl.Int64))
+            .filter(pl.col("off_hours") > 0).with_columns(share=pl.col("off_hours") / pl.col("events"))
+            .sort(["off_hours", "user"], descending=[True, False]))
 
 
 # ---------------------------------------------------------------- coverage

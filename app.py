@@ -1,0 +1,26 @@
+"""WSO2 audit-log explorer: pick logs, filter, and see who did what to which artifact, and when."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from audit_lib.ui.sidebar import build_context
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="WSO2 audit logs", page_icon=":material/policy:", layout="wide")
+
+pages = [
+    st.Page(str(HERE / "pages/overview.py"), title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(str(HERE / "pages/users.py"), title="Users", icon=":material/group:"),
+    st.Page(str(HERE / "pages/artifacts.py"), title="Artifacts", icon=":material/deployed_code:"),
+    st.Page(str(HERE / "pages/timeline.py"), title="Timeline", icon=":material/schedule:"),
+    st.Page(str(HERE / "pages/explorer.py"), title="Explorer", icon=":material/table_rows:"),
+    st.Page(str(HERE / "pages/quality.py"), title="Data quality", icon=":material/fact_check:"),
+]
+if (HERE / "pages/reports.py").exists():
+    pages.append(st.Page(str(HERE / "pages/reports.py"), title="Reports", icon=":material/description:"))
+
+page = st.navigation(pages)
+build_context()
+page.run()

@@ -1,0 +1,86 @@
+"""Cached loading: one AuditLog per (source fingerprint, time zone), kept with st.cache_resource.
+
+cache_resource hands back the same object on every rerun (free), where cache_data would copy a large
+frame each time; the log is treated as read-only everywhere. Filtered frames and page metrics are
+cached too, keyed by the log's key and the filters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from audit_lib import load, metrics
+from audit_lib.filters import Filters, apply_filters
+from audit_lib.loader import AuditLog
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_path(path: str, tz: str, fingerprint: tuple) -> AuditLog:
+    """The log of a server folder or file; `fingerprint` (names, sizes, mtimes) invalidates the cache."""
+    del fingerprint
+    return load(path, tz=tz)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_uploads(key: str, tz: str, _uploads: tuple[tuple[str, bytes], ...]) -> AuditLog:
+    """The log of uploaded files; `key` is a hash of their names and contents."""
+    del key
+    return load(list(_uploads), tz=tz)
+
+
+def uploads_key(uploads: list[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for name, data in uploads:
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def check_upload(name: str, data: bytes) -> str | None:
+    """Why an upload cannot be used at all (empty, unreadable zip), or None."""
+    if not data:
+        return f"{name} is empty."
+    if name.lower().endswith(".zip"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                bad = z.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            return f"{name} is not a readable zip archive ({exc})."
+        except Exception as exc:  # damaged member data: zlib/CRC errors of any kind
+            return f"{name} is a damaged zip archive ({exc})."
+        if bad:
+            return f"{name} is a damaged zip archive (member {bad} fails its checksum)."
+    return None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def filtered(key: str, filters: Filters, _events: pl.DataFrame) -> pl.DataFrame:
+    """The events of the log with key `key` within `filters` (shared, read-only)."""
+    del key
+    return apply_filters(_events, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _metric(name: str, key: str, args: tuple, kwargs: tuple, _events: pl.DataFrame, _extra: tuple) -> Any:
+    del key
+    fn: Callable = getattr(metrics, name)
+    return fn(_events, *_extra, *args, **dict(kwargs))
+
+
+def metric(name: str, key: str, events: pl.DataFrame, *args: Any, extra: tuple = (), **kwargs: Any) -> Any:
+    """`metrics.<name>(events, *extra, *args, **kwargs)`, cached by `key` (the scope) and the arguments.
+    `extra` holds unhashable inputs (frames) that the key already identifies."""
+    return _metric(name, key, args, tuple(sorted(kwargs.items())), events, extra)
+
+
+def sample_path() -> Path:
+    from audit_lib.ui.roots import SAMPLES
+
+    return SAMPLES

@@ -1,0 +1,61 @@
+"""Helpers every page uses: its context, the one-line scope, the empty state and cached metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from audit_lib.ui import loading
+from audit_lib.ui import state as S
+from audit_lib.ui.sidebar import Context, build_context
+
+TABLE_LIMIT = 2000  # rows sent to a table on the pages (the explorer pages through all)
+
+
+def start(title: str, caption: str | None = None) -> Context | None:
+    """Title, scope line and messages; returns the context, or None (after saying why) when there is
+    nothing to show."""
+    ctx: Context | None = st.session_state.get(S.CONTEXT)
+    if ctx is None:  # a page run on its own (tests): draw the sidebar here
+        ctx = build_context()
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    for level, text in ctx.messages:
+        getattr(st, level)(text)
+    if ctx.log is None:
+        if not any(level == "error" for level, _ in ctx.messages) and not ctx.messages:
+            st.info("No logs loaded: pick a source in the sidebar.")
+        return None
+    st.markdown(f"**Scope:** {scope_line(ctx)}")
+    if ctx.events is None or ctx.events.is_empty():
+        st.info("No event matches the filters in the sidebar. Widen the time range or clear some filters "
+                "(**Clear filters** at the bottom of the sidebar).")
+        return None
+    return ctx
+
+
+def scope_line(ctx: Context) -> str:
+    """Time range, zone, filters and number of events, in one line."""
+    n = ctx.events.height if ctx.events is not None else 0
+    return (f"{ctx.filters.describe(ctx.tz)} · {n:,} of {ctx.total:,} events · {ctx.source_label}")
+
+
+def m(ctx: Context, name: str, *args: Any, events: pl.DataFrame | None = None, key: str = "", **kwargs: Any) -> Any:
+    """A cached `audit_lib.metrics` result for the scope of `ctx` (or for `events`, identified by `key`)."""
+    data = ctx.events if events is None else events
+    return loading.metric(name, f"{ctx.key}|{key}", data, *args, **kwargs)
+
+
+def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows", **kwargs: Any) -> None:
+    """A table capped at `limit` rows, saying how many are shown when capped."""
+    if df.height > limit:
+        st.caption(f"Showing the first {limit:,} of {df.height:,} {what}.")
+    st.dataframe(df.head(limit), hide_index=True, **kwargs)
+
+
+def chart(c: Any, **kwargs: Any) -> Any:
+    """An altair chart at the width of the page."""
+    return st.altair_chart(c, width="stretch", **kwargs)

@@ -1,0 +1,209 @@
+"""The sidebar shown on every page: where the logs come from, the time zone and the global filters."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import streamlit as st
+
+from audit_lib import SourceError, check_tz, metrics
+from audit_lib.filters import FilterError, Filters, day_range
+from audit_lib.loader import AuditLog
+from audit_lib.ui import loading, roots
+from audit_lib.ui import state as S
+
+SOURCES = {"samples": "Bundled samples", "upload": "Upload files", "folder": "Folder on the server"}
+COMMON_ZONES = ["UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago",
+                "America/Los_Angeles", "Asia/Colombo", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
+                "Australia/Sydney"]
+RELATIVE = {"Last 24 h": timedelta(hours=24), "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
+
+
+@dataclass
+class Context:
+    """What a page needs: the loaded log, the scope and the events in it."""
+
+    log: AuditLog | None
+    source_label: str
+    tz: str
+    filters: Filters = field(default_factory=Filters)
+    events: pl.DataFrame | None = None  # filtered
+    key: str = ""  # identifies the log and the filters: a cache key for page metrics
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown by the pages
+
+    @property
+    def total(self) -> int:
+        return self.log.events.height if self.log is not None else 0
+
+
+def _zones() -> list[str]:
+    rest = sorted(z for z in zoneinfo.available_timezones() if z not in COMMON_ZONES)
+    return COMMON_ZONES + rest
+
+
+def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
+    """Source and time-zone widgets; returns the loaded log (or None), a label and messages for the user."""
+    st.sidebar.header("Logs")
+    kind = st.sidebar.radio("Source", list(SOURCES), format_func=SOURCES.get, key=S.SOURCE_KIND,
+                            horizontal=False, label_visibility="collapsed")
+    tz = st.sidebar.selectbox("Time zone of the log times", _zones(), key=S.TZ,
+                              help="Wall-clock times in the files are read in this zone; charts show it too.")
+    messages: list[tuple[str, str]] = []
+    try:
+        check_tz(tz)
+    except SourceError as exc:
+        return None, "", [("error", str(exc))]
+    log: AuditLog | None = None
+    label = ""
+    try:
+        if kind == "upload":
+            log, label, messages = _uploads(tz)
+        elif kind == "folder":
+            log, label = _folder(tz)
+        else:
+            path = loading.sample_path()
+            with st.spinner("Reading the bundled samples...", show_time=True):
+                log = loading.load_path(str(path), tz, roots.path_fingerprint(path))
+            label = "bundled samples (samples/)"
+            st.sidebar.caption("Showing the bundled demo logs of 4 nodes. Upload files or pick a server folder "
+                               "to analyse your own.")
+    except SourceError as exc:
+        messages.append(("error", str(exc)))
+        log = None
+    if log is not None:
+        messages += _file_messages(log)
+    return log, label, messages
+
+
+def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
+    files = st.sidebar.file_uploader("audit.log files (.log, .gz, .zip)", accept_multiple_files=True, key=S.UPLOADS,
+                                     help="Several files at once; rotated names such as audit.log.1 are fine.")
+    if not files:
+        return None, "", [("info", "Upload one or more audit.log files (.log, .gz or a .zip of them) in the "
+                                   "sidebar.")]
+    messages: list[tuple[str, str]] = []
+    good: list[tuple[str, bytes]] = []
+    for f in files:
+        data = f.getvalue()
+        problem = loading.check_upload(f.name, data)
+        if problem:
+            messages.append(("error", f"Not loaded: {problem}"))
+        else:
+            good.append((f.name, data))
+    if not good:
+        return None, "", messages
+    size = sum(len(d) for _, d in good)
+    with st.spinner(f"Reading {len(good)} uploaded file(s), {size / 1e6:.1f} MB...", show_time=True):
+        log = loading.load_uploads(loading.uploads_key(good), tz, tuple(good))
+    return log, f"{len(good)} uploaded file(s)", messages
+
+
+def _folder(tz: str) -> tuple[AuditLog | None, str]:
+    allowed = roots.allowed_roots(st.secrets)
+    text = st.sidebar.text_input("Folder or file on the server", key=S.FOLDER, placeholder=str(allowed[0]),
+                                 help="Searched recursively. Allowed below: " + ", ".join(map(str, allowed)))
+    if not text.strip():
+        raise SourceError("Type the path of a folder on the server (allowed: "
+                          + ", ".join(map(str, allowed)) + ").")
+    path = roots.check_path(text, allowed)
+    fp = roots.path_fingerprint(path)
+    size = sum(s for _, s, _ in fp)
+    with st.spinner(f"Reading {len(fp)} files, {size / 1e6:.0f} MB, from {path}...", show_time=True):
+        log = loading.load_path(str(path), tz, fp)
+    return log, str(path)
+
+
+def _file_messages(log: AuditLog) -> list[tuple[str, str]]:
+    """Per-file problems the loader reported, and uploads that held no event."""
+    out = []
+    bad = log.files.filter(pl.col("error").is_not_null())
+    for source, error in bad.select("source", "error").iter_rows():
+        out.append(("warning", f"{source}: {error}"))
+    empty = log.files.filter((pl.col("events") == 0) & pl.col("error").is_null() & pl.col("duplicate_of").is_null()
+                             & (pl.col("lines") > 0))
+    for source, lines, rejects in empty.select("source", "lines", "rejects").iter_rows():
+        out.append(("warning", f"{source}: no audit event in {lines} line(s) ({rejects} rejected); "
+                               "is it an audit.log file?"))
+    return out
+
+
+def _sanitize(key: str, options: list[str]) -> None:
+    """Drop picks that the newly loaded log does not have (a multiselect refuses unknown values)."""
+    if key in st.session_state:
+        allowed = set(options)
+        st.session_state[key] = [v for v in st.session_state[key] if v in allowed]
+
+
+def filter_widgets(log: AuditLog) -> Filters:
+    """The global filter widgets; returns the Filters they describe (errors are shown, then ignored)."""
+    ev = log.events
+    st.sidebar.header("Filters")
+    bounds = metrics.date_bounds(ev)
+    newest = metrics.newest_event(ev)
+    choice = st.sidebar.segmented_control("Time range", S.RANGES, key=S.RANGE, default="All", required=True)
+    start = end = None
+    if choice in RELATIVE and newest is not None:
+        start = newest - RELATIVE[choice]
+        st.sidebar.caption(f"Counted back from the newest event ({newest:%Y-%m-%d %H:%M}), not from today: "
+                           "logs are usually read after the fact.")
+    elif choice == "Dates" and bounds is not None:
+        lo, hi = bounds
+        current = st.session_state.get(S.DATES)
+        if not (isinstance(current, tuple | list) and current and all(isinstance(d, date) and lo <= d <= hi
+                                                                      for d in current)):
+            st.session_state[S.DATES] = (lo, hi)
+        picked = st.sidebar.date_input("From - to (whole days)", min_value=lo, max_value=hi, key=S.DATES)
+        if isinstance(picked, tuple | list) and len(picked) == 2:
+            start, end = day_range(picked[0], picked[1], log.tz)
+        elif isinstance(picked, tuple | list) and len(picked) == 1:
+            start, end = day_range(picked[0], picked[0], log.tz)
+    opts = {k: metrics.options(ev, c) for k, c in [(S.USERS, "user"), (S.ACTIONS, "action"),
+                                                   (S.ARTIFACT_TYPES, "artifact_type"), (S.NODES, "node"),
+                                                   (S.OUTCOMES, "outcome")]}
+    for k, o in opts.items():
+        _sanitize(k, o)
+    users = st.sidebar.multiselect("Users", opts[S.USERS], key=S.USERS, placeholder="all users")
+    actions = st.sidebar.multiselect("Actions", opts[S.ACTIONS], key=S.ACTIONS, placeholder="all actions")
+    types = st.sidebar.multiselect("Artifact types", opts[S.ARTIFACT_TYPES], key=S.ARTIFACT_TYPES,
+                                   placeholder="all artifact types")
+    nodes = st.sidebar.multiselect("Nodes", opts[S.NODES], key=S.NODES, placeholder="all nodes")
+    outcomes = st.sidebar.multiselect("Outcome", opts[S.OUTCOMES], key=S.OUTCOMES, placeholder="any outcome")
+    text = st.sidebar.text_input("Search", key=S.TEXT, placeholder="artifact, details, raw text...",
+                                 help="Case-insensitive; looks in user, action, artifact type, artifact, details "
+                                      "and attached lines.")
+    st.sidebar.button("Clear filters", on_click=clear_filters, width="stretch")
+    try:
+        return Filters(start=start, end=end, users=tuple(users), actions=tuple(actions),
+                       artifact_types=tuple(types), nodes=tuple(nodes), outcomes=tuple(outcomes), text=text or "")
+    except FilterError as exc:
+        st.sidebar.error(str(exc))
+        return Filters()
+
+
+def clear_filters() -> None:
+    for k in S.FILTER_KEYS:
+        st.session_state[k] = []
+    st.session_state[S.TEXT] = ""
+    st.session_state[S.RANGE] = "All"
+
+
+def build_context() -> Context:
+    """Render the sidebar and return the Context of this run (also stored in session state for the pages)."""
+    log, label, messages = source_picker()
+    tz = st.session_state.get(S.TZ, "UTC")
+    if log is None:
+        ctx = Context(None, label, tz, messages=messages)
+    else:
+        filters = filter_widgets(log)
+        key = f"{log.fingerprint}|{hash(filters)}"
+        events = loading.filtered(key, filters, log.events) if not filters.is_empty() else log.events
+        ctx = Context(log, label, log.tz, filters, events, key, messages)
+    st.session_state[S.CONTEXT] = ctx
+    return ctx
+
+
+def now_label(t: datetime | None) -> str:
+    return f"{t:%Y-%m-%d %H:%M}" if t else "-"

@@ -1,0 +1,31 @@
+"""Every session-state key the app uses, in one place."""
+
+SOURCE_KIND = "source_kind"  # "samples" | "upload" | "folder"
+UPLOADS = "uploads"
+FOLDER = "folder"
+TZ = "tz"
+RANGE = "range"  # quick range: one of RANGES
+DATES = "dates"  # (first, last) of the custom range
+USERS = "f_users"
+ACTIONS = "f_actions"
+ARTIFACT_TYPES = "f_artifact_types"
+NODES = "f_nodes"
+OUTCOMES = "f_outcomes"
+TEXT = "f_text"
+CONTEXT = "context"  # the Context of the current run, set by app.py for the pages
+LOADED_KEY = "loaded_key"  # cache key of the log the filter widgets were last checked against
+
+# pages
+GRANULARITY = "granularity"
+USER = "user_pick"
+ARTIFACT_TYPE = "artifact_type_pick"
+ARTIFACT = "artifact_pick"
+HIDE_SESSIONS = "hide_sessions"
+SORT_BY = "explorer_sort"
+SORT_DESC = "explorer_desc"
+PAGE = "explorer_page"
+ROW = "explorer_row"
+TIME_BRUSH = "timeline_chart"
+
+FILTER_KEYS = [USERS, ACTIONS, ARTIFACT_TYPES, NODES, OUTCOMES]
+RANGES = ["All", "Last 24 h", "Last 7 days", "Last 30 days", "Dates"]

@@ -1,0 +1,66 @@
+"""Artifacts: activity per artifact type and per artifact; pick one to see its full history and state."""
+
+import polars as pl
+import streamlit as st
+
+from audit_lib import charts, metrics
+from audit_lib.ui import page
+from audit_lib.ui import state as S
+
+ctx = page.start("Artifacts", "Proxies, APIs, endpoints, applications, loggers, users and roles: what happened "
+                 "to each, and the state it was last left in.")
+if ctx is not None:
+    types = page.m(ctx, "per_artifact_type")
+    left, right = st.columns([2, 3])
+    with left:
+        page.chart(charts.bar_chart(types, "artifact_type", title="Events per artifact type", width=320,
+                                    extra_tooltip=["artifacts", "users"]))
+    with right:
+        page.show_table(types.select("artifact_type", "events", "artifacts", "users", "create", "update", "delete",
+                                     "enable", "disable", "deploy", "undeploy", "first", "last"),
+                        what="artifact types", height=420)
+
+    st.subheader("Per artifact")
+    hide = st.toggle("Hide sign-in sessions", value=True, key=S.HIDE_SESSIONS,
+                     help="Sessions are recorded with the user as their artifact.")
+    arts = page.m(ctx, "per_artifact")
+    if hide:
+        arts = arts.filter(pl.col("artifact_type") != "session")
+    if arts.is_empty():
+        st.info("No artifact other than sign-in sessions in this scope.")
+    else:
+        page.show_table(arts, what="artifacts", column_config={
+            "first": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "last": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "state_since": st.column_config.DatetimeColumn("state since", format="YYYY-MM-DD HH:mm")})
+
+        st.subheader("History of one artifact")
+        type_names = arts["artifact_type"].unique(maintain_order=True).to_list()
+        if st.session_state.get(S.ARTIFACT_TYPE) not in type_names:
+            st.session_state[S.ARTIFACT_TYPE] = type_names[0]
+        c1, c2 = st.columns(2)
+        kind = c1.selectbox("Artifact type", type_names, key=S.ARTIFACT_TYPE)
+        names = arts.filter(pl.col("artifact_type") == kind)["artifact"].to_list()
+        if st.session_state.get(S.ARTIFACT) not in names:
+            st.session_state[S.ARTIFACT] = names[0]
+        name = c2.selectbox("Artifact", names, key=S.ARTIFACT)
+        hist = page.m(ctx, "artifact_history", kind, name)
+        state = hist.filter(pl.col("state").is_not_null()).tail(1)
+        cols = st.columns(4)
+        if state.height:
+            s = state.row(0, named=True)
+            cols[0].metric("Last known state", s["state"], help=f"set by {s['user']} ({s['action']}) on "
+                           f"{s['timestamp']:%Y-%m-%d %H:%M}; from the last successful create, enable, disable, "
+                           "delete, deploy or undeploy in scope")
+        else:
+            cols[0].metric("Last known state", "unknown", help="No create, enable, disable, delete, deploy or "
+                           "undeploy action in scope.")
+        cols[1].metric("Events", f"{hist.height:,}")
+        cols[2].metric("Users", hist["user"].n_unique())
+        cols[3].metric("Last change", f"{hist['timestamp'].max():%Y-%m-%d %H:%M}")
+        who = (hist.group_by("kind").agg(pl.col("user").unique().sort().str.join(", "))
+               .sort(pl.col("kind").replace_strict(metrics.KINDS, list(range(len(metrics.KINDS))), default=99)))
+        st.markdown("  \n".join(f"**{k}** by {u}" for k, u in who.iter_rows()))
+        page.chart(charts.history_chart(hist, title=f"{kind} {name}: who did what, when"))
+        page.show_table(hist.reverse(), what="events (latest first)", column_config={
+            "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})

@@ -1,0 +1,40 @@
+"""Explorer: the filtered events, sorted and paged, with the raw line of a chosen row."""
+
+import math
+
+import streamlit as st
+
+from audit_lib.ui import page
+from audit_lib.ui import state as S
+
+PAGE_SIZE = 500
+COLUMNS = ["timestamp", "user", "action", "artifact_type", "artifact", "outcome", "node", "product", "level",
+           "details", "attachment", "source", "line"]
+
+ctx = page.start("Explorer", "Every event in scope, with the file and line it was read from.")
+if ctx is not None:
+    n = ctx.events.height
+    pages = max(1, math.ceil(n / PAGE_SIZE))
+    c1, c2, c3 = st.columns([2, 1, 1])
+    sort_by = c1.selectbox("Sort by", COLUMNS, key=S.SORT_BY)
+    desc = c2.toggle("Newest / largest first", key=S.SORT_DESC)
+    if st.session_state.get(S.PAGE, 1) > pages:
+        st.session_state[S.PAGE] = 1
+    number = c3.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=S.PAGE)
+    offset = (int(number) - 1) * PAGE_SIZE
+    rows = page.m(ctx, "event_page", sort_by, desc, offset, PAGE_SIZE).select(COLUMNS)
+    st.caption(f"Rows {offset + 1:,}-{offset + rows.height:,} of {n:,} events in scope "
+               f"({PAGE_SIZE} per page). Select a row to see the line as written in its file.")
+    picked = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="explorer_table",
+                          column_config={"timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
+                                         "line": st.column_config.NumberColumn(format="%d")})
+    chosen = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
+    index = chosen[0] if chosen else 0
+    if rows.height:
+        r = rows.row(index, named=True)
+        raw = ctx.log.raw_line(r["source"], r["line"])
+        st.markdown(f"**Raw line** `{r['source']}`, line {r['line']}" + ("" if chosen else " (first row of the page)"))
+        st.code(raw if raw is not None else "(the line could not be read back)", language=None, wrap_lines=True)
+        if r["attachment"]:
+            st.markdown("**Attached lines**")
+            st.code(r["attachment"], language=None, wrap_lines=True)

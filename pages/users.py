@@ -1,0 +1,47 @@
+"""Users: one row per user with their actions by kind; pick a user to see their timeline."""
+
+import polars as pl
+import streamlit as st
+
+from audit_lib import charts, metrics
+from audit_lib.ui import page
+from audit_lib.ui import state as S
+
+ctx = page.start("Users", "Every account seen in the logs: how much it did, of which kind, and when.")
+if ctx is not None:
+    users = page.m(ctx, "per_user")
+    page.chart(charts.user_kinds_chart(metrics.user_kinds_long(users, top=15),
+                                       title=f"Actions per user, by kind (top {min(15, users.height)} users)"))
+    st.caption("Click a legend entry to highlight one kind of action (shift-click for several).")
+    page.show_table(users, what="users", column_config={
+        "first_seen": st.column_config.DatetimeColumn("first seen", format="YYYY-MM-DD HH:mm"),
+        "last_seen": st.column_config.DatetimeColumn("last seen", format="YYYY-MM-DD HH:mm"),
+        "events": st.column_config.NumberColumn("events", format="%d")})
+
+    st.subheader("Timeline of one user")
+    names = users["user"].to_list()
+    if st.session_state.get(S.USER) not in names:
+        st.session_state[S.USER] = names[0]
+    who = st.selectbox("User", names, key=S.USER)
+    every = st.segmented_control("Granularity", list(metrics.EVERY), default="day", key=S.GRANULARITY + "_user",
+                                 required=True)
+    row = users.filter(pl.col("user") == who).row(0, named=True)
+    cols = st.columns(4)
+    cols[0].metric("Events", f"{row['events']:,}")
+    cols[1].metric("Sign-ins", f"{row['sign-in']:,}")
+    cols[2].metric("Changes", f"{sum(row[k] for k in ['create', 'update', 'delete', 'enable', 'disable']):,}",
+                   help="created, updated, deleted, enabled or disabled something")
+    cols[3].metric("Failures", f"{row['failures']:,}")
+    st.caption(f"First seen {row['first_seen']:%Y-%m-%d %H:%M}, last seen {row['last_seen']:%Y-%m-%d %H:%M} "
+               f"({ctx.tz}) on {row['nodes']}.")
+    activity = page.m(ctx, "user_activity", who, metrics.EVERY[every])
+    page.chart(charts.over_time_chart(activity, every, group_title="kind of action",
+                                      title=f"{who}: events per {every}"))
+    mine = ctx.events.filter(pl.col("user").cast(pl.String) == who)
+    latest = metrics.with_kind(mine.tail(charts.MAX_POINTS)).with_columns(pl.col("artifact_type").cast(pl.String))
+    page.chart(charts.history_chart(latest, row="artifact_type",
+                                    title=f"{who}: each action by artifact type"
+                                    + (f" (latest {charts.MAX_POINTS:,})" if mine.height > charts.MAX_POINTS else "")))
+    page.show_table(metrics.event_page(mine, descending=True, limit=500).select(
+        "timestamp", "action", "artifact_type", "artifact", "outcome", "node", "details", "source", "line"),
+        limit=500, what=f"events of {who} (latest first)")
