@@ -81,24 +81,36 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
         if content_hash is not None:
             seen[content_hash] = entry.source
         rows.append(row)
-        const = {"source": pl.lit(entry.source), "node": pl.lit(entry.node)}
         if ev is not None and ev.height:
-            events.append(ev.with_columns(**const))
+            events.append(ev)
         if rej is not None and rej.height:
             rejects.append(rej.with_columns(source=pl.lit(entry.source)))
 
-    schema = events_schema(tz)
-    ev_df = pl.concat(events, how="vertical_relaxed") if events else pl.DataFrame(schema=schema)
-    ev_df = (
-        ev_df.select([pl.col(c).cast(t) for c, t in schema.items()])
-        .sort("timestamp", "node", "source", "line", maintain_order=True)
-        .with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL])
-    )
+    ev_df = _sorted(pl.concat(events) if events else _typed(pl.DataFrame(schema=events_schema(tz)), tz))
+    del events, results
     rej_df = pl.concat(rejects, how="vertical_relaxed") if rejects else pl.DataFrame(schema=REJECTS_SCHEMA)
     rej_df = rej_df.select([pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
     files = pl.DataFrame(rows, schema=files_schema(tz), orient="row") if rows else pl.DataFrame(
         schema=files_schema(tz))
     return AuditLog(ev_df, rej_df, files, tz, skipped, {e.source: e for e in entries})
+
+
+def _typed(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The canonical columns and types; the repetitive text columns as categoricals (4 bytes a row)."""
+    schema = events_schema(tz)
+    return ev.select([pl.col(c).cast(pl.Categorical if c in CATEGORICAL else t) for c, t in schema.items()])
+
+
+def _sorted(ev: pl.DataFrame) -> pl.DataFrame:
+    """Events in time order (ties in file and line order), reordered a column at a time to bound memory."""
+    if ev["timestamp"].is_sorted():
+        return ev
+    order = ev["timestamp"].arg_sort(maintain_order=True)
+    columns = []
+    for name in ev.columns:
+        columns.append(ev[name].gather(order))
+        ev = ev.drop(name)
+    return pl.DataFrame(columns)
 
 
 def _decode(data: bytes) -> str:
@@ -143,7 +155,7 @@ def _load_file(entry: Entry, fmts: Formats, tz: str):
     lines = _lines(content.data)
     del content
     parsed = parse_lines(lines, fmts, tz)
-    ev = parsed.events
+    ev = _typed(parsed.events.with_columns(source=pl.lit(entry.source), node=pl.lit(entry.node)), tz)
     row.update(lines=lines.height, events=ev.height, attached=parsed.attached, rejects=parsed.rejects.height,
                blank=parsed.blank)
     if ev.height:

@@ -10,6 +10,7 @@ take the tolerant per-line path, which recovers what it can.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import re
 from dataclasses import dataclass
 
@@ -35,77 +36,111 @@ def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
     """Parse one file's lines (columns `line` UInt32, `text` String, in file order)."""
     df = _split_header(lines, fmts, tz)
     headed = df.filter(pl.col("body").is_not_null())
-    bad_time = headed.filter(pl.col("timestamp").is_null())
+    rejects = [headed.filter(pl.col("timestamp").is_null()).select("line", "text", reason=pl.lit("unreadable timestamp"))]
     headed = headed.filter(pl.col("timestamp").is_not_null())
 
-    events, rejects = _parse_messages(headed, fmts)
-    rejects.append(bad_time.select("line", "text", reason=pl.lit("unreadable timestamp")))
-    events = pl.concat(events, how="diagonal_relaxed") if events else None
+    # messages repeat (the same proxies toggled again and again): read each distinct one once
+    messages = read_messages(headed.select(pl.col("body").unique()), fmts)
+    joined = headed.join(messages, on="body", how="left", maintain_order="left")
+    rejects.append(joined.filter(pl.col("reason").is_not_null()).select("line", "text", "reason"))
+    events = joined.filter(pl.col("reason").is_null()).with_columns(
+        product=pl.when(pl.col("tenant").is_not_null() & pl.col("_tenant_product").is_not_null())
+        .then(pl.col("_tenant_product")).otherwise(pl.col("product")))
 
     # lines without a header: blank, attached to the event above, or rejected
     other = df.filter(pl.col("body").is_null()).select("line", "text", "grp")
     blank_mask = other["text"].str.contains(r"^\s*$")
-    blank = int(blank_mask.sum())
     attached, orphans = _attach(other.filter(~blank_mask), events, fmts)
     rejects.append(orphans)
 
-    if events is None:
-        events = pl.DataFrame(schema={"line": pl.UInt32, "grp": pl.UInt32, "timestamp": pl.Datetime("ms", tz),
-                                      "level": pl.String})
     events = _finish_events(events, attached, fmts)
-    rejects_df = pl.concat([r.select("line", "text", "reason") for r in rejects], how="vertical_relaxed")
-    rejects_df = rejects_df.with_columns(_clip_text(pl.col("text"))).sort("line")
-    return Parsed(events, rejects_df, attached.height, blank)
+    rejects_df = pl.concat(rejects, how="vertical_relaxed").with_columns(_clip_text(pl.col("text"))).sort("line")
+    return Parsed(events, rejects_df, attached.height, int(blank_mask.sum()))
+
+
+_HEADER_FIELDS = ["tenant", "ts", "correlation", "level", "body"]
 
 
 def _split_header(lines: pl.DataFrame, fmts: Formats, tz: str) -> pl.DataFrame:
-    """Add the layout's groups (tenant, ts, level, logger, body) and the parsed `timestamp`."""
-    structs = {f"_h{i}": pl.col("text").str.extract_groups(lay.pattern) for i, lay in enumerate(fmts.layouts)}
-    names = [set(re.compile(lay.pattern).groupindex) for lay in fmts.layouts]
-    fields = {
-        c: pl.coalesce([pl.col(f"_h{i}").struct.field(c) for i in range(len(names)) if c in names[i]]
-                       + [pl.lit(None, pl.String)])
-        for c in ["tenant", "ts", "correlation", "level", "logger", "body"]
-    }
-    header = lines.with_columns(**structs).select("line", "text", **fields)
-    formats = [f for lay in fmts.layouts for f in lay.timestamp_formats]
-    ts = pl.coalesce([pl.col("ts").str.strptime(pl.Datetime("ms"), f, strict=False) for f in formats])
-    df = header.with_columns(naive=ts)
-    local = pl.col("naive").dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    # a wall-clock time skipped by a daylight-saving jump is read one hour later, not dropped
-    shifted = (pl.col("naive") + pl.duration(hours=1)).dt.replace_time_zone(tz, ambiguous="earliest",
-                                                                         non_existent="null")
-    return df.with_columns(timestamp=pl.coalesce(local, shifted), grp=pl.col("body").is_not_null().cum_sum()
-                           ).drop("naive", "ts")
+    """Add the layout fields (tenant, correlation, level, body), the parsed `timestamp` and `grp`, the
+    number of headed lines so far (an event and the lines that continue it share one `grp`)."""
+    parts = []
+    rest = lines
+    if fast := fmts.fast_header:
+        # the products' own fixed-width start: cut it with slices instead of a regular expression
+        hit = rest["text"].str.contains(fast["match"])
+        sep = fast["body_after"]
+        cut = rest.filter(hit)
+        parts.append(cut.with_columns(
+            tenant=pl.lit(None, pl.String), ts=pl.col("text").str.slice(*fast["ts"]),
+            correlation=pl.lit(None, pl.String), level=pl.col("text").str.slice(*fast["level"]).str.strip_chars(),
+            body=pl.col("text").str.slice(pl.col("text").str.find(sep, literal=True) + len(sep))
+            .str.strip_chars_start(),
+        ))
+        rest = rest.filter(~hit)
+    for lay in fmts.layouts:
+        if rest.height == 0:
+            break
+        groups = rest["text"].str.extract_groups(lay.pattern).struct.unnest()
+        found = groups["body"].is_not_null()
+        have = [c for c in _HEADER_FIELDS if c in groups.columns]
+        parts.append(pl.concat([rest.filter(found), groups.filter(found).select(have)], how="horizontal"))
+        rest = rest.filter(~found)
+    if rest.height or not parts:
+        parts.append(rest)
+    df = pl.concat(parts, how="diagonal_relaxed").sort("line") if len(parts) > 1 else parts[0]
+    for c in _HEADER_FIELDS:
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, pl.String).alias(c))
+    formats = list(dict.fromkeys(f for lay in fmts.layouts for f in lay.timestamp_formats))
+    return df.with_columns(timestamp=read_times(df["ts"], formats, tz),
+                           grp=pl.col("body").is_not_null().cum_sum()).drop("ts")
 
 
-def _parse_messages(headed: pl.DataFrame, fmts: Formats) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
-    """Match each headed line against the message formats in order; what none matches is rejected."""
-    events: list[pl.DataFrame] = []
-    rejects: list[pl.DataFrame] = []
-    rest = headed
+def read_times(ts: pl.Series, formats: list[str], tz: str) -> pl.Series:
+    """Wall-clock time stamps read with the first format that fits, as aware times in `tz`."""
+    naive = ts.str.strptime(pl.Datetime("ms"), formats[0], strict=False)
+    for fmt in formats[1:]:  # the other formats only for what the first did not read
+        todo = (naive.is_null() & ts.is_not_null()).arg_true()
+        if todo.len() == 0:
+            break
+        naive = naive.scatter(todo, ts.gather(todo).str.strptime(pl.Datetime("ms"), fmt, strict=False))
+    local = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    skipped = (local.is_null() & naive.is_not_null()).arg_true()
+    if skipped.len():  # a wall-clock time skipped by a daylight-saving jump is read one hour later
+        later = (naive.gather(skipped) + timedelta(hours=1)).dt.replace_time_zone(tz, ambiguous="earliest")
+        local = local.scatter(skipped, later)
+    return local
+
+
+MESSAGE_SCHEMA = {"body": pl.String, "product": pl.String, "user": pl.String, "action": pl.String,
+                  "artifact_type": pl.String, "artifact": pl.String, "outcome": pl.String, "details": pl.String,
+                  "_tenant_product": pl.String, "_format": pl.String, "_open": pl.Boolean, "reason": pl.String}
+
+
+def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+    """Read each message (column `body`) with the formats in order: its event fields, or a `reason`
+    for a message that no format reads."""
+    parts: list[pl.DataFrame] = []
+    rest = bodies
     if (jf := fmts.json_format) is not None:
         fast = rest["body"].str.extract_groups(_json_fast_pattern(jf)).struct.unnest()
         hit = fast["user"].is_not_null()
-        matched = pl.concat([rest.filter(hit), fast.filter(hit)], how="horizontal")
-        events.append(_json_events(matched, jf))
+        parts.append(_json_events(pl.concat([rest.filter(hit), fast.filter(hit)], how="horizontal"), jf))
         rest = rest.filter(~hit)
         is_json = rest["body"].str.contains(r"^\s*\{")
-        tolerant, rejected = _json_tolerant(rest.filter(is_json), jf)
-        if tolerant.height:
-            events.append(_json_events(tolerant, jf))
-        rejects.append(rejected)
+        parts += _json_tolerant(rest.filter(is_json), jf)
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
         groups = rest["body"].str.extract_groups(mf.pattern).struct.unnest()
-        hit = pl.any_horizontal(pl.all().is_not_null()) if groups.width else pl.lit(False)
-        mask = groups.select(hit).to_series()
-        events.append(_regex_events(pl.concat([rest.filter(mask), groups.filter(mask)], how="horizontal"), mf))
+        mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+        parts.append(_regex_events(pl.concat([rest.filter(mask), groups.filter(mask)], how="horizontal"), mf))
         rest = rest.filter(~mask)
-    rejects.append(rest.select("line", "text", reason=pl.lit("unrecognised message")))
-    return [e for e in events if e.height], rejects
+    parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
+    return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
+                                for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
 
 def _json_fast_pattern(jf: MessageFormat) -> str:
@@ -129,36 +164,36 @@ def _json_events(m: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:
     )
     product = pl.lit(jf.product)
     for key, value in jf.product_when.items():
-        cond = pl.col("tenant").is_not_null() if key == "tenant" else pl.col("typkey") == key
-        product = pl.when(cond).then(pl.lit(value)).otherwise(product)
-    out = m.with_columns(details=pl.coalesce(unescaped, pl.col("info_obj")), product=product)
+        if key != "tenant":
+            product = pl.when(pl.col("typkey") == key).then(pl.lit(value)).otherwise(product)
     primary = "|".join(re.escape(k) for k in jf.artifact_keys)
     artifact = pl.coalesce(
         pl.col("details").str.extract(rf'"(?:{primary})"\s*:\s*{_STR}', 1),
         pl.col("details").str.extract(rf'"\w*(?:Name|Id|name|id)"\s*:\s*{_STR}', 1),
     )
-    return out.with_columns(artifact=artifact, **{k: pl.lit(v) for k, v in jf.fields.items()})
+    return m.with_columns(details=pl.coalesce(unescaped, pl.col("info_obj")), product=product,
+                          _tenant_product=pl.lit(jf.product_when.get("tenant")), _format=pl.lit(jf.name)
+                          ).with_columns(artifact=artifact, **{k: pl.lit(v) for k, v in jf.fields.items()})
 
 
 _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"'})
 
 
-def _json_tolerant(rows: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-line reading of change records not in the compact form; few lines in practice."""
+def _json_tolerant(rows: pl.DataFrame, jf: MessageFormat) -> list[pl.DataFrame]:
+    """Message by message reading of change records not in the compact form (few in practice):
+    [the events, the rejects with their reason]."""
     good: list[dict] = []
     bad: list[dict] = []
-    for line, text, body in rows.select("line", "text", "body").iter_rows():
+    for body in rows["body"]:
         rec = read_change_record(body, jf)
         if isinstance(rec, str):
-            bad.append({"line": line, "text": text, "reason": rec})
+            bad.append({"body": body, "reason": rec})
         else:
-            good.append({"line": line, "info_str": None, **rec})
-    schema = {"line": pl.UInt32, "user": pl.String, "action": pl.String, "typkey": pl.String,
+            good.append({"body": body, "info_str": None, **rec})
+    schema = {"body": pl.String, "user": pl.String, "action": pl.String, "typkey": pl.String,
               "artifact_type": pl.String, "info_str": pl.String, "info_obj": pl.String}
-    good_df = pl.DataFrame(good, schema=schema)
-    good_df = rows.drop("body").join(good_df, on="line", how="inner")
-    bad_df = pl.DataFrame(bad, schema={"line": pl.UInt32, "text": pl.String, "reason": pl.String})
-    return good_df, bad_df
+    return [_json_events(pl.DataFrame(good, schema=schema), jf),
+            pl.DataFrame(bad, schema={"body": pl.String, "reason": pl.String})]
 
 
 def read_change_record(body: str, jf: MessageFormat) -> dict | str:
@@ -223,16 +258,15 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
     if mf.continues_until:
         exprs["_open"] = pl.col("outcome").is_null()
     m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
-    return m.with_columns(_format=pl.lit(mf.name))
+    return m.with_columns(_format=pl.lit(mf.name), _tenant_product=pl.lit(None, pl.String))
 
 
-def _attach(other: pl.DataFrame, events: pl.DataFrame | None, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _attach(other: pl.DataFrame, events: pl.DataFrame, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split header-less lines into those that continue the event above them and rejects."""
-    if events is None or other.height == 0:
+    if events.height == 0 or other.height == 0:
         return other.clear().select("grp", "line", "text"), other.select(
             "line", "text", reason=pl.lit("no timestamp"))
-    opened = pl.col("_open").fill_null(False) if "_open" in events.columns else pl.lit(False)
-    owners = events.select("grp", _open=opened, _until=_until_expr(fmts, events))
+    owners = events.select("grp", _open=pl.col("_open").fill_null(False), _until=_until_expr(fmts))
     cont = pl.any_horizontal([pl.col("text").str.contains(p) for p in fmts.continuations])
     df = other.join(owners, on="grp", how="left").with_columns(
         closer=pl.col("text").str.contains(pl.col("_until")).fill_null(False).cast(pl.Int32))
@@ -244,11 +278,9 @@ def _attach(other: pl.DataFrame, events: pl.DataFrame | None, fmts: Formats) -> 
         "line", "text", reason=reason)
 
 
-def _until_expr(fmts: Formats, events: pl.DataFrame) -> pl.Expr:
+def _until_expr(fmts: Formats) -> pl.Expr:
     """Per event, the pattern of the line that closes its multi-line record (null when none)."""
     expr = pl.lit(None, pl.String)
-    if "_format" not in events.columns:
-        return expr
     for mf in fmts.regex_formats:
         if mf.continues_until:
             expr = pl.when(pl.col("_format") == mf.name).then(pl.lit(mf.continues_until)).otherwise(expr)
@@ -257,18 +289,15 @@ def _until_expr(fmts: Formats, events: pl.DataFrame) -> pl.Expr:
 
 def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Join the attached lines to their events, take late results from them, keep the event columns."""
-    for col in [*_EVENT_FIELDS, "_format"]:
-        if col not in events.columns:
-            events = events.with_columns(pl.lit(None, pl.String).alias(col))
     ends = attached.group_by("grp").agg(attachment=pl.col("text").sort_by("line").str.join("\n"))
-    events = events.join(ends, on="grp", how="left")
+    events = events.join(ends, on="grp", how="left", maintain_order="left")
     for mf in fmts.regex_formats:
         if mf.continues_until and mf.outcome_map:
             late = pl.col("attachment").str.extract(mf.continues_until, 1)
             mapped = late.replace_strict(mf.outcome_map, default=late.str.to_lowercase())
             events = events.with_columns(outcome=pl.when(pl.col("_format") == mf.name).then(
                 pl.coalesce("outcome", mapped)).otherwise(pl.col("outcome")))
-    return events.select("timestamp", "line", "level", *_EVENT_FIELDS, "attachment").sort("line")
+    return events.select("timestamp", "line", "level", *_EVENT_FIELDS, "attachment")
 
 
 def _clip_text(text: pl.Expr) -> pl.Expr:

@@ -312,7 +312,7 @@ def write_mi_corpus(out: Path, lines: int, days: int = 30, seed: int = 7, node: 
         chunk = []
         for k in range(per_day if i < days - 1 else lines - per_day * (days - 1)):
             t = day + timedelta(milliseconds=k * step)
-            chunk.append("[" + _ts(t) + rng.choice(templates)[25:])
+            chunk.append("[" + _ts(t) + rng.choice(templates)[24:])
         data = ("\n".join(chunk) + "\n").encode()
         name = "audit.log" if i == days - 1 else ROTATED.format(day)
         (logs / name).write_bytes(data)

@@ -49,6 +49,7 @@ class MessageFormat:
 @dataclass(frozen=True)
 class Formats:
     layouts: tuple[Layout, ...]
+    fast_header: dict | None
     continuations: tuple[str, ...]
     messages: tuple[MessageFormat, ...]
 
@@ -85,4 +86,4 @@ def load_formats(folder: Path = HERE) -> Formats:
     messages = tuple(_message(p) for p in sorted(folder.glob("*.json")) if p.name != "layouts.json")
     # the JSON change record first: it is by far the most common line
     messages = tuple(sorted(messages, key=lambda m: m.kind != "json"))
-    return Formats(layouts, tuple(base["continuations"]), messages)
+    return Formats(layouts, base.get("fast_header"), tuple(base["continuations"]), messages)
