@@ -1,0 +1,64 @@
+"""Reports: the PDF compliance report and the CSV / JSON Lines / Parquet exports of the current scope."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from audit_lib import compliance
+from audit_lib.export import MIME, export_bytes, scope_name
+from audit_lib.filters import Filters
+from audit_lib.loader import AuditLog
+from audit_lib.report import MAX_ROWS, Report, build_report
+from audit_lib.ui import page
+
+BUILT = "report_built_for"  # session-state key: the scope key of the report last built on this page
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _report(key: str, _log: AuditLog, filters: Filters, source_label: str, max_rows: int) -> Report:
+    del key
+    return build_report(_log, filters, sources=[source_label], max_rows=max_rows)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _export(key: str, fmt: str, _events: pl.DataFrame) -> bytes:
+    del key
+    return export_bytes(_events, fmt)
+
+
+ctx = page.start("Reports", "Take the scope away: a PDF compliance report for an auditor, and the events as "
+                            "CSV, JSON Lines or Parquet.")
+if ctx is not None:
+    sens = compliance.sensitive_summary(compliance.sensitive_actions(ctx.events))
+    st.subheader("Sensitive actions in scope")
+    st.dataframe(sens, hide_index=True)
+
+    st.subheader("PDF compliance report")
+    st.caption("Cover and scope, summary and charts, per user / artifact type tables, sensitive actions, "
+               "sign-ins, evidence (file SHA-256, gaps, duplicates, rejected lines), every event in scope "
+               "(up to the limit below; the companion CSV holds all of them), and a reviewer block.")
+    max_rows = st.number_input("Events printed in the appendix", min_value=0, max_value=100_000, value=MAX_ROWS,
+                               step=1000)
+    key = f"{ctx.key}|{max_rows}"
+    if st.button("Build report", type="primary") or st.session_state.get(BUILT) == key:
+        with st.spinner("Building the report ..."):
+            report = _report(key, ctx.log, ctx.filters, ctx.source_label, int(max_rows))
+        st.session_state[BUILT] = key
+        left, right = st.columns(2)
+        left.download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
+                             type="primary")
+        right.download_button("Download companion CSV", report.csv, file_name=f"{report.name}.csv",
+                              mime=MIME["csv"])
+        note = (f"The appendix lists {report.appendix_rows:,} of {report.events:,} events; "
+                if report.truncated else f"The appendix lists all {report.events:,} events; ")
+        st.caption(note + f"the companion CSV holds every event in scope, SHA-256 `{report.csv_sha256}` "
+                          "(quoted in the PDF).")
+
+    st.subheader("Other formats")
+    st.caption("Every canonical column; CSV cells that a spreadsheet would run as a formula are neutralised.")
+    name = scope_name(ctx.filters, ctx.tz, ctx.events)
+    cols = st.columns(2)
+    for col, fmt, label in [(cols[0], "jsonl", "JSON Lines"), (cols[1], "parquet", "Parquet")]:
+        col.download_button(f"Download {label}", data=lambda fmt=fmt: _export(ctx.key, fmt, ctx.events),
+                            file_name=f"{name}.{fmt}", mime=MIME[fmt])
