@@ -105,7 +105,7 @@ def _sorted(ev: pl.DataFrame) -> pl.DataFrame:
     """Events in time order (ties in file and line order), reordered a column at a time to bound memory."""
     if ev["timestamp"].is_sorted():
         return ev
-    order = ev["timestamp"].arg_sort(maintain_order=True)
+    order = ev.select(pl.arg_sort_by("timestamp", maintain_order=True)).to_series()
     columns = []
     for name in ev.columns:
         columns.append(ev[name].gather(order))

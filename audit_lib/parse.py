@@ -204,7 +204,8 @@ def read_change_record(body: str, jf: MessageFormat) -> dict | str:
         obj = json.loads(text)
     except ValueError:
         obj = None
-    if not isinstance(obj, dict):
+    valid = isinstance(obj, dict)
+    if not valid:
         if not text.endswith("}"):
             return "truncated JSON"
         obj = {}
@@ -215,7 +216,7 @@ def read_change_record(body: str, jf: MessageFormat) -> dict | str:
             obj[k["info"]] = found.group(1)
     typkey = next((t for t in k["artifact_type"] if t in obj), None)
     if k["user"] not in obj or k["action"] not in obj or typkey is None:
-        return "invalid JSON" if obj else "not a change record"
+        return "not a change record" if valid else "invalid JSON"
     info = obj.get(k["info"])
     return {"user": str(obj[k["user"]]), "action": str(obj[k["action"]]), "typkey": typkey,
             "artifact_type": str(obj[typkey]), "info_obj": _compact_info(info)}
@@ -263,9 +264,6 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
 
 def _attach(other: pl.DataFrame, events: pl.DataFrame, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split header-less lines into those that continue the event above them and rejects."""
-    if events.height == 0 or other.height == 0:
-        return other.clear().select("grp", "line", "text"), other.select(
-            "line", "text", reason=pl.lit("no timestamp"))
     owners = events.select("grp", _open=pl.col("_open").fill_null(False), _until=_until_expr(fmts))
     cont = pl.any_horizontal([pl.col("text").str.contains(p) for p in fmts.continuations])
     df = other.join(owners, on="grp", how="left").with_columns(

@@ -43,9 +43,9 @@ def is_audit_name(name: str) -> bool:
 def node_of(parts: Sequence[str], root_name: str) -> str:
     """The folder right above repository/logs, else the first folder under the root, else the root's name."""
     parts = list(parts)
-    for i in range(len(parts) - 2):
-        if parts[i + 1 : i + 3] == ["repository", "logs"]:
-            return parts[i]
+    for i in range(len(parts) - 1):
+        if parts[i : i + 2] == ["repository", "logs"]:
+            return parts[i - 1] if i else root_name
     return parts[0] if len(parts) > 1 else root_name
 
 

@@ -1,0 +1,129 @@
+"""Line-level behaviour of the parser: attachments, rejects and their reasons, odd bytes, time zones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+import audit_lib
+
+MI = '[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"enabled",' \
+     '"type":"proxy_service","info":"{\\"proxyName\\":\\"OrderProxy\\"}"}'
+
+
+def load_text(text: str | bytes, name: str = "audit.log", tz: str = "UTC") -> audit_lib.AuditLog:
+    data = text.encode() if isinstance(text, str) else text
+    return audit_lib.load([(name, data)], tz=tz)
+
+
+def plain(df: pl.DataFrame) -> list[dict]:
+    return df.with_columns(pl.col(pl.Categorical).cast(pl.String)).to_dicts()
+
+
+def test_stack_trace_lines_belong_to_the_event_above():
+    text = "\n".join([
+        MI.replace(" INFO", "ERROR"),
+        "java.io.IOException: disk full",
+        "\tat org.example.Foo.bar(Foo.java:10)",
+        "Caused by: java.lang.IllegalStateException: boom",
+        "\t... 12 more",
+        MI,
+    ])
+    log = load_text(text)
+    assert log.events.height == 2 and log.rejects.height == 0
+    first = plain(log.events)[0]
+    assert first["level"] == "ERROR"
+    assert first["attachment"].splitlines() == text.splitlines()[1:5]
+    assert plain(log.events)[1]["attachment"] is None
+    row = log.files.row(0, named=True)
+    assert (row["lines"], row["events"], row["attached"], row["rejects"]) == (6, 2, 4, 0)
+
+
+def test_identity_server_multi_line_data_and_late_result():
+    text = (
+        "TID: [-1234] [2023-03-13 11:50:00,000] [c1]  INFO {AUDIT_LOG} - Initiator : admin@carbon.super | "
+        "Action : Add Role | Target : Internal/devops | Data : { Users : [dave]\n"
+        "Permissions : [/permission/admin/login,\n"
+        "/permission/admin/manage] } | Result : Failed \n"
+        "a stray line after the record\n"
+    )
+    log = load_text(text)
+    event = plain(log.events)[0]
+    assert (event["product"], event["action"], event["artifact_type"], event["outcome"]) == (
+        "is", "Add Role", "role", "failure")
+    assert event["attachment"].count("\n") == 1
+    assert plain(log.rejects) == [{"source": "audit.log", "line": 4, "text": "a stray line after the record",
+                                   "reason": "no timestamp"}]
+
+
+def test_reject_reasons():
+    lines = [
+        '[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"upd',
+        "just some words",
+        "[2026-13-45 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [x]",
+        "[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - the server said hello",
+        '[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"hello":"world"}',
+        "\tat org.example.Orphan.run(Orphan.java:1)",
+    ]
+    log = load_text("\n".join(lines))
+    reasons = {r["line"]: r["reason"] for r in plain(log.rejects)}
+    assert reasons[1] == "truncated JSON"
+    assert reasons[2] == "no timestamp"
+    assert reasons[3] == "unreadable timestamp"
+    assert reasons[4] == "unrecognised message"
+    assert reasons[5] == "not a change record"
+    assert log.events.height == 0 and len(reasons) == 6
+
+
+def test_continuation_after_a_rejected_line_is_rejected_not_attached():
+    log = load_text("[2026-11-02 10:00:00,000] ERROR {X} - boom\njava.lang.RuntimeException: boom\n")
+    assert [r["reason"] for r in plain(log.rejects)] == ["unrecognised message", "continuation without an event"]
+
+
+def test_crlf_blank_lines_nul_bytes_and_invalid_utf8():
+    data = (MI + "\r\n\r\n   \r\n").encode() + MI.encode() + b"\x00\x00\r\n" + \
+        b"[2026-11-02 10:00:01,000]  INFO {AUDIT_LOG} - Jos\xe9 logged in at [Mon Nov 02 10:00:01 UTC 2026]\r\n"
+    log = load_text(data)
+    assert log.rejects.height == 0
+    assert log.events["user"].cast(pl.String).to_list() == ["admin", "admin", "José"]
+    assert log.events["details"][0] == '{"proxyName":"OrderProxy"}'
+    row = log.files.row(0, named=True)
+    assert (row["lines"], row["events"], row["blank"]) == (5, 3, 2)
+
+
+def test_a_very_long_line_is_kept_and_its_reject_text_is_clipped():
+    long_line = "x" * 100_000
+    log = load_text(MI + "\n" + long_line + "\n")
+    text = log.rejects["text"][0]
+    assert text.startswith("xxxx") and text.endswith("[96000 more characters]")
+    assert log.events.height == 1
+
+
+def test_log_times_are_read_in_the_given_zone():
+    log = load_text(MI, tz="Asia/Colombo")
+    ts = log.events["timestamp"][0]
+    assert ts == datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Colombo"))
+    assert ts.astimezone(ZoneInfo("UTC")).hour == 4 and ts.astimezone(ZoneInfo("UTC")).minute == 30
+
+
+def test_a_time_skipped_by_daylight_saving_is_kept_an_hour_later():
+    log = load_text(MI.replace("2026-11-02 10:00", "2026-03-29 02:30"), tz="Europe/Berlin")
+    assert log.events.height == 1
+    assert log.events["timestamp"][0] == datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def test_key_order_and_unknown_types_are_kept():
+    line = ('[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"type":"widget","info":"{\\"widgetName\\":\\"w1\\"}",'
+            '"action":"created","performedBy":"ops"}')
+    event = plain(load_text(line).events)[0]
+    assert (event["user"], event["action"], event["artifact_type"], event["artifact"]) == (
+        "ops", "created", "widget", "w1")
+
+
+def test_escaped_values_inside_info_are_decoded_once():
+    line = ('[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"updated",'
+            '"type":"registry_resource","info":"{\\"registryResourceName\\":\\"conf:\\\\/a \\\\\\"b\\\\\\".xml\\"}"}')
+    event = plain(load_text(line).events)[0]
+    assert event["details"] == '{"registryResourceName":"conf:\\/a \\"b\\".xml"}'
