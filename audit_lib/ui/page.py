@@ -18,7 +18,7 @@ def start(title: str, caption: str | None = None) -> Context | None:
     """Title, scope line and messages; returns the context, or None (after saying why) when there is
     nothing to show."""
     ctx: Context | None = st.session_state.get(S.CONTEXT)
-    if ctx is None:  # a page run on its own (tests): draw the sidebar here
+    if ctx is None:  # a page run on its own: draw the sidebar here
         ctx = build_context()
     st.title(title)
     if caption:

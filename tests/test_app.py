@@ -1,0 +1,172 @@
+"""The app through Streamlit's AppTest: every page on the samples, filters, empty results, sources."""
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from audit_lib.ui import state as S
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = ["pages/overview.py", "pages/users.py", "pages/artifacts.py", "pages/timeline.py", "pages/explorer.py",
+         "pages/quality.py"]
+SAMPLE_LOG = ROOT / "samples/mi-node-2/repository/logs/audit-11-02-2026.log"
+
+
+def app() -> AppTest:
+    # run app.py from a script outside the repository: AppTest would otherwise treat the pages/ folder next
+    # to app.py as an old-style multipage app on reruns (a live server does not)
+    script = f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\nrunpy.run_path({APP!r}, run_name='__main__')\n"
+    at = AppTest.from_string(script, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ["info", "warning", "error", "success", "markdown", "caption"]
+                    for e in at.get(kind))
+
+
+def spec_rows(at: AppTest, i: int = 0) -> int:
+    """Rows of data sent with chart `i` (Streamlit ships them as Arrow next to the spec)."""
+    import pyarrow as pa
+
+    proto = at.get("vega_lite_chart")[i].proto
+    return sum(pa.ipc.open_stream(ds.data.data).read_all().num_rows for ds in proto.datasets)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_samples(page):
+    at = app()
+    if page != PAGES[0]:
+        at.switch_page(str(ROOT / page)).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "bundled samples" in texts(at)
+    assert "Scope:" in texts(at) and "1,519 of 1,519 events" in texts(at)
+    if page != "pages/explorer.py":
+        assert at.get("vega_lite_chart"), "no chart drawn"
+
+
+def test_overview_figures_follow_user_filter():
+    at = app()
+    assert metric(at, "Events") == "1,519" and metric(at, "Users") == "14"
+    all_rows = spec_rows(at)
+    at.multiselect(key=S.USERS).set_value(["jane.ops"]).run()
+    assert metric(at, "Events") == "337" and metric(at, "Users") == "1"
+    assert "users: jane.ops" in texts(at) and "337 of 1,519 events" in texts(at)
+    assert spec_rows(at) < all_rows
+    # the filter is kept when moving to another page
+    at.switch_page(str(ROOT) + "/pages/users.py").run()
+    assert at.multiselect(key=S.USERS).value == ["jane.ops"]
+    assert at.selectbox(key=S.USER).value == "jane.ops" and metric(at, "Events") == "337"
+
+
+def test_quick_range_is_relative_to_newest_event():
+    at = app()
+    at.sidebar.get("button_group")[0].set_value("Last 7 days").run()
+    assert "newest event (2026-11-20 23:17)" in texts(at)
+    events = int(metric(at, "Events").replace(",", ""))
+    assert 0 < events < 1519
+    assert "2026-11-13 23:17 to the last event" in texts(at)
+
+
+def test_empty_filter_result_says_so():
+    at = app()
+    at.text_input(key=S.TEXT).set_value("no-such-artifact-anywhere").run()
+    assert "No event matches the filters" in texts(at)
+    assert not at.get("vega_lite_chart") and not at.exception
+    for page in PAGES[1:5]:
+        at.switch_page(str(ROOT / page)).run()
+        assert "No event matches the filters" in texts(at) and not at.exception
+
+
+def test_actions_and_outcome_filters_change_users_table():
+    at = app()
+    at.switch_page(str(ROOT) + "/pages/users.py").run()
+    at.multiselect(key=S.OUTCOMES).set_value(["failure"]).run()
+    assert "outcome: failure" in texts(at)
+    assert int(metric(at, "Events").replace(",", "")) <= 16
+
+
+def test_server_path_outside_roots_is_refused():
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("folder").run()
+    at.text_input(key=S.FOLDER).set_value(str(ROOT / "samples" / ".." / ".." / "..")).run()
+    assert any("Refused" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.exception and not at.get("vega_lite_chart")
+
+
+def test_server_path_inside_roots_loads():
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("folder").run()
+    at.text_input(key=S.FOLDER).set_value(str(ROOT / "samples" / "mi-node-1")).run()
+    assert not at.error and metric(at, "Nodes") == "1"
+    assert "588 of 588 events" in texts(at)
+
+
+def test_uploads_good_bad_and_corrupt():
+    data = SAMPLE_LOG.read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("node-a/repository/logs/audit.log", data)
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("upload").run()
+    assert "Upload one or more" in texts(at)
+    at.sidebar.get("file_uploader")[0].set_value([
+        ("audit-11-02-2026.log.gz", gzip.compress(data), "application/gzip"),
+        ("notes.txt", b"hello\nthis is not a log\n", "text/plain"),
+        ("broken.zip", b"PK\x03\x04garbage", "application/zip"),
+        ("logs.zip", buf.getvalue(), "application/zip"),
+    ]).run()
+    assert not at.exception
+    assert any("broken.zip is not a readable zip archive" in e.value for e in at.error)
+    assert any("notes.txt: no audit event" in w.value for w in at.warning)
+    # the gz and the zipped copy hold the same lines: one of them is a duplicate
+    assert metric(at, "Events") == f"{len(data.splitlines())}"
+
+
+def test_explorer_shows_raw_line_and_pages():
+    at = app()
+    at.switch_page(str(ROOT) + "/pages/explorer.py").run()
+    assert "Rows 1-500 of 1,519" in texts(at)
+    assert "Raw line" in texts(at)
+    assert at.code[0].value.startswith("[2026-10-26 09:16:07,507]")
+    at.number_input(key=S.PAGE).set_value(4).run()
+    assert "Rows 1,501-1,519 of 1,519" in texts(at)
+
+
+def test_timeline_granularity_and_heatmap():
+    at = app()
+    at.switch_page(str(ROOT) + "/pages/timeline.py").run()
+    daily = spec_rows(at, 0)
+    next(b for b in at.get("button_group") if b.label == "Granularity").set_value("hour").run()
+    assert spec_rows(at, 0) > daily
+    assert metric(at, "Off-hours events") and not at.exception
+
+
+def test_artifact_history_and_state():
+    at = app()
+    at.switch_page(str(ROOT) + "/pages/artifacts.py").run()
+    at.selectbox(key=S.ARTIFACT_TYPE).set_value("proxy_service").run()
+    at.selectbox(key=S.ARTIFACT).set_value("OrderProxy").run()
+    assert metric(at, "Last known state") in {"enabled", "disabled"}
+    assert "proxy_service OrderProxy: who did what" in at.get("vega_lite_chart")[-1].proto.spec
+    assert 0 < spec_rows(at, len(at.get("vega_lite_chart")) - 1) <= 2000
+
+
+def test_quality_page_lists_gaps_and_rejects():
+    at = app()
+    at.switch_page(str(ROOT) + "/pages/quality.py").run()
+    assert metric(at, "Rejected lines") == "2" and metric(at, "Files") == "62"
+    assert "Every line is accounted for" in texts(at)
+    assert "node-day(s) without a log file" in texts(at)
