@@ -102,7 +102,7 @@ def activity_dashboard(df: pl.DataFrame, every: str = "1d", *, group_title: str 
                     tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("bucket_label:N", title="from"),
                              alt.Tooltip("events:Q", format=",")])
             .transform_filter(pick))
-    bars = (alt.Chart(totals, height=max(80, 18 * totals.height), width=width,
+    bars = (alt.Chart(totals, height=max(80, 24 * totals.height), width=width,
                       title=f"Events per {group_title} (click to focus)").mark_bar()
             .encode(y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
                     x=alt.X("events:Q", title="events"), color=color,
