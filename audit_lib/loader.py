@@ -14,7 +14,7 @@ import polars as pl
 from audit_lib.formats import Formats, load_formats
 from audit_lib.parse import parse_lines
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
-from audit_lib.sources import Entry, Source, SourceError, discover, read_content
+from audit_lib.sources import Entry, Source, SourceError, discover, file_sha256, is_gzip, read_content
 
 CATEGORICAL = ["node", "product", "user", "action", "artifact_type", "outcome", "level", "source"]
 
@@ -145,15 +145,22 @@ def _lines(data: bytes) -> pl.DataFrame:
 
 def _load_file(entry: Entry, fmts: Formats, tz: str):
     """Read and parse one file: its manifest row, events, rejects and a hash of its content."""
-    content = read_content(entry)
-    row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": content.sha256,
-           "compressed": content.compressed, "lines": 0, "events": 0, "attached": 0, "rejects": 0,
-           "blank": 0, "first": None, "last": None, "duplicate_of": None, "error": content.error}
-    if not content.data:  # empty, or unreadable (the error says so): nothing to parse or to de-duplicate
+    row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": "", "compressed": False,
+           "lines": 0, "events": 0, "attached": 0, "rejects": 0, "blank": 0, "first": None, "last": None,
+           "duplicate_of": None, "error": None}
+    lines = _plain_file_lines(entry) if entry.path is not None and not is_gzip(entry) else None
+    if lines is not None:  # a plain file on disk: polars reads it directly, the stored bytes are the content
+        row["sha256"] = content_hash = file_sha256(entry.path)
+    else:
+        content = read_content(entry)
+        row.update(sha256=content.sha256, compressed=content.compressed, error=content.error)
+        if not content.data:  # empty, or unreadable (the error says so): nothing to parse or to de-duplicate
+            return row, None, None, None
+        content_hash = hashlib.sha256(content.data).hexdigest() if content.compressed else content.sha256
+        lines = _lines(content.data)
+        del content
+    if lines.height == 0:
         return row, None, None, None
-    content_hash = hashlib.sha256(content.data).hexdigest()
-    lines = _lines(content.data)
-    del content
     parsed = parse_lines(lines, fmts, tz)
     ev = _typed(parsed.events.with_columns(source=pl.lit(entry.source), node=pl.lit(entry.node)), tz)
     row.update(lines=lines.height, events=ev.height, attached=parsed.attached, rejects=parsed.rejects.height,
@@ -161,3 +168,15 @@ def _load_file(entry: Entry, fmts: Formats, tz: str):
     if ev.height:
         row.update(first=ev["timestamp"].min(), last=ev["timestamp"].max())
     return row, ev, parsed.rejects, content_hash
+
+
+def _plain_file_lines(entry: Entry) -> pl.DataFrame | None:
+    """The lines of an uncompressed file read by polars itself, or None when it needs the careful path
+    (bytes that are not UTF-8, NUL padding) or cannot be read."""
+    try:
+        df = pl.read_lines(entry.path, name="text", glob=False)
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if df.height and df["text"].str.contains("\x00", literal=True).any():
+        return None
+    return df.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.UInt32))

@@ -35,26 +35,30 @@ class Parsed:
 def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
     """Parse one file's lines (columns `line` UInt32, `text` String, in file order)."""
     df = _split_header(lines, fmts, tz)
-    headed = df.filter(pl.col("body").is_not_null())
-    rejects = [headed.filter(pl.col("timestamp").is_null()).select("line", "text", reason=pl.lit("unreadable timestamp"))]
-    headed = headed.filter(pl.col("timestamp").is_not_null())
+    has_body = df["body"].is_not_null()
+    headed = df.filter(has_body).drop("text")
+    other = df.filter(~has_body).select("line", "text", "grp")
+    del df
+    bad_time = headed["timestamp"].is_null()
+    rejects = [headed.filter(bad_time).select("line", reason=pl.lit("unreadable timestamp"))]
+    headed = headed.filter(~bad_time)
 
     # messages repeat (the same proxies toggled again and again): read each distinct one once
     messages = read_messages(headed.select(pl.col("body").unique()), fmts)
-    joined = headed.join(messages, on="body", how="left", maintain_order="left")
-    rejects.append(joined.filter(pl.col("reason").is_not_null()).select("line", "text", "reason"))
+    joined = headed.join(messages, on="body", how="left", maintain_order="left").drop("body")
+    del headed
+    rejects.append(joined.filter(pl.col("reason").is_not_null()).select("line", "reason"))
     events = joined.filter(pl.col("reason").is_null()).with_columns(
         product=pl.when(pl.col("tenant").is_not_null() & pl.col("_tenant_product").is_not_null())
         .then(pl.col("_tenant_product")).otherwise(pl.col("product")))
 
     # lines without a header: blank, attached to the event above, or rejected
-    other = df.filter(pl.col("body").is_null()).select("line", "text", "grp")
     blank_mask = other["text"].str.contains(r"^\s*$")
     attached, orphans = _attach(other.filter(~blank_mask), events, fmts)
-    rejects.append(orphans)
 
     events = _finish_events(events, attached, fmts)
-    rejects_df = pl.concat(rejects, how="vertical_relaxed").with_columns(_clip_text(pl.col("text"))).sort("line")
+    rejected = pl.concat(rejects).join(lines, on="line").select("line", "text", "reason")
+    rejects_df = pl.concat([rejected, orphans]).with_columns(_clip_text(pl.col("text"))).sort("line")
     return Parsed(events, rejects_df, attached.height, int(blank_mask.sum()))
 
 
@@ -70,7 +74,7 @@ def _split_header(lines: pl.DataFrame, fmts: Formats, tz: str) -> pl.DataFrame:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
         hit = rest["text"].str.contains(fast["match"])
         sep = fast["body_after"]
-        cut = rest.filter(hit)
+        cut = rest if hit.all() else rest.filter(hit)
         parts.append(cut.with_columns(
             tenant=pl.lit(None, pl.String), ts=pl.col("text").str.slice(*fast["ts"]),
             correlation=pl.lit(None, pl.String), level=pl.col("text").str.slice(*fast["level"]).str.strip_chars(),

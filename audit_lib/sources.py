@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 # audit.log, audit-MM-dd-yyyy.log, audit-MM-dd-yyyy.N.log, audit.log.N, any of them gzipped
 AUDIT_NAME = re.compile(r"^audit(?:-\d{2}-\d{2}-\d{4})?(?:\.\d+)?\.log(?:\.\d+)?(?:\.gz)?$", re.IGNORECASE)
 ARCHIVE_NAME = re.compile(r"\.zip$", re.IGNORECASE)
+GZIP_MAGIC = b"\x1f\x8b"
 
 Upload = tuple[str, bytes]
 Source = str | os.PathLike | Upload | Sequence["str | os.PathLike | Upload"]
@@ -34,6 +35,7 @@ class Entry:
     read: Callable[[], bytes]
     size: int
     mtime: float = 0.0
+    path: Path | None = None  # set for files on disk, which can be read without a copy in memory
 
 
 def is_audit_name(name: str) -> bool:
@@ -121,7 +123,7 @@ def _from_path(path: Path, base: Path | None) -> tuple[list[Entry], list[str]]:
         if explicit or is_audit_name(f.name):
             st = f.stat()
             parts = PurePosixPath(rel).parts
-            entries.append(Entry(rel, node_of(parts, root.name), _file_reader(f), st.st_size, st.st_mtime))
+            entries.append(Entry(rel, node_of(parts, root.name), _file_reader(f), st.st_size, st.st_mtime, f))
         elif ARCHIVE_NAME.search(f.name):
             found, left = _from_upload(rel, f.read_bytes())
             entries += found
@@ -180,6 +182,18 @@ class Content:
     error: str | None = None
 
 
+def is_gzip(entry: Entry) -> bool:
+    if entry.path is None:
+        return entry.read()[:2] == GZIP_MAGIC
+    with entry.path.open("rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def read_content(entry: Entry) -> Content:
     """Read, hash and (for gzip) decompress one file; damage is reported in `error`, never raised."""
     try:
@@ -187,7 +201,7 @@ def read_content(entry: Entry) -> Content:
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         return Content("", False, b"", f"cannot read the file: {exc}")
     digest = hashlib.sha256(stored).hexdigest()
-    if stored[:2] != b"\x1f\x8b":
+    if stored[:2] != GZIP_MAGIC:
         return Content(digest, False, stored)
     data, error = gunzip(stored)
     return Content(digest, True, data, error)
