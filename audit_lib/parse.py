@@ -10,9 +10,9 @@ take the tolerant per-line path, which recovers what it can.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import polars as pl
 
@@ -252,7 +252,8 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
     if mf.artifact_from:
         exprs["artifact"] = pl.col(mf.artifact_from)
     if mf.outcome_map:
-        exprs["outcome"] = pl.col("outcome").replace_strict(mf.outcome_map, default=pl.col("outcome").str.to_lowercase())
+        lower = pl.col("outcome").str.to_lowercase()
+        exprs["outcome"] = pl.col("outcome").replace_strict(mf.outcome_map, default=lower)
     if mf.artifact_type_from_action:
         kind = pl.lit(mf.artifact_type_default)
         for pattern, value in reversed(mf.artifact_type_from_action):

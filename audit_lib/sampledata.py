@@ -214,8 +214,9 @@ def apim_lines(rng: random.Random, start: datetime, days: int) -> list[str]:
             pre = "TID: [-1234] [{}]  INFO {{AUDIT_LOG}} - "
             if rng.random() < 0.2:
                 name = rng.choice(["bob", "mallory", "admin"])
+                ip = f"10.0.4.{rng.randint(2, 250)}"
                 out.append((t, f"TID: [-1234] [{_ts(t)}]  WARN {{AUDIT_LOG}} - Login failed. Unauthorized login "
-                               f"attempt '{name}[-1234]' at [{_ts(t)}+0000] from IP address 10.0.4.{rng.randint(2, 250)}"))
+                               f"attempt '{name}[-1234]' at [{_ts(t)}+0000] from IP address {ip}"))
                 continue
             out.append((t, pre.format(_ts(t)) + f"'{user} [-1234]' logged in at [{_ts(t)}+0000] "
                            f"from IP address 10.0.3.{rng.randint(2, 250)}"))
@@ -284,7 +285,8 @@ def write_demo(out: Path) -> None:
     (logs2 / (original.name + ".gz")).write_bytes(gzip.compress(original.read_bytes(), mtime=0))
     # a Latin-1 byte in a line written by a misconfigured appender
     with (logs2 / ROTATED.format(start + timedelta(days=10))).open("ab") as f:
-        f.write(b"[2026-11-05 23:41:07,311]  INFO {AUDIT_LOG} - Jos\xe9 logged in at [Thu Nov 05 23:41:07 UTC 2026]\r\n")
+        f.write(b"[2026-11-05 23:41:07,311]  INFO {AUDIT_LOG} - Jos\xe9 logged in at "
+                b"[Thu Nov 05 23:41:07 UTC 2026]\r\n")
     rng = random.Random(3)
     apim = out / "apim-node" / "repository" / "logs"
     _write(apim / "audit.log", apim_lines(rng, start, days))

@@ -56,10 +56,7 @@ def run_one(which: str, folder: Path) -> None:
     import audit_lib
 
     t0 = time.perf_counter()
-    if which == "load":
-        n = audit_lib.load(folder).events.height
-    else:
-        n = baseline(folder).height
+    n = audit_lib.load(folder).events.height if which == "load" else baseline(folder).height
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"which": which, "seconds": seconds, "events": n, "max_rss": rss}))
@@ -85,7 +82,7 @@ def main() -> None:
     from audit_lib.sampledata import write_mi_corpus
 
     files = list(args.corpus.rglob("audit*.log*"))
-    lines = sum(sum(1 for _ in open(p, "rb")) for p in files) if files else 0
+    lines = sum(len(p.read_bytes().splitlines()) for p in files)
     if lines != args.lines:
         print(f"writing a {args.lines:,}-line corpus to {args.corpus} …")
         import shutil

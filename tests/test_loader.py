@@ -81,4 +81,5 @@ def test_empty_file_and_fingerprint(tmp_path):
     log = audit_lib.load(tmp_path)
     assert log.events.height == 0 and log.files["lines"].to_list() == [0, 0]
     assert log.files["duplicate_of"].null_count() == 2
-    assert log.fingerprint == audit_lib.load(tmp_path).fingerprint != audit_lib.load(tmp_path, tz="Asia/Tokyo").fingerprint
+    again, tokyo = audit_lib.load(tmp_path), audit_lib.load(tmp_path, tz="Asia/Tokyo")
+    assert log.fingerprint == again.fingerprint != tokyo.fingerprint
