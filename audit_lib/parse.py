@@ -35,20 +35,19 @@ class Parsed:
 def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
     """Parse one file's lines (columns `line` UInt32, `text` String, in file order)."""
     df = _split_header(lines, fmts, tz)
-    has_body = df["body"].is_not_null()
-    headed = df.filter(has_body).drop("text")
-    other = df.filter(~has_body).select("line", "text", "grp")
+    headed, other = _split(df, pl.col("body").is_not_null())
+    headed, other = headed.drop("text"), other.select("line", "text", "grp")
     del df
-    bad_time = headed["timestamp"].is_null()
-    rejects = [headed.filter(bad_time).select("line", reason=pl.lit("unreadable timestamp"))]
-    headed = headed.filter(~bad_time)
+    headed, bad_time = _split(headed, pl.col("timestamp").is_not_null())
+    rejects = [bad_time.select("line", reason=pl.lit("unreadable timestamp"))]
 
     # messages repeat (the same proxies toggled again and again): read each distinct one once
     messages = read_messages(headed.select(pl.col("body").unique()), fmts)
     joined = headed.join(messages, on="body", how="left", maintain_order="left").drop("body")
     del headed
-    rejects.append(joined.filter(pl.col("reason").is_not_null()).select("line", "reason"))
-    events = joined.filter(pl.col("reason").is_null()).with_columns(
+    events, failed = _split(joined, pl.col("reason").is_null())
+    rejects.append(failed.select("line", "reason"))
+    events = events.with_columns(
         product=pl.when(pl.col("tenant").is_not_null() & pl.col("_tenant_product").is_not_null())
         .then(pl.col("_tenant_product")).otherwise(pl.col("product")))
 
@@ -60,6 +59,14 @@ def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
     rejected = pl.concat(rejects).join(lines, on="line").select("line", "text", "reason")
     rejects_df = pl.concat([rejected, orphans]).with_columns(_clip_text(pl.col("text"))).sort("line")
     return Parsed(events, rejects_df, attached.height, int(blank_mask.sum()))
+
+
+def _split(df: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows where `keep` holds, the others), without copying when all rows go one way."""
+    mask = df.select(keep.fill_null(False)).to_series()
+    if mask.all():
+        return df, df.clear()
+    return df.filter(mask), df.filter(~mask)
 
 
 _HEADER_FIELDS = ["tenant", "ts", "correlation", "level", "body"]
@@ -78,8 +85,7 @@ def _split_header(lines: pl.DataFrame, fmts: Formats, tz: str) -> pl.DataFrame:
         parts.append(cut.with_columns(
             tenant=pl.lit(None, pl.String), ts=pl.col("text").str.slice(*fast["ts"]),
             correlation=pl.lit(None, pl.String), level=pl.col("text").str.slice(*fast["level"]).str.strip_chars(),
-            body=pl.col("text").str.slice(pl.col("text").str.find(sep, literal=True) + len(sep))
-            .str.strip_chars_start(),
+            body=pl.col("text").str.slice(pl.col("text").str.find(sep, literal=True) + len(sep)),
         ))
         rest = rest.filter(~hit)
     for lay in fmts.layouts:
@@ -126,25 +132,27 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Read each message (column `body`) with the formats in order: its event fields, or a `reason`
     for a message that no format reads."""
     parts: list[pl.DataFrame] = []
-    rest = bodies
+    rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     if (jf := fmts.json_format) is not None:
-        fast = rest["body"].str.extract_groups(_json_fast_pattern(jf)).struct.unnest()
+        fast = rest["msg"].str.extract_groups(_json_fast_pattern(jf)).struct.unnest()
         hit = fast["user"].is_not_null()
         parts.append(_json_events(pl.concat([rest.filter(hit), fast.filter(hit)], how="horizontal"), jf))
         rest = rest.filter(~hit)
-        is_json = rest["body"].str.contains(r"^\s*\{")
+        is_json = rest["msg"].str.contains(r"^\s*\{")
         parts += _json_tolerant(rest.filter(is_json), jf)
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
-        groups = rest["body"].str.extract_groups(mf.pattern).struct.unnest()
+        groups = rest["msg"].str.extract_groups(mf.pattern).struct.unnest()
         mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
         parts.append(_regex_events(pl.concat([rest.filter(mask), groups.filter(mask)], how="horizontal"), mf))
         rest = rest.filter(~mask)
     parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
-    return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
-                                for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
+    out = pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
+                               for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
+    # few distinct values, repeated on every line: categoricals before the join, not after
+    return out.with_columns(pl.col("product", "user", "action", "artifact_type", "outcome").cast(pl.Categorical))
 
 
 def _json_fast_pattern(jf: MessageFormat) -> str:
@@ -269,6 +277,8 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
 
 def _attach(other: pl.DataFrame, events: pl.DataFrame, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split header-less lines into those that continue the event above them and rejects."""
+    if other.height == 0:
+        return other.select("grp", "line", "text"), other.select("line", "text", reason=pl.lit(None, pl.String))
     owners = events.select("grp", _open=pl.col("_open").fill_null(False), _until=_until_expr(fmts))
     cont = pl.any_horizontal([pl.col("text").str.contains(p) for p in fmts.continuations])
     df = other.join(owners, on="grp", how="left").with_columns(
@@ -292,6 +302,8 @@ def _until_expr(fmts: Formats) -> pl.Expr:
 
 def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Join the attached lines to their events, take late results from them, keep the event columns."""
+    if attached.height == 0:
+        return events.select("timestamp", "line", "level", *_EVENT_FIELDS, attachment=pl.lit(None, pl.String))
     ends = attached.group_by("grp").agg(attachment=pl.col("text").sort_by("line").str.join("\n"))
     events = events.join(ends, on="grp", how="left", maintain_order="left")
     for mf in fmts.regex_formats:
