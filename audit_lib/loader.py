@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from audit_lib.formats import Formats, load_formats
-from audit_lib.parse import parse_lines
+from audit_lib.parse import MessageMemo, parse_lines
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.sources import Entry, Source, SourceError, discover, file_sha256, is_gzip, read_content
 
@@ -67,8 +67,9 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
     fmts = formats or load_formats()
     entries, skipped = discover(source)
     workers = workers or min(len(entries), os.cpu_count() or 1)
+    memo = MessageMemo(fmts)
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        results = list(pool.map(lambda e: _load_file(e, fmts, tz), entries))
+        results = list(pool.map(lambda e: _load_file(e, fmts, tz, memo), entries))
 
     seen: dict[str, str] = {}
     rows, events, rejects = [], [], []
@@ -143,7 +144,7 @@ def _lines(data: bytes) -> pl.DataFrame:
     return df.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.UInt32))
 
 
-def _load_file(entry: Entry, fmts: Formats, tz: str):
+def _load_file(entry: Entry, fmts: Formats, tz: str, memo: MessageMemo | None = None):
     """Read and parse one file: its manifest row, events, rejects and a hash of its content."""
     row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": "", "compressed": False,
            "lines": 0, "events": 0, "attached": 0, "rejects": 0, "blank": 0, "first": None, "last": None,
@@ -161,7 +162,7 @@ def _load_file(entry: Entry, fmts: Formats, tz: str):
         del content
     if lines.height == 0:
         return row, None, None, None
-    parsed = parse_lines(lines, fmts, tz)
+    parsed = parse_lines(lines, fmts, tz, memo)
     ev = _typed(parsed.events.with_columns(source=pl.lit(entry.source), node=pl.lit(entry.node)), tz)
     row.update(lines=lines.height, events=ev.height, attached=parsed.attached, rejects=parsed.rejects.height,
                blank=parsed.blank)

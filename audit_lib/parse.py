@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,7 +33,29 @@ class Parsed:
     blank: int
 
 
-def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
+class MessageMemo:
+    """The distinct messages read so far in one load, shared by the threads that parse its files:
+    rotated files of one server repeat each other's messages, so most are read once for all files."""
+
+    def __init__(self, fmts: Formats, limit: int = 200_000) -> None:
+        self.fmts, self.limit = fmts, limit
+        self.known = pl.DataFrame(schema=MESSAGE_SCHEMA)
+        self._lock = threading.Lock()
+
+    def read(self, bodies: pl.DataFrame) -> pl.DataFrame:
+        """A table of read messages that holds every body of `bodies` (a column of distinct bodies)."""
+        known = self.known
+        new = bodies.join(known.select("body"), on="body", how="anti") if known.height else bodies
+        parsed = read_messages(new, self.fmts)
+        if known.height + parsed.height > self.limit:  # mostly distinct messages: nothing to gain
+            return parsed if not known.height else pl.concat([known.join(bodies, on="body", how="semi"), parsed])
+        with self._lock:
+            fresh = parsed.join(self.known.select("body"), on="body", how="anti") if self.known.height else parsed
+            self.known = pl.concat([self.known, fresh]) if self.known.height else fresh
+            return self.known
+
+
+def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str, memo: MessageMemo | None = None) -> Parsed:
     """Parse one file's lines (columns `line` UInt32, `text` String, in file order)."""
     df = _split_header(lines, fmts, tz)
     headed, other = _split(df, pl.col("body").is_not_null())
@@ -42,7 +65,8 @@ def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str) -> Parsed:
     rejects = [bad_time.select("line", reason=pl.lit("unreadable timestamp"))]
 
     # messages repeat (the same proxies toggled again and again): read each distinct one once
-    messages = read_messages(headed.select(pl.col("body").unique()), fmts)
+    bodies = headed.select(pl.col("body").unique())
+    messages = memo.read(bodies) if memo else read_messages(bodies, fmts)
     joined = headed.join(messages, on="body", how="left", maintain_order="left").drop("body")
     del headed
     events, failed = _split(joined, pl.col("reason").is_null())
