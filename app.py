@@ -17,9 +17,8 @@ pages = [
     st.Page(str(HERE / "pages/timeline.py"), title="Timeline", icon=":material/schedule:"),
     st.Page(str(HERE / "pages/explorer.py"), title="Explorer", icon=":material/table_rows:"),
     st.Page(str(HERE / "pages/quality.py"), title="Data quality", icon=":material/fact_check:"),
+    st.Page(str(HERE / "pages/reports.py"), title="Reports", icon=":material/description:"),
 ]
-if (HERE / "pages/reports.py").exists():
-    pages.append(st.Page(str(HERE / "pages/reports.py"), title="Reports", icon=":material/description:"))
 
 page = st.navigation(pages)
 build_context()

@@ -10,9 +10,7 @@ from audit_lib.export import MIME, export_bytes, scope_name
 from audit_lib.filters import Filters
 from audit_lib.loader import AuditLog
 from audit_lib.report import MAX_ROWS, Report, build_report
-from audit_lib.ui import page
-
-BUILT = "report_built_for"  # session-state key: the scope key of the report last built on this page
+from audit_lib.ui import page, state
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -41,10 +39,10 @@ if ctx is not None:
     max_rows = st.number_input("Events printed in the appendix", min_value=0, max_value=100_000, value=MAX_ROWS,
                                step=1000)
     key = f"{ctx.key}|{max_rows}"
-    if st.button("Build report", type="primary") or st.session_state.get(BUILT) == key:
+    if st.button("Build report", type="primary") or st.session_state.get(state.REPORT_BUILT) == key:
         with st.spinner("Building the report ..."):
             report = _report(key, ctx.log, ctx.filters, ctx.source_label, int(max_rows))
-        st.session_state[BUILT] = key
+        st.session_state[state.REPORT_BUILT] = key
         left, right = st.columns(2)
         left.download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
                              type="primary")

@@ -13,7 +13,7 @@ from audit_lib.ui import state as S
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGES = ["pages/overview.py", "pages/users.py", "pages/artifacts.py", "pages/timeline.py", "pages/explorer.py",
-         "pages/quality.py"]
+         "pages/quality.py", "pages/reports.py"]
 import polars as pl  # noqa: E402
 
 import audit_lib  # noqa: E402
@@ -60,8 +60,20 @@ def test_every_page_renders_on_samples(page):
     assert not at.error, [e.value for e in at.error]
     assert "bundled samples" in texts(at)
     assert "Scope:" in texts(at) and f"{N} of {N} events" in texts(at)
-    if page != "pages/explorer.py":
+    if page not in ("pages/explorer.py", "pages/reports.py"):
         assert at.get("vega_lite_chart"), "no chart drawn"
+
+
+def test_reports_page_builds_the_report_of_the_scope():
+    at = app()
+    at.multiselect(key=S.USERS).set_value(["jane.ops"]).run()
+    at.switch_page(str(ROOT / "pages/reports.py")).run()
+    assert not at.exception and f"{JANE} of {N} events" in texts(at)
+    assert len(at.get("download_button")) == 2  # JSON Lines and Parquet, before any report is built
+    next(b for b in at.button if b.label == "Build report").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) == 4
+    assert f"all {JANE} events" in texts(at) and "SHA-256" in texts(at)
 
 
 def test_overview_figures_follow_user_filter():

@@ -26,6 +26,7 @@ SORT_DESC = "explorer_desc"
 PAGE = "explorer_page"
 ROW = "explorer_row"
 TIME_BRUSH = "timeline_chart"
+REPORT_BUILT = "report_built_for"  # the scope key of the report last built on the Reports page
 
 FILTER_KEYS = [USERS, ACTIONS, ARTIFACT_TYPES, NODES, OUTCOMES]
 RANGES = ["All", "Last 24 h", "Last 7 days", "Last 30 days", "Dates"]
