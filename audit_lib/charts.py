@@ -70,8 +70,10 @@ def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "
             groups = [g for g in groups if g != OTHER] + [OTHER]
         pick = alt.selection_point(fields=["group"], bind="legend", name=PICK)
         params.append(pick)
-        enc["color"] = alt.Color("group:N", title=group_title, sort=groups,
-                                 scale=alt.Scale(scheme="tableau20"),
+        # kinds of action keep the colours they have in every other chart
+        scale = (alt.Scale(domain=KINDS, range=KIND_COLORS) if set(groups) <= set(KINDS)
+                 else alt.Scale(scheme="tableau20"))
+        enc["color"] = alt.Color("group:N", title=group_title, sort=groups, scale=scale,
                                  legend=alt.Legend(orient="right", labelLimit=180, symbolLimit=30))
         enc["opacity"] = alt.condition(pick, alt.value(1.0), alt.value(0.15))
         enc["order"] = alt.Order("group_order:Q")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -57,5 +58,21 @@ def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows"
 
 
 def chart(c: Any, **kwargs: Any) -> Any:
-    """An altair chart at the width of the page."""
+    """An altair chart at the width of the page and at the height its builder gave it (Streamlit would
+    otherwise squeeze every chart into 350 px, dropping the labels of long category axes)."""
+    if "height" not in kwargs and (h := _height(c)):
+        kwargs["height"] = h + 110  # title, axis and legend padding around the plot
     return st.altair_chart(c, width="stretch", **kwargs)
+
+
+def _height(c: Any) -> int:
+    """The plot height a chart asks for: the tallest layer, the sum of vertically stacked charts."""
+    if isinstance(getattr(c, "height", None), int):
+        return c.height
+    if isinstance(c, alt.LayerChart):
+        return max((_height(x) for x in c.layer), default=0)
+    if isinstance(c, alt.VConcatChart):
+        return sum(_height(x) + 60 for x in c.vconcat)
+    if isinstance(c, alt.HConcatChart):
+        return max((_height(x) for x in c.hconcat), default=0)
+    return 0
