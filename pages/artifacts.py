@@ -57,7 +57,9 @@ if ctx is not None:
                            "undeploy action in scope.")
         cols[1].metric("Events", f"{hist.height:,}")
         cols[2].metric("Users", hist["user"].n_unique())
-        cols[3].metric("Last change", f"{hist['timestamp'].max():%Y-%m-%d %H:%M}")
+        last = hist["timestamp"].max()
+        cols[3].metric("Last change", f"{last:%Y-%m-%d}", f"{last:%H:%M:%S} {ctx.tz}", delta_color="off",
+                       delta_arrow="off")
         who = (hist.group_by("kind").agg(pl.col("user").unique().sort().str.join(", "))
                .sort(pl.col("kind").replace_strict(metrics.KINDS, list(range(len(metrics.KINDS))), default=99)))
         st.markdown("  \n".join(f"**{k}** by {u}" for k, u in who.iter_rows()))

@@ -61,7 +61,7 @@ def chart(c: Any, **kwargs: Any) -> Any:
     """An altair chart at the width of the page and at the height its builder gave it (Streamlit would
     otherwise squeeze every chart into 350 px, dropping the labels of long category axes)."""
     if "height" not in kwargs and (h := _height(c)):
-        kwargs["height"] = h + 110  # title, axis and legend padding around the plot
+        kwargs["height"] = h + 150  # title, axes (dates may stand on end) and padding around the plot
     return st.altair_chart(c, width="stretch", **kwargs)
 
 
