@@ -257,26 +257,26 @@ def _chart(pdf: ReportPDF, make, max_w: float, max_h: float, x: float | None = N
 def _tables(pdf: ReportPDF, ctx: _Context) -> None:
     pdf.add_page()
     pdf.heading("3. Per user and per artifact type")
+    _count_table(pdf, "Per user", metrics.per_user(ctx.events),
+                 [("user", "User", 30, "L"), ("events", "Events", 10, "R"), ("first_seen", "First seen", 25, "L"),
+                  ("last_seen", "Last seen", 25, "L"), ("nodes", "Nodes", 26, "L"), ("failures", "Failures", 12, "R")])
+    _count_table(pdf, "Per artifact type", metrics.per_artifact_type(ctx.events),
+                 [("artifact_type", "Artifact type", 34, "L"), ("events", "Events", 10, "R"),
+                  ("artifacts", "Artifacts", 12, "R"), ("users", "Users", 10, "R"), ("first", "First", 25, "L"),
+                  ("last", "Last", 25, "L")])
+
+
+def _count_table(pdf: ReportPDF, title: str, df: pl.DataFrame, lead: list[tuple[str, str, float, str]]) -> None:
+    """A sub-section with one row per value: the `lead` columns (name, heading, width, alignment), then
+    the events of each kind of action."""
+    pdf.heading(title, 2)
+    if df.is_empty():
+        pdf.para("No events in scope.")
+        return
     kinds = metrics.KINDS
-    pdf.heading("Per user", 2)
-    users = metrics.per_user(ctx.events)
-    if users.is_empty():
-        pdf.para("No events in scope.")
-    else:
-        cols = ["user", "events", "first_seen", "last_seen", "nodes", "failures", *kinds]
-        pdf.table(["User", "Events", "First seen", "Last seen", "Nodes", "Failures", *kinds],
-                  _text_rows(users, cols), [30, 10, 25, 25, 26, 12, *[12] * len(kinds)],
-                  aligns=["L", "R", "L", "L", "L", "R", *["R"] * len(kinds)], max_lines=[2, 1, 1, 1, 2, 1,
-                                                                                          *[1] * len(kinds)])
-    pdf.heading("Per artifact type", 2)
-    types = metrics.per_artifact_type(ctx.events)
-    if types.is_empty():
-        pdf.para("No events in scope.")
-    else:
-        cols = ["artifact_type", "events", "artifacts", "users", "first", "last", *kinds]
-        pdf.table(["Artifact type", "Events", "Artifacts", "Users", "First", "Last", *kinds],
-                  _text_rows(types, cols), [34, 10, 12, 10, 25, 25, *[12] * len(kinds)],
-                  aligns=["L", "R", "R", "R", "L", "L", *["R"] * len(kinds)], max_lines=2)
+    names, heads, widths, aligns = (list(x) for x in zip(*lead, strict=True))
+    pdf.table([*heads, *kinds], _text_rows(df, [*names, *kinds]), [*widths, *[12] * len(kinds)],
+              aligns=[*aligns, *["R"] * len(kinds)], max_lines=2)
 
 
 EVENT_HEAD = ["Time", "User", "Node", "Action", "Artifact type", "Artifact", "Details", "Source : line"]
