@@ -46,14 +46,28 @@ def neutralise(column: str) -> pl.Expr:
 
 
 def csv_frame(events: pl.DataFrame) -> pl.DataFrame:
-    """The table exactly as written to CSV: ISO times, text columns neutralised against formula injection."""
-    frame = _text_columns(events)
-    return frame.with_columns([neutralise(c) for c in EVENT_COLUMNS if c not in ("timestamp", "line")])
+    """The table exactly as written to CSV: ISO times, text columns neutralised against formula injection.
+    A categorical column is checked on its distinct values and rewritten only when one of them is risky."""
+    exprs = []
+    for name in EVENT_COLUMNS:
+        if name == "timestamp":
+            exprs.append(pl.col(name).dt.to_string(ISO_FORMAT))
+        elif name == "line":
+            exprs.append(pl.col(name))
+        elif events.schema[name] == pl.Categorical:
+            values = events[name].unique().cast(pl.String).drop_nulls()
+            risky = values.filter(values.str.contains(FORMULA_START))
+            exprs.append(pl.col(name).cast(pl.String).replace(risky, "'" + risky) if risky.len() else pl.col(name))
+        else:
+            exprs.append(neutralise(name))
+    return events.select(exprs)
 
 
 def to_csv_bytes(events: pl.DataFrame) -> bytes:
     """UTF-8 CSV of `events`: header, every canonical column, "\\n" line ends, same input -> same bytes."""
-    return csv_frame(events).write_csv(line_terminator="\n", quote_style="necessary").encode("utf-8")
+    buf = io.BytesIO()
+    csv_frame(events).write_csv(buf, line_terminator="\n", quote_style="necessary")
+    return buf.getvalue()
 
 
 def to_jsonl_bytes(events: pl.DataFrame) -> bytes:
