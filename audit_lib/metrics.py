@@ -54,9 +54,8 @@ def _kinds_of(events: pl.DataFrame) -> pl.DataFrame:
 
 def with_kind(events: pl.DataFrame) -> pl.DataFrame:
     """`events` plus a `kind` column, joined from the distinct actions (cheap on large frames)."""
-    kinds = _kinds_of(events)
-    return events.with_columns(pl.col("action").cast(pl.String).alias("_a")).join(
-        kinds.rename({"action": "_a"}), on="_a", how="left").drop("_a")
+    kinds = _kinds_of(events).with_columns(pl.col("action").cast(events.schema["action"]))
+    return events.join(kinds, on="action", how="left", maintain_order="left")
 
 
 # ---------------------------------------------------------------- key figures
@@ -135,10 +134,16 @@ def parse_quality(files: pl.DataFrame, rejects: pl.DataFrame) -> dict[str, Any]:
 # ---------------------------------------------------------------- counts by field
 
 
+def _text(df: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """`columns` as plain text: groups are formed on the categorical codes (cheap on millions of rows)
+    and only the small result is turned into text."""
+    return df.with_columns(pl.col(c).cast(pl.String) for c in columns)
+
+
 def top_values(events: pl.DataFrame, column: str, n: int = 10) -> pl.DataFrame:
     """The `n` most frequent values of `column` with their event counts (`value`, `events`, `share`)."""
     total = events.height
-    return (events.group_by(pl.col(column).cast(pl.String).alias("value")).len("events")
+    return (events.group_by(pl.col(column).alias("value")).len("events").pipe(_text, "value")
             .sort(["events", "value"], descending=[True, False]).head(n)
             .with_columns(share=pl.col("events") / max(total, 1)))
 
@@ -160,11 +165,11 @@ def per_user(events: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"user": pl.String, "events": pl.Int64, "first_seen": events["timestamp"].dtype,
                                     "last_seen": events["timestamp"].dtype, "nodes": pl.String,
                                     "failures": pl.Int64, **{k: pl.Int64 for k in KINDS}})
-    base = events.group_by(pl.col("user").cast(pl.String)).agg(
+    base = events.group_by("user").agg(
         events=pl.len().cast(pl.Int64), first_seen=pl.col("timestamp").min(), last_seen=pl.col("timestamp").max(),
-        nodes=pl.col("node").cast(pl.String).unique().sort().str.join(", "),
-        failures=(pl.col("outcome").cast(pl.String) == "failure").sum().cast(pl.Int64))
-    grouped = events.group_by(pl.col("user").cast(pl.String), pl.col("action").cast(pl.String)).agg(n=pl.len())
+        nodes=pl.col("node").unique().cast(pl.String).sort().str.join(", "),
+        failures=(pl.col("outcome") == "failure").sum().cast(pl.Int64)).pipe(_text, "user")
+    grouped = events.group_by("user", "action").agg(n=pl.len()).pipe(_text, "user", "action")
     kinds = _kind_columns(grouped, ["user"])
     return (base.join(kinds, on="user", how="left", nulls_equal=True)
             .sort(["events", "user"], descending=[True, False]))
@@ -186,11 +191,10 @@ def per_artifact_type(events: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"artifact_type": pl.String, "events": pl.Int64, "artifacts": pl.UInt32,
                                     "users": pl.UInt32, "first": events["timestamp"].dtype,
                                     "last": events["timestamp"].dtype, **{k: pl.Int64 for k in KINDS}})
-    base = events.group_by(pl.col("artifact_type").cast(pl.String)).agg(
+    base = events.group_by("artifact_type").agg(
         events=pl.len().cast(pl.Int64), artifacts=pl.col("artifact").n_unique(), users=pl.col("user").n_unique(),
-        first=pl.col("timestamp").min(), last=pl.col("timestamp").max())
-    grouped = events.group_by(pl.col("artifact_type").cast(pl.String), pl.col("action").cast(pl.String)).agg(
-        n=pl.len())
+        first=pl.col("timestamp").min(), last=pl.col("timestamp").max()).pipe(_text, "artifact_type")
+    grouped = events.group_by("artifact_type", "action").agg(n=pl.len()).pipe(_text, "artifact_type", "action")
     kinds = _kind_columns(grouped, ["artifact_type"])
     return (base.join(kinds, on="artifact_type", how="left", nulls_equal=True)
             .sort(["events", "artifact_type"], descending=[True, False]))
@@ -201,11 +205,11 @@ def per_artifact(events: pl.DataFrame, artifact_type: str | None = None) -> pl.D
     user, and the last known state (see `artifact_state`); most active first."""
     if artifact_type is not None:
         events = events.filter(pl.col("artifact_type").cast(pl.String) == artifact_type)
-    keys = [pl.col("artifact_type").cast(pl.String), pl.col("artifact")]
-    base = events.group_by(keys).agg(
+    base = events.group_by("artifact_type", "artifact").agg(
         events=pl.len().cast(pl.Int64), users=pl.col("user").n_unique().cast(pl.Int64),
         first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
-        last_action=pl.col("action").cast(pl.String).last(), last_user=pl.col("user").cast(pl.String).last())
+        last_action=pl.col("action").last(), last_user=pl.col("user").last(),
+    ).pipe(_text, "artifact_type", "last_action", "last_user")
     state = artifact_state(events).select("artifact_type", "artifact", "state", "state_since")
     return (base.join(state, on=["artifact_type", "artifact"], how="left", nulls_equal=True)
             .sort(["events", "artifact_type", "artifact"], descending=[True, False, False]))
@@ -232,11 +236,12 @@ def artifact_state(events: pl.DataFrame) -> pl.DataFrame:
     state_action. Later updates do not change the state; failed actions are ignored."""
     kinds = _kinds_of(events).with_columns(state=pl.col("kind").replace_strict(STATE_OF_KIND, default=None))
     setting = kinds.filter(pl.col("state").is_not_null())
-    ev = events.filter(pl.col("action").cast(pl.String).is_in(setting["action"].implode())
-                       & (pl.col("outcome").cast(pl.String) != "failure"))
-    last = (ev.group_by(pl.col("artifact_type").cast(pl.String), "artifact")
-            .agg(state_action=pl.col("action").cast(pl.String).last(), state_since=pl.col("timestamp").last(),
-                 state_by=pl.col("user").cast(pl.String).last()))
+    ev = events.filter(pl.col("action").is_in(setting["action"].implode())
+                       & (pl.col("outcome").fill_null("success") != "failure"))
+    last = (ev.group_by("artifact_type", "artifact")
+            .agg(state_action=pl.col("action").last(), state_since=pl.col("timestamp").last(),
+                 state_by=pl.col("user").last())
+            .pipe(_text, "artifact_type", "state_action", "state_by"))
     last = last.join(setting.select(pl.col("action").alias("state_action"), "state"), on="state_action",
                      how="left")
     return last.select("artifact_type", "artifact", "state", "state_since", "state_by", "state_action").sort(
@@ -268,8 +273,8 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
         full = pl.DataFrame({"bucket": pl.datetime_range(lo, hi, every, eager=True)}).with_columns(
             pl.col("bucket").cast(ts_type))
         return full.join(counts, on="bucket", how="left").with_columns(pl.col("events").fill_null(0)).sort("bucket")
-    counts = events.group_by(bucket, pl.col(by).cast(pl.String).fill_null("(none)").alias("group")).agg(
-        events=pl.len().cast(pl.Int64))
+    counts = (events.group_by(bucket, pl.col(by).alias("group")).agg(events=pl.len().cast(pl.Int64))
+              .pipe(_text, "group").with_columns(pl.col("group").fill_null("(none)")))
     n_buckets = counts["bucket"].n_unique()
     top = max(1, min(top, max_rows // max(n_buckets, 1) - 1))
     ranked = counts.group_by("group").agg(pl.col("events").sum()).sort(["events", "group"], descending=[True, False])
@@ -297,8 +302,9 @@ def weekday_hour(events: pl.DataFrame) -> pl.DataFrame:
 def off_hours_by_user(events: pl.DataFrame) -> pl.DataFrame:
     """Per user: events outside working hours (see WORK_HOURS; weekends count), all events and the share;
     users with off-hours events only, most first."""
-    return (events.group_by(pl.col("user").cast(pl.String))
+    return (events.group_by("user")
             .agg(off_hours=_off_hours(pl.col("timestamp")).sum().cast(pl.Int64), events=pl.len().cast(pl.Int64))
+            .pipe(_text, "user")
             .filter(pl.col("off_hours") > 0).with_columns(share=pl.col("off_hours") / pl.col("events"))
             .sort(["off_hours", "user"], descending=[True, False]))
 
@@ -332,8 +338,8 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     files = files.filter(pl.col("duplicate_of").is_null()).with_columns(pl.col("node").cast(pl.String))
     fdays = _file_days(files)
     covered = fdays.group_by("node", "day").agg(files=pl.len())
-    ev = events.group_by(pl.col("node").cast(pl.String), day=pl.col("timestamp").dt.date()).agg(
-        events=pl.len().cast(pl.Int64))
+    ev = events.group_by("node", day=pl.col("timestamp").dt.date()).agg(
+        events=pl.len().cast(pl.Int64)).pipe(_text, "node")
     bounds = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).group_by("node").agg(
         lo=pl.col("day").min(), hi=pl.col("day").max())
     if bounds.is_empty():
