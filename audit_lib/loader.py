@@ -35,8 +35,8 @@ class AuditLog:
         entry = self.entries.get(source)
         if entry is None or line < 1:
             return None
-        lines = _decode(read_content(entry).data).splitlines()
-        return lines[line - 1] if line <= len(lines) else None
+        lines = read_content(entry).data.split(b"\n")  # numbered as the loader numbers them
+        return _decode(lines[line - 1]).removesuffix("\r") if line <= len(lines) else None
 
     @property
     def fingerprint(self) -> str:

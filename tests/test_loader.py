@@ -83,3 +83,11 @@ def test_empty_file_and_fingerprint(tmp_path):
     assert log.files["duplicate_of"].null_count() == 2
     again, tokyo = audit_lib.load(tmp_path), audit_lib.load(tmp_path, tz="Asia/Tokyo")
     assert log.fingerprint == again.fingerprint != tokyo.fingerprint
+
+
+def test_raw_line_numbers_lines_as_the_loader_does():
+    data = b"note\x0bwith a vertical tab\n[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [x]\r\n"
+    log = audit_lib.load([("audit.log", data)])
+    assert log.events["line"].to_list() == [2]
+    assert log.raw_line("audit.log", 2) == "[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [x]"
+    assert log.raw_line("audit.log", 3) == "" and log.raw_line("audit.log", 9) is None
