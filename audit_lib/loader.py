@@ -35,7 +35,7 @@ class AuditLog:
         entry = self.entries.get(source)
         if entry is None or line < 1:
             return None
-        lines = read_content(entry).data.split(b"\n")  # numbered as the loader numbers them
+        lines = read_content(entry).data.removesuffix(b"\n").split(b"\n")  # numbered as the loader does
         return _decode(lines[line - 1]).removesuffix("\r") if line <= len(lines) else None
 
     @property

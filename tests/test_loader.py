@@ -90,4 +90,4 @@ def test_raw_line_numbers_lines_as_the_loader_does():
     log = audit_lib.load([("audit.log", data)])
     assert log.events["line"].to_list() == [2]
     assert log.raw_line("audit.log", 2) == "[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [x]"
-    assert log.raw_line("audit.log", 3) == "" and log.raw_line("audit.log", 9) is None
+    assert log.raw_line("audit.log", 3) is None and log.raw_line("audit.log", 0) is None
