@@ -2,9 +2,11 @@
 
 Every line ends up in exactly one place: the first line of an event, a line attached to the event above it
 (a stack trace, the multi-line Data of an Identity Server record), a blank line, or a reject with a reason.
-The common management-API line is parsed by one regular expression over the whole column; only lines
-that are not in the products' compact form (the documentation's curly quotes, API-M 4.1's invalid JSON)
-take the tolerant per-line path, which recovers what it can.
+The line's start (time, level) is cut by position when it has MI's fixed-width shape, else by the layouts'
+patterns. Messages repeat heavily, so each distinct message is read once (per load, see MessageMemo) by the
+formats' patterns over the whole column of distinct messages; only change records that are not in the
+products' compact form (the documentation's curly quotes, API-M 4.1's invalid JSON) take the tolerant
+message-by-message path, which recovers what it can.
 """
 
 from __future__ import annotations
