@@ -30,6 +30,17 @@ REGISTRY = ["conf:/config/orders.xml", "gov:/endpoints/payment.xml", "conf:/sche
 CONNECTORS = [("salesforce", "org.wso2.carbon.connector"), ("kafkaTransport", "org.wso2.carbon.connector")]
 
 ROTATED = "audit-{:%m-%d-%Y}.log"
+# changes that switch something on or off: kind -> (type, info key, names to pick from)
+TOGGLES = {
+    "proxy": ("proxy_service", "proxyName", PROXIES),
+    "proxy_trace": ("proxy_service_trace", "proxyName", PROXIES),
+    "endpoint": ("endpoint", "endpointName", ENDPOINTS),
+    "endpoint_trace": ("endpoint_trace", "endpointName", ENDPOINTS),
+    "processor": ("message_processor", "messageProcessorName", PROCESSORS),
+    "api_trace": ("api_trace", "apiName", APIS),
+    "seq_trace": ("sequence_trace", "sequenceName", SEQUENCES),
+    "inbound_trace": ("inbound_endpoint_trace", "inboundEndpointName", INBOUNDS),
+}
 
 
 def _ts(t: datetime) -> str:
@@ -61,16 +72,9 @@ def _mi_change(rng: random.Random) -> tuple[str, str, dict]:
          "registry_props", "user"],
         weights=[10, 4, 8, 3, 6, 5, 2, 6, 1, 4, 3, 2, 1, 1, 3, 2, 3],
     )[0]
-    if kind == "proxy":
-        return on, "proxy_service", {"proxyName": rng.choice(PROXIES)}
-    if kind == "proxy_trace":
-        return on, "proxy_service_trace", {"proxyName": rng.choice(PROXIES)}
-    if kind == "endpoint":
-        return on, "endpoint", {"endpointName": rng.choice(ENDPOINTS)}
-    if kind == "endpoint_trace":
-        return on, "endpoint_trace", {"endpointName": rng.choice(ENDPOINTS)}
-    if kind == "processor":
-        return on, "message_processor", {"messageProcessorName": rng.choice(PROCESSORS)}
+    if kind in TOGGLES:
+        type_, key, names = TOGGLES[kind]
+        return on, type_, {key: rng.choice(names)}
     if kind == "capp":
         return rng.choice(["created", "created", "deleted"]), "carbon_application", {
             "cAppFileName": rng.choice(CAPPS)}
@@ -87,12 +91,6 @@ def _mi_change(rng: random.Random) -> tuple[str, str, dict]:
     if kind == "root_log":
         return "updated", "root_log_level", {"loggerName": "root",
                                              "loggingLevel": rng.choice(["INFO", "DEBUG", "ALL", "WARN"])}
-    if kind == "api_trace":
-        return on, "api_trace", {"apiName": rng.choice(APIS)}
-    if kind == "seq_trace":
-        return on, "sequence_trace", {"sequenceName": rng.choice(SEQUENCES)}
-    if kind == "inbound_trace":
-        return on, "inbound_endpoint_trace", {"inboundEndpointName": rng.choice(INBOUNDS)}
     if kind == "inbound":
         return "disabled", "inbound_endpoint", {"inboundEndpointName": rng.choice(INBOUNDS)}
     if kind == "template":
