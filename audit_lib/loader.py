@@ -149,10 +149,13 @@ def _load_file(entry: Entry, fmts: Formats, tz: str, memo: MessageMemo | None = 
     row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": "", "compressed": False,
            "lines": 0, "events": 0, "attached": 0, "rejects": 0, "blank": 0, "first": None, "last": None,
            "duplicate_of": None, "error": None}
-    lines = _plain_file_lines(entry) if entry.path is not None and not is_gzip(entry) else None
-    if lines is not None:  # a plain file on disk: polars reads it directly, the stored bytes are the content
-        row["sha256"] = content_hash = file_sha256(entry.path)
-    else:
+    try:
+        lines = _plain_file_lines(entry) if entry.path is not None and not is_gzip(entry) else None
+        if lines is not None:  # a plain file on disk: polars reads it directly, the stored bytes are the content
+            row["sha256"] = content_hash = file_sha256(entry.path)
+    except OSError:  # unreadable now: the careful path below says why in the manifest
+        lines = None
+    if lines is None:
         content = read_content(entry)
         row.update(sha256=content.sha256, compressed=content.compressed, error=content.error)
         if not content.data:  # empty, or unreadable (the error says so): nothing to parse or to de-duplicate

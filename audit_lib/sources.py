@@ -68,7 +68,10 @@ def discover(source: Source) -> tuple[list[Entry], list[str]]:
         if _is_upload(item):
             found, left = _from_upload(item[0], bytes(item[1]))
         else:
-            found, left = _from_path(Path(item), base)
+            try:
+                found, left = _from_path(Path(item), base)
+            except OSError as exc:  # a folder that cannot be listed, a file that vanished while listed
+                raise SourceError(f"Cannot read {item}: {exc.strerror or exc}") from None
         entries += found
         skipped += left
     seen: set[str] = set()
