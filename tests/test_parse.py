@@ -127,3 +127,25 @@ def test_escaped_values_inside_info_are_decoded_once():
             '"type":"registry_resource","info":"{\\"registryResourceName\\":\\"conf:\\\\/a \\\\\\"b\\\\\\".xml\\"}"}')
     event = plain(load_text(line).events)[0]
     assert event["details"] == '{"registryResourceName":"conf:\\/a \\"b\\".xml"}'
+
+
+def test_every_line_is_accounted_for_in_random_mixes():
+    """Real lines, broken lines, traces, garbage bytes and odd line ends, shuffled: the counts always add up."""
+    import random
+
+    from audit_lib.formats import load_formats
+
+    pieces = [s["line"].encode() for m in load_formats().messages for s in m.samples]
+    pieces += [b"", b"   ", b"\tat a.b.C.d(C.java:1)", b"Caused by: x.y.Z: boom", b"garbage \xff\xfe line",
+               b"[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {\"performedBy\":\"a\",\"act",
+               b"[9999-99-99 99:99:99,999]  INFO {AUDIT_LOG} - admin logged in at [x]", b"\x00\x00\x00",
+               b"TID: [-1234] [2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - something else", b"x" * 5000]
+    rng = random.Random(11)
+    for _ in range(40):
+        chosen = [rng.choice(pieces) for _ in range(rng.randint(1, 60))]
+        data = b"".join(p + rng.choice([b"\n", b"\r\n"]) for p in chosen)
+        log = load_text(data)
+        row = log.files.row(0, named=True)
+        assert row["lines"] == sum(p.count(b"\n") + 1 for p in chosen)
+        assert row["lines"] == row["events"] + row["attached"] + row["rejects"] + row["blank"], row
+        assert log.events.height == row["events"] and log.rejects.height == row["rejects"]
