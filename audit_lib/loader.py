@@ -87,8 +87,10 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
         if rej is not None and rej.height:
             rejects.append(rej.with_columns(source=pl.lit(entry.source)))
 
-    ev_df = _sorted(pl.concat(events) if events else _typed(pl.DataFrame(schema=events_schema(tz)), tz))
-    del events, results
+    ev_df = pl.concat(events) if events else _typed(pl.DataFrame(schema=events_schema(tz)), tz)
+    events.clear()  # drop the per-file frames: sorting can then free each column as it goes
+    results.clear()
+    ev_df = _sorted(ev_df)
     rej_df = pl.concat(rejects, how="vertical_relaxed") if rejects else pl.DataFrame(schema=REJECTS_SCHEMA)
     rej_df = rej_df.select([pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
     files = pl.DataFrame(rows, schema=files_schema(tz), orient="row") if rows else pl.DataFrame(
