@@ -16,7 +16,7 @@ from audit_lib.parse import MessageMemo, parse_lines
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.sources import Entry, Source, SourceError, discover, file_sha256, is_gzip, read_content
 
-CATEGORICAL = ["node", "product", "user", "action", "artifact_type", "outcome", "level", "source"]
+CATEGORICAL = ["node", "product", "user", "action", "artifact_type", "artifact", "outcome", "level", "source"]
 
 
 @dataclass

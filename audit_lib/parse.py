@@ -178,7 +178,8 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     out = pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
     # few distinct values, repeated on every line: categoricals before the join, not after
-    return out.with_columns(pl.col("product", "user", "action", "artifact_type", "outcome").cast(pl.Categorical))
+    return out.with_columns(pl.col("product", "user", "action", "artifact_type", "artifact", "outcome")
+                            .cast(pl.Categorical))
 
 
 def _json_fast_pattern(jf: MessageFormat) -> str:
