@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from audit_lib import compliance
-from audit_lib.export import MIME, export_bytes, scope_name
-from audit_lib.filters import Filters
-from audit_lib.loader import AuditLog
-from audit_lib.report import MAX_ROWS, Report, build_report
-from audit_lib.ui import page, state
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _report(key: str, _log: AuditLog, filters: Filters, source_label: str, max_rows: int) -> Report:
-    del key
-    return build_report(_log, filters, sources=[source_label], max_rows=max_rows)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _export(key: str, fmt: str, _events: pl.DataFrame) -> bytes:
-    del key
-    return export_bytes(_events, fmt)
-
+from audit_lib.export import MIME, scope_name
+from audit_lib.report import MAX_ROWS
+from audit_lib.ui import loading, page, state
 
 ctx = page.start("Reports", "Take the scope away: a PDF compliance report for an auditor, and the events as "
                             "CSV, JSON Lines or Parquet.")
@@ -41,7 +25,7 @@ if ctx is not None:
     key = f"{ctx.key}|{max_rows}"
     if st.button("Build report", type="primary") or st.session_state.get(state.REPORT_BUILT) == key:
         with st.spinner("Building the report ..."):
-            report = _report(key, ctx.log, ctx.filters, ctx.source_label, int(max_rows))
+            report = loading.report(key, ctx.log, ctx.filters, ctx.source_label, int(max_rows))
         st.session_state[state.REPORT_BUILT] = key
         left, right = st.columns(2)
         left.download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
@@ -58,5 +42,5 @@ if ctx is not None:
     name = scope_name(ctx.filters, ctx.tz, ctx.events)
     cols = st.columns(2)
     for col, fmt, label in [(cols[0], "jsonl", "JSON Lines"), (cols[1], "parquet", "Parquet")]:
-        col.download_button(f"Download {label}", data=lambda fmt=fmt: _export(ctx.key, fmt, ctx.events),
+        col.download_button(f"Download {label}", data=lambda fmt=fmt: loading.export(ctx.key, fmt, ctx.events),
                             file_name=f"{name}.{fmt}", mime=MIME[fmt])

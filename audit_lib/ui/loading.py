@@ -18,8 +18,10 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import load, metrics
+from audit_lib.export import export_bytes
 from audit_lib.filters import Filters, apply_filters
 from audit_lib.loader import AuditLog
+from audit_lib.report import Report, build_report
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -78,6 +80,20 @@ def metric(name: str, key: str, events: pl.DataFrame, *args: Any, extra: tuple =
     """`metrics.<name>(events, *extra, *args, **kwargs)`, cached by `key` (the scope) and the arguments.
     `extra` holds unhashable inputs (frames) that the key already identifies."""
     return _metric(name, key, args, tuple(sorted(kwargs.items())), events, extra)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def report(key: str, _log: AuditLog, filters: Filters, source_label: str, max_rows: int) -> Report:
+    """The compliance report of a scope (`key` names the log, the filters and `max_rows`)."""
+    del key
+    return build_report(_log, filters, sources=[source_label], max_rows=max_rows)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def export(key: str, fmt: str, _events: pl.DataFrame) -> bytes:
+    """The events of a scope as `fmt` (csv, jsonl, parquet); `key` names the scope."""
+    del key
+    return export_bytes(_events, fmt)
 
 
 def sample_path() -> Path:
