@@ -295,7 +295,11 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
             kind = pl.when(pl.col("action").str.contains(pattern)).then(pl.lit(value)).otherwise(kind)
         exprs["artifact_type"] = kind
     if mf.details:
-        exprs["details"] = pl.struct([pl.col(d) for d in mf.details]).struct.json_encode()
+        details = pl.struct([pl.col(d) for d in mf.details]).struct.json_encode()
+        for d in mf.details:  # keep only the parts the line had
+            details = details.str.replace_all(f'"{d}":null,?', "", literal=False)
+        details = details.str.replace(r",\}$", "}")
+        exprs["details"] = pl.when(details != "{}").then(details)
     if mf.continues_until:
         exprs["_open"] = pl.col("outcome").is_null()
     m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
