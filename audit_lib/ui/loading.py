@@ -7,7 +7,6 @@ cached too, keyed by the log's key and the filters.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from collections.abc import Callable
@@ -33,16 +32,16 @@ def load_path(path: str, tz: str, fingerprint: tuple) -> AuditLog:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def load_uploads(key: str, tz: str, _uploads: tuple[tuple[str, bytes], ...]) -> AuditLog:
-    """The log of uploaded files; `key` is a hash of their names and contents."""
+    """The log of uploaded files; `key` names the uploads (their file ids)."""
     del key
     return load(list(_uploads), tz=tz)
 
 
-def uploads_key(uploads: list[tuple[str, bytes]]) -> str:
-    h = hashlib.sha256()
-    for name, data in uploads:
-        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return h.hexdigest()
+@st.cache_data(max_entries=256, show_spinner=False)
+def checked_upload(file_id: str, name: str, _data: bytes) -> str | None:
+    """`check_upload` once per upload (`file_id`), not on every rerun."""
+    del file_id
+    return check_upload(name, _data)
 
 
 def check_upload(name: str, data: bytes) -> str | None:

@@ -86,18 +86,20 @@ def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
                                    "sidebar.")]
     messages: list[tuple[str, str]] = []
     good: list[tuple[str, bytes]] = []
-    for f in files:
+    ids: list[str] = []
+    for f in files:  # each upload has its own file_id: checks and loads are cached by it, not by its bytes
         data = f.getvalue()
-        problem = loading.check_upload(f.name, data)
+        problem = loading.checked_upload(f.file_id, f.name, data)
         if problem:
             messages.append(("error", f"Not loaded: {problem}"))
         else:
             good.append((f.name, data))
+            ids.append(f.file_id)
     if not good:
         return None, "", messages
     size = sum(len(d) for _, d in good)
     with st.spinner(f"Reading {len(good)} uploaded file(s), {size / 1e6:.1f} MB...", show_time=True):
-        log = loading.load_uploads(loading.uploads_key(good), tz, tuple(good))
+        log = loading.load_uploads("|".join(ids), tz, tuple(good))
     return log, f"{len(good)} uploaded file(s)", messages
 
 
