@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-PRODUCTS = ["mi", "apim", "is"]
-OUTCOMES = ["success", "failure"]
-
 
 def events_schema(tz: str = "UTC") -> dict[str, pl.DataType]:
     """Columns of `AuditLog.events`, in order."""
@@ -56,7 +53,3 @@ def files_schema(tz: str = "UTC") -> dict[str, pl.DataType]:
 
 
 EVENT_COLUMNS = list(events_schema())
-
-
-def empty_events(tz: str = "UTC") -> pl.DataFrame:
-    return pl.DataFrame(schema=events_schema(tz))
