@@ -52,7 +52,7 @@ def csv_frame(events: pl.DataFrame) -> pl.DataFrame:
     for name in EVENT_COLUMNS:
         if name == "timestamp":
             exprs.append(pl.col(name).dt.to_string(ISO_FORMAT))
-        elif name == "line":
+        elif events.schema[name] not in (pl.String, pl.Categorical):  # numbers and flags carry no formula
             exprs.append(pl.col(name))
         elif events.schema[name] == pl.Categorical:
             values = events[name].unique().cast(pl.String).drop_nulls()

@@ -1,22 +1,40 @@
-"""`load()`: every audit file of a source, parsed into one table of events, plus rejects and a manifest."""
+"""`load()`: every audit file of a source, parsed into one table of events, plus rejects and a manifest.
+
+Cost per batch, not per file: files are read once as streams (a background thread hashes, decompresses and
+normalises them, see `audit_lib.reading`), their lines are gathered into batches of a few MB carrying `fid`
+(file) and `line`, and each batch goes through the polars pipeline once (`audit_lib.parse`), two batches at a
+time. A big file is cut into pieces at event boundaries, so it is parsed in bounded memory like many small ones.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import queue
+import threading
 import zoneinfo
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from audit_lib.formats import Formats, load_formats
-from audit_lib.parse import MessageMemo, parse_lines
+from audit_lib.parse import Parsed, localise, parse_batch
+from audit_lib.reading import FileFacts, Piece, ReadLimits, read_pieces, text_lines
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
-from audit_lib.sources import Entry, Source, SourceError, discover, file_sha256, is_gzip, read_content
+from audit_lib.sources import Entry, Source, SourceError, discover
 
-CATEGORICAL = ["node", "product", "user", "action", "artifact_type", "artifact", "outcome", "level", "source"]
+CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
+               "source"]
+BATCH = 8 << 20  # bytes of text parsed in one pass
+IDENTITY = Path(__file__).parent / "identity.json"
 
 
 @dataclass
@@ -27,16 +45,33 @@ class AuditLog:
     rejects: pl.DataFrame
     files: pl.DataFrame
     tz: str = "UTC"
-    skipped: list[str] = field(default_factory=list)  # files seen in the source that are not audit logs
+    skipped: list = field(default_factory=list)  # files seen in the source and left alone, with the reason
     entries: dict[str, Entry] = field(default_factory=dict, repr=False)
+    wall: pl.Series | None = field(default=None, repr=False)  # each event's wall-clock time, as written
 
     def raw_line(self, source: str, line: int) -> str | None:
         """The text of one line of a source file, read back from the file (or upload) on demand."""
         entry = self.entries.get(source)
         if entry is None or line < 1:
             return None
-        lines = read_content(entry).data.removesuffix(b"\n").split(b"\n")  # numbered as the loader does
-        return _decode(lines[line - 1]).removesuffix("\r") if line <= len(lines) else None
+        lines = _cached_lines(entry)
+        return lines[line - 1] if line <= len(lines) else None
+
+    @property
+    def complete(self) -> bool:
+        """True only when every file was read to its end."""
+        return bool(self.files["complete"].all()) if self.files.height else True
+
+    def with_tz(self, tz: str) -> AuditLog:
+        """The same log with its wall-clock times read in another zone: no file is read or parsed again."""
+        check_tz(tz)
+        if tz == self.tz or self.wall is None:
+            return self
+        ev = self.events.with_columns(wall=self.wall)
+        ev = _with_times(ev, tz)
+        ev, wall = _sorted(ev)
+        files = _file_times(self.files.drop("first", "last"), ev, tz)
+        return AuditLog(ev, self.rejects, files, tz, self.skipped, self.entries, wall)
 
     @property
     def fingerprint(self) -> str:
@@ -47,16 +82,36 @@ class AuditLog:
         return h.hexdigest()[:16]
 
 
+_LINES_CACHE: dict[int, list[str]] = {}
+
+
+def _cached_lines(entry: Entry) -> list[str]:
+    key = id(entry)
+    if key not in _LINES_CACHE:
+        if len(_LINES_CACHE) >= 4:
+            _LINES_CACHE.pop(next(iter(_LINES_CACHE)))
+        _LINES_CACHE[key] = text_lines(entry)
+    return _LINES_CACHE[key]
+
+
 def check_tz(tz: str) -> str:
     """Return `tz` if it is a known IANA zone, else raise a SourceError that says so."""
     try:
+        if not isinstance(tz, str) or tz != tz.strip() or tz in _NOT_ZONES:
+            raise ValueError(tz)
         zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SourceError(f"Unknown time zone {tz!r}: use an IANA name such as UTC or Asia/Colombo") from None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise SourceError(f"Unknown time zone {str(tz)[:60]!r}: use an IANA name such as UTC or Asia/Colombo") \
+            from None
     return tz
 
 
-def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None) -> AuditLog:
+_NOT_ZONES = {"Factory", "localtime", "posixrules", "leap-seconds.list", "leapseconds", "tzdata.zi", "zone.tab",
+              "zone1970.tab", "iso3166.tab", "zonenow.tab"}
+
+
+def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None,
+         limits: ReadLimits | None = None) -> AuditLog:
     """Load audit logs from a folder (searched recursively), a file, a glob, uploads as (name, bytes)
     pairs, or a list of those. Times are read as wall-clock time in `tz`.
 
@@ -65,124 +120,231 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
     """
     check_tz(tz)
     fmts = formats or load_formats()
+    limits = limits or ReadLimits()
     entries, skipped = discover(source)
-    workers = workers or min(len(entries), os.cpu_count() or 1)
-    memo = MessageMemo(fmts)
-    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        results = list(pool.map(lambda e: _load_file(e, fmts, tz, memo), entries))
+    facts = [FileFacts() for _ in entries]
+    workers = max(1, min(workers or os.cpu_count() or 1, 4))
 
+    events, rejects, counts = [], [], []
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in _prefetched(_batches(entries, facts, limits)):
+            pending.append(pool.submit(_parse, batch, fmts))
+            while len(pending) >= workers:
+                _collect(pending.popleft().result(), events, rejects, counts)
+        while pending:
+            _collect(pending.popleft().result(), events, rejects, counts)
+
+    sources = pl.Series("source", [e.source for e in entries], pl.String)
+    nodes = pl.Series("node", [e.node for e in entries], pl.String)
+    dup_of = _duplicates(entries, facts)
+    ev = pl.concat(events) if events else _empty_parsed()
+    events.clear()
+    rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
+    if dup_of:
+        dup_ids = pl.Series(list(dup_of), dtype=pl.UInt32)
+        ev = ev.filter(~pl.col("fid").is_in(dup_ids.implode()))
+        rej = rej.filter(~pl.col("fid").is_in(dup_ids.implode()))
+    ev = _typed(ev.with_columns(source=sources.cast(pl.Categorical).gather(ev["fid"]),
+                                node=nodes.cast(pl.Categorical).gather(ev["fid"])))
+    ev = _with_actor(ev)
+    ev = _with_times(ev, tz)
+    ev, wall = _sorted(ev)
+    files = _manifest(entries, facts, dup_of, counts, rej, tz)
+    rej = rej.with_columns(source=sources.gather(rej["fid"])).select(
+        [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
+    files = _file_times(files, ev, tz)
+    return AuditLog(ev, rej, files, tz, skipped, {e.source: e for e in entries}, wall)
+
+
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: ReadLimits) -> Iterator[list[Piece]]:
+    """Pieces of text gathered into batches of about BATCH bytes, files in order."""
+    batch: list[Piece] = []
+    size = 0
+    for fid, entry in enumerate(entries):
+        for piece in read_pieces(fid, entry, facts[fid], limits, piece_size=BATCH):
+            if piece.lines:
+                batch.append(piece)
+                size += len(piece.text)
+            if size >= BATCH:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _prefetched(items: Iterator[list[Piece]], ahead: int = 2) -> Iterator[list[Piece]]:
+    """Run the reading in a background thread, at most `ahead` batches in advance (bounded memory)."""
+    q: queue.Queue = queue.Queue(maxsize=ahead)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # re-raised in the consumer
+            q.put(exc)
+            return
+        q.put(done)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _parse(batch: list[Piece], fmts: Formats) -> Parsed:
+    text = b"".join(p.text for p in batch)
+    df = pl.read_lines(io.BytesIO(text), name="text")
+    del text
+    lines = np.array([p.lines for p in batch], dtype=np.int64)
+    if df.height != lines.sum():
+        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {lines.sum()}")
+    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
+    fid = np.repeat(np.array([p.fid for p in batch], dtype=np.uint32), lines)
+    line = (np.arange(df.height, dtype=np.int64) - np.repeat(starts, lines)
+            + np.repeat(np.array([p.first_line for p in batch], dtype=np.int64), lines))
+    start = np.zeros(df.height, dtype=bool)
+    start[starts] = True
+    cut = np.zeros(df.height, dtype=bool)
+    ends = starts + lines - 1
+    cut[[e for e, p in zip(ends, batch, strict=True) if p.last and p.cut]] = True
+    df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
+                         cut=pl.Series(cut))
+    return parse_batch(df, fmts)
+
+
+def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
+    ev = parsed.events.with_columns(pl.col("product", "user", "action", "artifact_type", "artifact", "outcome",
+                                           "level").cast(pl.Categorical))
+    events.append(ev)
+    if parsed.rejects.height:
+        rejects.append(parsed.rejects)
+    counts.append(parsed.counts)
+
+
+def _empty_parsed() -> pl.DataFrame:
+    schema = {"fid": pl.UInt32, "line": pl.UInt32, "wall": pl.Datetime("ms"), "level": pl.Categorical,
+              **{c: pl.Categorical for c in ("product", "user", "action", "artifact_type", "artifact", "outcome")},
+              "details": pl.String, "attachment": pl.String}
+    return pl.DataFrame(schema=schema)
+
+
+def _duplicates(entries: list[Entry], facts: list[FileFacts]) -> dict[int, str]:
+    """Files whose text equals an earlier file's (a rotated file beside its gzipped copy): fid -> that file."""
     seen: dict[str, str] = {}
-    rows, events, rejects = [], [], []
-    for entry, (row, ev, rej, content_hash) in zip(entries, results, strict=True):
-        if content_hash is not None and content_hash in seen:
-            row.update(duplicate_of=seen[content_hash], events=0, rejects=0, attached=0, blank=0,
-                       first=None, last=None)
-            rows.append(row)
+    dup: dict[int, str] = {}
+    for fid, (entry, f) in enumerate(zip(entries, facts, strict=True)):
+        if not f.content or not f.lines:
             continue
-        if content_hash is not None:
-            seen[content_hash] = entry.source
-        rows.append(row)
-        if ev is not None and ev.height:
-            events.append(ev)
-        if rej is not None and rej.height:
-            rejects.append(rej.with_columns(source=pl.lit(entry.source)))
-
-    ev_df = pl.concat(events) if events else _typed(pl.DataFrame(schema=events_schema(tz)), tz)
-    events.clear()  # drop the per-file frames: sorting can then free each column as it goes
-    results.clear()
-    ev_df = _sorted(ev_df)
-    rej_df = pl.concat(rejects, how="vertical_relaxed") if rejects else pl.DataFrame(schema=REJECTS_SCHEMA)
-    rej_df = rej_df.select([pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
-    files = pl.DataFrame(rows, schema=files_schema(tz), orient="row") if rows else pl.DataFrame(
-        schema=files_schema(tz))
-    return AuditLog(ev_df, rej_df, files, tz, skipped, {e.source: e for e in entries})
+        if f.content in seen:
+            dup[fid] = seen[f.content]
+        else:
+            seen[f.content] = entry.source
+    return dup
 
 
-def _typed(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """The canonical columns and types; the repetitive text columns as categoricals (4 bytes a row)."""
-    schema = events_schema(tz)
-    return ev.select([pl.col(c).cast(pl.Categorical if c in CATEGORICAL else t) for c, t in schema.items()])
+def _typed(ev: pl.DataFrame) -> pl.DataFrame:
+    return ev.with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL if c in ev.columns and c != "actor"])
 
 
-def _sorted(ev: pl.DataFrame) -> pl.DataFrame:
-    """Events in time order (ties in file and line order), reordered a column at a time to bound memory."""
-    if ev["timestamp"].is_sorted():
-        return ev
-    order = ev.select(pl.arg_sort_by("timestamp", maintain_order=True)).to_series()
-    columns = []
-    for name in ev.columns:
-        columns.append(ev[name].gather(order))
-        ev = ev.drop(name)
-    return pl.DataFrame(columns)
+@cache
+def identity_rule(path: Path = IDENTITY) -> dict:
+    """How raw user names become actors (data, see identity.json)."""
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 where valid; a line that is not valid UTF-8 is read as Windows-1252/Latin-1 (José, not Jos�)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+def actors(pairs: pl.DataFrame, rule: dict | None = None) -> pl.DataFrame:
+    """For distinct (user, product) pairs, the actor: the user with the tenant suffixes in the rule folded,
+    qualified by product where the same folded name appears in more than one product."""
+    rule = rule or identity_rule()
+    folded = pl.col("user").cast(pl.String)
+    for suffix in rule.get("fold_suffixes", []):
+        folded = folded.str.strip_suffix(suffix)
+    df = pairs.with_columns(_folded=folded)
+    spread = pl.col("product").n_unique().over("_folded") > 1
+    qualify = rule.get("qualify_when_in_several_products", True)
+    label = pl.format(rule.get("qualified", "{} ({})"), pl.col("_folded"), pl.col("product").cast(pl.String))
+    return df.with_columns(actor=pl.when(pl.lit(qualify) & spread & pl.col("_folded").is_not_null()).then(label)
+                           .otherwise(pl.col("_folded"))).drop("_folded")
 
 
-def _decode_line(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return line.decode("cp1252")
-        except UnicodeDecodeError:
-            return line.decode("latin-1")
+def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
+    pairs = ev.select("user", "product").unique()
+    mapping = actors(pairs).with_columns(pl.col("actor").cast(pl.Categorical))
+    return ev.join(mapping, on=["user", "product"], how="left", maintain_order="left", nulls_equal=True)
 
 
-def _lines(data: bytes) -> pl.DataFrame:
-    if b"\x00" in data:  # NUL padding (a crashed writer, a copied sparse file) carries no text
-        data = data.replace(b"\x00", b"")
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            data = _decode(data).encode("utf-8")
-    df = pl.read_lines(io.BytesIO(data), name="text") if data else pl.DataFrame(schema={"text": pl.String})
-    return df.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.UInt32))
+def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """`timestamp` and `time_ambiguous` from the wall-clock times: a time repeated when the clocks go back is
+    placed by the order of its file's lines (after the file's clock steps back, it is the second reading);
+    where nothing tells, it keeps the first reading and is flagged ambiguous."""
+    earliest, latest, ambiguous = localise(ev["wall"], tz)
+    if ambiguous.any():
+        rows = ambiguous.arg_true()
+        sub = ev.select("source", "line", "wall").with_row_index("i").filter(ambiguous).with_columns(
+            early=earliest.gather(rows), late=latest.gather(rows)).sort("source", "line")
+        group = [pl.col("source"), pl.col("wall").dt.date()]
+        sub = sub.with_columns(jump=(pl.col("wall") < pl.col("wall").cum_max().shift(1).over(group))
+                               .fill_null(False))
+        sub = sub.with_columns(after=pl.col("jump").cum_sum().over(group) > 0,
+                               decided=pl.col("jump").any().over(group))
+        earliest = earliest.scatter(sub["i"], sub.select(pl.when("after").then("late").otherwise("early"))
+                                    .to_series())
+        ambiguous = ambiguous.scatter(sub["i"], ~sub["decided"])
+    return ev.with_columns(timestamp=earliest, time_ambiguous=ambiguous)
 
 
-def _load_file(entry: Entry, fmts: Formats, tz: str, memo: MessageMemo | None = None):
-    """Read and parse one file: its manifest row, events, rejects and a hash of its content."""
-    row = {"source": entry.source, "node": entry.node, "bytes": entry.size, "sha256": "", "compressed": False,
-           "lines": 0, "events": 0, "attached": 0, "rejects": 0, "blank": 0, "first": None, "last": None,
-           "duplicate_of": None, "error": None}
-    try:
-        lines = _plain_file_lines(entry) if entry.path is not None and not is_gzip(entry) else None
-        if lines is not None:  # a plain file on disk: polars reads it directly, the stored bytes are the content
-            row["sha256"] = content_hash = file_sha256(entry.path)
-    except OSError:  # unreadable now: the careful path below says why in the manifest
-        lines = None
-    if lines is None:
-        content = read_content(entry)
-        row.update(sha256=content.sha256, compressed=content.compressed, error=content.error)
-        if not content.data:  # empty, or unreadable (the error says so): nothing to parse or to de-duplicate
-            return row, None, None, None
-        content_hash = hashlib.sha256(content.data).hexdigest() if content.compressed else content.sha256
-        lines = _lines(content.data)
-        del content
-    if lines.height == 0:
-        return row, None, None, None
-    parsed = parse_lines(lines, fmts, tz, memo)
-    ev = _typed(parsed.events.with_columns(source=pl.lit(entry.source), node=pl.lit(entry.node)), tz)
-    row.update(lines=lines.height, events=ev.height, attached=parsed.attached, rejects=parsed.rejects.height,
-               blank=parsed.blank)
-    if ev.height:
-        row.update(first=ev["timestamp"].min(), last=ev["timestamp"].max())
-    return row, ev, parsed.rejects, content_hash
+def _sorted(ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Events in time order (ties in file and line order) with the canonical columns, reordered a column at
+    a time to bound memory; and the wall-clock times in the same order."""
+    schema = list(events_schema())
+    if not ev["timestamp"].is_sorted():
+        order = ev.select(pl.arg_sort_by("timestamp", maintain_order=True)).to_series()
+        columns = {}
+        for name in [*schema, "wall"]:
+            columns[name] = ev[name].gather(order)
+            ev = ev.drop(name)
+        ev = pl.DataFrame(columns)
+    return ev.select(schema), ev["wall"]
 
 
-def _plain_file_lines(entry: Entry) -> pl.DataFrame | None:
-    """The lines of an uncompressed file read by polars itself, or None when it needs the careful path
-    (bytes that are not UTF-8, NUL padding) or cannot be read."""
-    try:
-        df = pl.read_lines(entry.path, name="text", glob=False)
-    except (pl.exceptions.PolarsError, OSError):
-        return None
-    if df.height and df["text"].str.contains("\x00", literal=True).any():
-        return None
-    return df.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.UInt32))
+def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
+              rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+    per_file = (pl.concat(counts).group_by("fid").agg(pl.col("attached", "blank").sum()) if counts
+                else pl.DataFrame(schema={"fid": pl.UInt32, "attached": pl.UInt32, "blank": pl.UInt32}))
+    rej = rejects.group_by("fid").agg(rejects=pl.len())
+    rows = []
+    for fid, (e, f) in enumerate(zip(entries, facts, strict=True)):
+        rows.append({"fid": fid, "source": e.source, "node": e.node, "bytes": f.size, "sha256": f.sha256,
+                     "compressed": f.compressed, "lines": f.lines, "duplicate_of": dup_of.get(fid),
+                     "error": f.error, "complete": f.complete})
+    schema = files_schema(tz)
+    files = pl.DataFrame(rows, schema={"fid": pl.UInt32, **{c: schema[c] for c in (
+        "source", "node", "bytes", "sha256", "compressed", "lines", "duplicate_of", "error", "complete")}},
+        orient="row")
+    files = files.join(per_file, on="fid", how="left").join(rej, on="fid", how="left")
+    return files.with_columns(pl.col("attached", "blank", "rejects").fill_null(0).cast(pl.Int64))
+
+
+def _file_times(files: pl.DataFrame, ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """Per file: events, first and last time; the manifest's columns in order."""
+    per = ev.group_by(pl.col("source").cast(pl.String)).agg(
+        events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max())
+    files = files.drop([c for c in ("events", "first", "last") if c in files.columns]).join(
+        per, on="source", how="left").with_columns(pl.col("events").fill_null(0).cast(pl.Int64))
+    schema = files_schema(tz)
+    return files.select([pl.col(c).cast(t) for c, t in schema.items()])

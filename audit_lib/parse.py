@@ -1,105 +1,90 @@
-"""Turn the lines of one audit file into events, attached lines and rejects, with polars expressions.
+"""Turn a batch of lines (from many files at once) into events, attached lines and rejects, with polars
+expressions over whole columns.
 
 Every line ends up in exactly one place: the first line of an event, a line attached to the event above it
 (a stack trace, the multi-line Data of an Identity Server record), a blank line, or a reject with a reason.
 The line's start (time, level) is cut by position when it has MI's fixed-width shape, else by the layouts'
-patterns. Messages repeat heavily, so each distinct message is read once (per load, see MessageMemo) by the
-formats' patterns over the whole column of distinct messages; only change records that are not in the
-products' compact form (the documentation's curly quotes, API-M 4.1's invalid JSON) take the tolerant
-message-by-message path, which recovers what it can.
+patterns. Change records in the products' compact JSON are cut with `str.find`/`slice` at their fixed keys,
+whatever their values, so the speed does not depend on how often messages repeat; only records that are not
+in that form (key order changed, the documentation's curly quotes, API-M 4.1's invalid JSON, escapes other
+than \\") take the tolerant record-by-record path. Other messages are read by the formats' patterns.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 import polars as pl
 
 from audit_lib.formats import Formats, MessageFormat
+from audit_lib.reading import TOO_LONG
 
 MAX_REJECT_TEXT = 4000
 _STR = r'"((?:[^"\\]|\\.)*)"'
-# fields every message format fills in; the rest of a format's groups go to `details`
+# fields every message format fills in
 _EVENT_FIELDS = ["product", "user", "action", "artifact_type", "artifact", "outcome", "details"]
+_HEADER_FIELDS = ["tenant", "ts", "correlation", "level", "body"]
+MESSAGE_SCHEMA = {"row": pl.UInt32, "product": pl.String, "user": pl.String, "action": pl.String,
+                  "artifact_type": pl.String, "artifact": pl.String, "outcome": pl.String, "details": pl.String,
+                  "_format": pl.String, "_open": pl.Boolean, "reason": pl.String}
 
 
 @dataclass
 class Parsed:
-    events: pl.DataFrame  # timestamp, level, line, product ... details, attachment
-    rejects: pl.DataFrame  # line, text, reason
-    attached: int
-    blank: int
+    events: pl.DataFrame  # fid, line, wall (naive local time), level, product ... details, attachment
+    rejects: pl.DataFrame  # fid, line, text, reason
+    counts: pl.DataFrame  # fid, attached, blank
 
 
-class MessageMemo:
-    """The distinct messages read so far in one load, shared by the threads that parse its files:
-    rotated files of one server repeat each other's messages, so most are read once for all files."""
-
-    def __init__(self, fmts: Formats, limit: int = 200_000) -> None:
-        self.fmts, self.limit = fmts, limit
-        self.known = pl.DataFrame(schema=MESSAGE_SCHEMA)
-        self._lock = threading.Lock()
-
-    def read(self, bodies: pl.DataFrame) -> pl.DataFrame:
-        """A table of read messages that holds every body of `bodies` (a column of distinct bodies)."""
-        known = self.known
-        new = bodies.join(known.select("body"), on="body", how="anti") if known.height else bodies
-        parsed = read_messages(new, self.fmts)
-        if known.height + parsed.height > self.limit:  # mostly distinct messages: nothing to gain
-            return parsed if not known.height else pl.concat([known.join(bodies, on="body", how="semi"), parsed])
-        with self._lock:
-            fresh = parsed.join(self.known.select("body"), on="body", how="anti") if self.known.height else parsed
-            self.known = pl.concat([self.known, fresh]) if self.known.height else fresh
-            return self.known
-
-
-def parse_lines(lines: pl.DataFrame, fmts: Formats, tz: str, memo: MessageMemo | None = None) -> Parsed:
-    """Parse one file's lines (columns `line` UInt32, `text` String, in file order)."""
-    df = _split_header(lines, fmts, tz)
-    headed, other = _split(df, pl.col("body").is_not_null())
-    headed, other = headed.drop("text"), other.select("line", "text", "grp")
+def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
+    """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
+    whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break)."""
+    df = _split_header(lines.with_row_index("row"), fmts)
+    headed = df.filter(pl.col("body").is_not_null())
+    other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
     del df
-    headed, bad_time = _split(headed, pl.col("timestamp").is_not_null())
-    rejects = [bad_time.select("line", reason=pl.lit("unreadable timestamp"))]
+    timed = headed.filter(pl.col("wall").is_not_null())
+    rejects = [headed.filter(pl.col("wall").is_null()).select("row", reason=pl.lit("unreadable timestamp"))]
 
-    # messages repeat (the same proxies toggled again and again): read each distinct one once
-    bodies = headed.select(pl.col("body").unique())
-    messages = memo.read(bodies) if memo else read_messages(bodies, fmts)
-    joined = headed.join(messages, on="body", how="left", maintain_order="left").drop("body")
-    del headed
-    events, failed = _split(joined, pl.col("reason").is_null())
-    rejects.append(failed.select("line", "reason"))
-    events = events.with_columns(
-        product=pl.when(pl.col("tenant").is_not_null() & pl.col("_tenant_product").is_not_null())
-        .then(pl.col("_tenant_product")).otherwise(pl.col("product")))
+    messages = read_messages(timed.select("row", "body", "tenant"), fmts)
+    # the formats' parts hold each row once: back in row order, they line up with `timed`
+    events = pl.concat([timed.drop("body", "text"), messages.sort("row").drop("row")], how="horizontal")
+    del timed
+    failed = events.filter(pl.col("reason").is_not_null())
+    rejects.append(failed.select("row", "reason"))
+    events = events.filter(pl.col("reason").is_null())
 
     # lines without a header: blank, attached to the event above, or rejected
     blank_mask = other["text"].str.contains(r"^\s*$")
     attached, orphans = _attach(other.filter(~blank_mask), events, fmts)
-
     events = _finish_events(events, attached, fmts)
-    rejected = pl.concat(rejects).join(lines, on="line").select("line", "text", "reason")
-    rejects_df = pl.concat([rejected, orphans]).with_columns(_clip_text(pl.col("text"))).sort("line")
-    return Parsed(events, rejects_df, attached.height, int(blank_mask.sum()))
+    rejected = pl.concat(rejects).join(lines.with_row_index("row").select("row", "fid", "line", "text", "cut"),
+                                       on="row")
+    rejects_df = pl.concat([rejected.select("fid", "line", "text", "reason", "cut"),
+                            orphans.select("fid", "line", "text", "reason", "cut")])
+    rejects_df = rejects_df.with_columns(
+        reason=pl.when(pl.col("text").str.starts_with(TOO_LONG)).then(_too_long_reason())
+        .when(pl.col("cut")).then(pl.lit("truncated line (the file ends in the middle of it)"))
+        .otherwise(pl.col("reason")),
+        text=_clip_text(pl.col("text")),
+    ).drop("cut").sort("fid", "line")
+    counts = pl.concat([
+        attached.group_by("fid").agg(attached=pl.len(), blank=pl.lit(0, pl.UInt32)),
+        other.filter(blank_mask).group_by("fid").agg(attached=pl.lit(0, pl.UInt32), blank=pl.len()),
+    ]).group_by("fid").agg(pl.col("attached", "blank").sum())
+    return Parsed(events, rejects_df, counts)
 
 
-def _split(df: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows where `keep` holds, the others), without copying when all rows go one way."""
-    mask = df.select(keep.fill_null(False)).to_series()
-    if mask.all():
-        return df, df.clear()
-    return df.filter(mask), df.filter(~mask)
+def _too_long_reason() -> pl.Expr:
+    n = pl.col("text").str.split_exact("\x00", 3).struct.field("field_2").cast(pl.Int64, strict=False)
+    return pl.format("line too long ({} characters; the cap is set in ReadLimits.max_line)", n)
 
 
-_HEADER_FIELDS = ["tenant", "ts", "correlation", "level", "body"]
-
-
-def _split_header(lines: pl.DataFrame, fmts: Formats, tz: str) -> pl.DataFrame:
-    """Add the layout fields (tenant, correlation, level, body), the parsed `timestamp` and `grp`, the
+def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+    """Add the layout fields (tenant, correlation, level, body), the wall-clock time `wall` and `grp`, the
     number of headed lines so far (an event and the lines that continue it share one `grp`)."""
     parts = []
     rest = lines
@@ -124,160 +109,242 @@ def _split_header(lines: pl.DataFrame, fmts: Formats, tz: str) -> pl.DataFrame:
         rest = rest.filter(~found)
     if rest.height or not parts:
         parts.append(rest)
-    df = pl.concat(parts, how="diagonal_relaxed").sort("line") if len(parts) > 1 else parts[0]
+    df = pl.concat(parts, how="diagonal_relaxed").sort("row") if len(parts) > 1 else parts[0]
     for c in _HEADER_FIELDS:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, pl.String).alias(c))
     formats = list(dict.fromkeys(f for lay in fmts.layouts for f in lay.timestamp_formats))
-    return df.with_columns(timestamp=read_times(df["ts"], formats, tz),
-                           grp=pl.col("body").is_not_null().cum_sum()).drop("ts")
+    headed = pl.col("body").is_not_null()
+    return df.with_columns(wall=read_wall_times(df["ts"], formats),
+                           grp=(headed | pl.col("start")).cum_sum()).drop("ts")
 
 
-def read_times(ts: pl.Series, formats: list[str], tz: str) -> pl.Series:
-    """Wall-clock time stamps read with the first format that fits, as aware times in `tz`."""
+def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
+    """Wall-clock time stamps (naive) read with the first format that fits."""
     naive = ts.str.strptime(pl.Datetime("ms"), formats[0], strict=False)
     for fmt in formats[1:]:  # the other formats only for what the first did not read
         todo = (naive.is_null() & ts.is_not_null()).arg_true()
         if todo.len() == 0:
             break
         naive = naive.scatter(todo, ts.gather(todo).str.strptime(pl.Datetime("ms"), fmt, strict=False))
-    local = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    skipped = (local.is_null() & naive.is_not_null()).arg_true()
-    if skipped.len():  # a wall-clock time skipped by a daylight-saving jump is read one hour later
-        later = (naive.gather(skipped) + timedelta(hours=1)).dt.replace_time_zone(tz, ambiguous="earliest")
-        local = local.scatter(skipped, later)
-    return local
+    return naive
 
 
-MESSAGE_SCHEMA = {"body": pl.String, "product": pl.String, "user": pl.String, "action": pl.String,
-                  "artifact_type": pl.String, "artifact": pl.String, "outcome": pl.String, "details": pl.String,
-                  "_tenant_product": pl.String, "_format": pl.String, "_open": pl.Boolean, "reason": pl.String}
+def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Wall-clock times as aware times in `tz`: (first reading, second reading, ambiguous). A time repeated
+    when the clocks go back has two readings; a time skipped when they go forward is read one hour later."""
+    earliest = wall.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    latest = wall.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
+    skipped = (earliest.is_null() & wall.is_not_null()).arg_true()
+    if skipped.len():
+        later = (wall.gather(skipped) + timedelta(hours=1)).dt.replace_time_zone(
+            tz, ambiguous="earliest", non_existent="null")
+        earliest, latest = earliest.scatter(skipped, later), latest.scatter(skipped, later)
+    return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
 
 
 def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
-    """Read each message (column `body`) with the formats in order: its event fields, or a `reason`
-    for a message that no format reads."""
+    """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
+    `reason` for a message that no format reads."""
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
-    if (jf := fmts.json_format) is not None:
-        fast = rest["msg"].str.extract_groups(_json_fast_pattern(jf)).struct.unnest()
-        hit = fast["user"].is_not_null()
-        parts.append(_json_events(pl.concat([rest.filter(hit), fast.filter(hit)], how="horizontal"), jf))
-        rest = rest.filter(~hit)
-        is_json = rest["msg"].str.contains(r"^\s*\{")
-        parts += _json_tolerant(rest.filter(is_json), jf)
+    is_json = rest["msg"].str.starts_with("{")
+    if is_json.any():
+        records = rest.filter(is_json)
         rest = rest.filter(~is_json)
+        if (jf := fmts.json_format) is not None:
+            compact, records = _compact_records(records, jf)
+            parts.append(compact)
+        parts.append(_tolerant_records(records, fmts))
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
-        groups = rest["msg"].str.extract_groups(mf.pattern).struct.unnest()
-        mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
-        parts.append(_regex_events(pl.concat([rest.filter(mask), groups.filter(mask)], how="horizontal"), mf))
+        mask = rest["msg"].str.contains(mf.pattern)  # a plain match is much cheaper than capturing groups
+        if not mask.any():
+            continue
+        hit = rest.filter(mask)
+        groups = hit["msg"].str.extract_groups(mf.pattern).struct.unnest()
+        parts.append(_regex_events(pl.concat([hit, groups], how="horizontal"), mf))
         rest = rest.filter(~mask)
     parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
-    out = pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
-                               for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
-    # few distinct values, repeated on every line: categoricals before the join, not after
-    return out.with_columns(pl.col("product", "user", "action", "artifact_type", "artifact", "outcome")
-                            .cast(pl.Categorical))
+    return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
+                                for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
 
-def _json_fast_pattern(jf: MessageFormat) -> str:
-    """The compact form the products write: keys in their usual order, info a string or an object."""
+def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Change records in the compact form the products write (`{"performedBy":"u","action":"a","type":"t",
+    "info":...}`), cut at their keys; returns (events, the records left for the tolerant path)."""
     k = jf.keys
-    types = "|".join(re.escape(t) for t in k["artifact_type"])
-    plain = r'"([^"\\]*)"'
-    return (
-        rf'^\{{"{k["user"]}":{plain.replace("(", "(?P<user>", 1)},"{k["action"]}":'
-        rf'{plain.replace("(", "(?P<action>", 1)},"(?P<typkey>{types})":{plain.replace("(", "(?P<artifact_type>", 1)},'
-        rf'"{k["info"]}":(?:"(?P<info_str>(?:[^"\\]|\\["\\/])*)"|(?P<info_obj>\{{.*\}}))\}}\s*$'
+    msg = pl.col("msg")
+    head = f'{{"{k["user"]}":"'
+    a_key, i_key = f'","{k["action"]}":"', f'","{k["info"]}":'
+    t_keys = [f'","{t}":"' for t in k["artifact_type"]]
+    finds = {f"_t{i}": msg.str.find(t, literal=True) for i, t in enumerate(t_keys)}
+    df = rec.with_columns(p_a=msg.str.find(a_key, literal=True), p_i=msg.str.find(i_key, literal=True), **finds)
+    found = list(zip([pl.col(c) for c in finds], t_keys, strict=True))
+    df = df.with_columns(
+        p_t=pl.coalesce([c for c, _ in found]),
+        t_len=pl.coalesce([pl.when(c.is_not_null()).then(pl.lit(len(t), pl.Int64)) for c, t in found]),
+        typkey=pl.coalesce([pl.when(c.is_not_null()).then(pl.lit(t[3:-3])) for c, t in found]),
+    ).drop(*finds)
+    n = msg.str.len_chars()
+    df = df.with_columns(
+        user=msg.str.slice(len(head), pl.col("p_a") - len(head)),
+        action=msg.str.slice(pl.col("p_a") + len(a_key), pl.col("p_t") - pl.col("p_a") - len(a_key)),
+        artifact_type=msg.str.slice(pl.col("p_t") + pl.col("t_len"), pl.col("p_i") - pl.col("p_t") - pl.col("t_len")),
+        info=msg.str.slice(pl.col("p_i") + len(i_key), n - pl.col("p_i") - len(i_key) - 1),
     )
+    plain = pl.all_horizontal([~pl.col(c).str.contains(r'["\\]') for c in ("user", "action", "artifact_type")])
+    info = pl.col("info")
+    inner = info.str.slice(1, info.str.len_chars() - 2)
+    as_string = info.str.starts_with('"') & info.str.ends_with('"') & (info.str.len_chars() >= 2)
+    # inside a JSON-encoded string the only escape the fast path decodes is \" (no other backslash, no bare ")
+    simple_string = as_string & ~inner.str.contains(r'(?:^|[^\\])"|\\[^"]|\\$')
+    simple_object = info.str.starts_with("{") & ~info.str.contains("\\", literal=True)
+    fast = (msg.str.starts_with(head) & msg.str.ends_with("}") & pl.col("p_a").is_not_null()
+            & pl.col("p_t").is_not_null() & pl.col("p_i").is_not_null()
+            & (pl.col("p_a") < pl.col("p_t")) & (pl.col("p_t") < pl.col("p_i")) & plain
+            & (simple_string | simple_object | (info == "null")))
+    df = df.with_columns(_fast=fast.fill_null(False), _as_string=as_string.fill_null(False))
+    good, slow = df.filter("_fast"), df.filter(~pl.col("_fast")).select(rec.columns)
+    details = (pl.when(pl.col("_as_string")).then(inner.str.replace_all('\\"', '"', literal=True))
+               .when(info == "null").then(pl.lit(None, pl.String)).otherwise(info))
+    good = good.with_columns(details=details).with_columns(
+        product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
+    return _with_artifact(good, jf), slow
 
 
-def _json_events(m: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:
-    """Events from change records whose info is split into `info_str` (JSON-encoded) or `info_obj`."""
-    unescaped = (
-        pl.col("info_str").str.replace_all(r"\\", "\x00", literal=True)
-        .str.replace_all(r"\"", '"', literal=True).str.replace_all(r"\/", "/", literal=True)
-        .str.replace_all("\x00", "\\", literal=True)
-    )
+def _with_artifact(df: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:
+    """The artifact named by a record's details: its type's key (`proxyName`, ...), else any `...Name`/`...Id`
+    key (the broad pattern runs only where the first found nothing)."""
+    primary = "|".join(re.escape(k) for k in jf.artifact_keys)
+    df = df.with_columns(artifact=pl.col("details").str.extract(rf'"(?:{primary})"\s*:\s*"([^"\\]*)"', 1))
+    todo = (df["artifact"].is_null() & df["details"].is_not_null()).arg_true()
+    if todo.len():
+        broad = df["details"].gather(todo).str.extract(r'"\w*(?:Name|Id|name|id)"\s*:\s*"([^"\\]*)"', 1)
+        df = df.with_columns(df["artifact"].scatter(todo, broad))
+    return df
+
+
+def _product_expr(jf: MessageFormat) -> pl.Expr:
+    """The product a change record comes from: by its type key (API-M's `typ`) or its line's `TID:` prefix."""
     product = pl.lit(jf.product)
+    for key, value in jf.product_when.items():
+        if key == "tenant":
+            product = pl.when(pl.col("tenant").is_not_null()).then(pl.lit(value)).otherwise(product)
     for key, value in jf.product_when.items():
         if key != "tenant":
             product = pl.when(pl.col("typkey") == key).then(pl.lit(value)).otherwise(product)
-    primary = "|".join(re.escape(k) for k in jf.artifact_keys)
-    artifact = pl.coalesce(
-        pl.col("details").str.extract(rf'"(?:{primary})"\s*:\s*{_STR}', 1),
-        pl.col("details").str.extract(rf'"\w*(?:Name|Id|name|id)"\s*:\s*{_STR}', 1),
-    )
-    return m.with_columns(details=pl.coalesce(unescaped, pl.col("info_obj")), product=product,
-                          _tenant_product=pl.lit(jf.product_when.get("tenant")), _format=pl.lit(jf.name)
-                          ).with_columns(artifact=artifact, **{k: pl.lit(v) for k, v in jf.fields.items()})
+    return product
+
+
+def _tolerant_records(rec: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+    """Record by record reading of JSON messages not in the compact form (few in practice)."""
+    rows = []
+    for row, body, tenant in rec.select("row", "body", "tenant").iter_rows():
+        out = read_json_record(body, fmts.json_formats, tenant)
+        rows.append({"row": row, "reason": out} if isinstance(out, str) else {"row": row, **out})
+    return pl.DataFrame(rows, schema={c: MESSAGE_SCHEMA[c] for c in MESSAGE_SCHEMA}, orient="row") if rows else \
+        pl.DataFrame(schema=MESSAGE_SCHEMA)
 
 
 _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"'})
 
 
-def _json_tolerant(rows: pl.DataFrame, jf: MessageFormat) -> list[pl.DataFrame]:
-    """Message by message reading of change records not in the compact form (few in practice):
-    [the events, the rejects with their reason]."""
-    good: list[dict] = []
-    bad: list[dict] = []
-    for body in rows["body"]:
-        rec = read_change_record(body, jf)
-        if isinstance(rec, str):
-            bad.append({"body": body, "reason": rec})
-        else:
-            good.append({"body": body, "info_str": None, **rec})
-    schema = {"body": pl.String, "user": pl.String, "action": pl.String, "typkey": pl.String,
-              "artifact_type": pl.String, "info_str": pl.String, "info_obj": pl.String}
-    return [_json_events(pl.DataFrame(good, schema=schema), jf),
-            pl.DataFrame(bad, schema={"body": pl.String, "reason": pl.String})]
-
-
-def read_change_record(body: str, jf: MessageFormat) -> dict | str:
-    """Read one change record tolerantly; return its fields, or the reason it cannot be read."""
-    k = jf.keys
+def read_json_record(body: str, formats: tuple[MessageFormat, ...], tenant: str | None = None) -> dict | str:
+    """Read one JSON message tolerantly with the first JSON format whose keys it has; return the event
+    fields, or the reason it cannot be read."""
     text = body.translate(_CURLY).strip()
     try:
         obj = json.loads(text)
+    except RecursionError:
+        return "invalid JSON (nested too deeply)"
     except ValueError:
         obj = None
     valid = isinstance(obj, dict)
-    if not valid:
-        if not text.endswith("}"):
-            return "truncated JSON"
-        obj = {}
-        for key in [k["user"], k["action"], *k["artifact_type"]]:
-            if found := re.search(rf'"{re.escape(key)}"\s*:\s*{_STR}', text):
-                obj[key] = found.group(1)
-        if found := re.search(rf'"{re.escape(k["info"])}"\s*:\s*"?(\{{.*\}})"?\s*\}}$', text):
-            obj[k["info"]] = found.group(1)
+    if not valid and not text.endswith("}"):
+        return "truncated JSON"
+    try:
+        for jf in formats:
+            rec = _record_fields(obj if valid else _salvage(text, jf), jf, tenant)
+            if rec is not None:
+                return rec
+    except RecursionError:
+        return "invalid JSON (nested too deeply)"
+    return "not a change record" if valid else "invalid JSON"
+
+
+def _salvage(text: str, jf: MessageFormat) -> dict:
+    """The key/value pairs that can be recovered from a record that is not valid JSON."""
+    k = jf.keys
+    obj: dict = {}
+    for key in [k["user"], k["action"], *k["artifact_type"], *([k["artifact"]] if "artifact" in k else [])]:
+        if found := re.search(rf'"{re.escape(key)}"\s*:\s*{_STR}', text):
+            obj[key] = found.group(1)
+    if "info" in k and (found := re.search(rf'"{re.escape(k["info"])}"\s*:\s*"?(\{{.*\}})"?\s*\}}$', text)):
+        obj[k["info"]] = found.group(1)
+    return obj
+
+
+def _record_fields(obj: dict, jf: MessageFormat, tenant: str | None) -> dict | None:
+    k = jf.keys
     typkey = next((t for t in k["artifact_type"] if t in obj), None)
     if k["user"] not in obj or k["action"] not in obj or typkey is None:
-        return "not a change record" if valid else "invalid JSON"
-    info = obj.get(k["info"])
-    return {"user": str(obj[k["user"]]), "action": str(obj[k["action"]]), "typkey": typkey,
-            "artifact_type": str(obj[typkey]), "info_obj": _compact_info(info)}
-
-
-def _compact_info(info: object) -> str | None:
-    """The info payload as compact JSON, decoding it once more when it is a JSON-encoded string."""
-    if info is None:
         return None
-    if isinstance(info, str):
-        for candidate in (info, info.replace('\\"', '"')):
-            try:
-                info = json.loads(candidate)
-                break
-            except ValueError:
-                continue
-        else:  # the documentation's samples carry unbalanced quotes: keep the key/value pairs
-            pairs = re.findall(r'"(\w+)"\s*:\s*(?:"([^"]*)"?|([\w.+-]+))', info.replace('\\"', '"'))
-            if not pairs:
-                return json.dumps(info, ensure_ascii=False)
-            info = {key: (s or bare).rstrip("}") for key, s, bare in pairs}
-    return json.dumps(info, separators=(",", ":"), ensure_ascii=False)
+    if "info" in k:
+        info = _decoded_info(obj.get(k["info"]))
+        details = _compact(info)
+    else:  # the record's other keys are its details
+        info = None
+        rest = {key: v for key, v in obj.items() if key not in {k["user"], k["action"], typkey, k.get("artifact")}}
+        details = _compact(rest) if rest else None
+    artifact = obj.get(k["artifact"]) if "artifact" in k else _artifact_of(info, jf)
+    product = jf.product
+    if tenant is not None and "tenant" in jf.product_when:
+        product = jf.product_when["tenant"]
+    product = jf.product_when.get(typkey, product)
+    user = _text(obj[k["user"]])
+    return {"product": product, "user": None if user in jf.null_users else user, "action": _text(obj[k["action"]]),
+            "artifact_type": _text(obj[typkey]), "artifact": _text(artifact), "details": details,
+            "_format": jf.name, **jf.fields}
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _artifact_of(info: object, jf: MessageFormat) -> str | None:
+    if not isinstance(info, dict):
+        return None
+    for key in jf.artifact_keys:
+        if key in info and not isinstance(info[key], dict | list):
+            return str(info[key])
+    for key, value in info.items():
+        if re.search(r"(?:Name|Id|name|id)$", key) and isinstance(value, str):
+            return value
+    return None
+
+
+def _decoded_info(info: object) -> object:
+    """The info payload, decoding it once more when it is a JSON-encoded string."""
+    if not isinstance(info, str):
+        return info
+    for candidate in (info, info.replace('\\"', '"')):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    # the documentation's samples carry unbalanced quotes: keep the key/value pairs
+    pairs = re.findall(r'"(\w+)"\s*:\s*(?:"([^"]*)"?|([\w.+-]+))', info.replace('\\"', '"'))
+    return {key: (s or bare).rstrip("}") for key, s, bare in pairs} if pairs else info
+
+
+def _compact(value: object) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
@@ -303,23 +370,27 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
     if mf.continues_until:
         exprs["_open"] = pl.col("outcome").is_null()
     m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
-    return m.with_columns(_format=pl.lit(mf.name), _tenant_product=pl.lit(None, pl.String))
+    if mf.null_users:
+        m = m.with_columns(user=pl.when(pl.col("user").is_in(list(mf.null_users))).then(None)
+                           .otherwise(pl.col("user")))
+    return m.with_columns(_format=pl.lit(mf.name))
 
 
 def _attach(other: pl.DataFrame, events: pl.DataFrame, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split header-less lines into those that continue the event above them and rejects."""
     if other.height == 0:
-        return other.select("grp", "line", "text"), other.select("line", "text", reason=pl.lit(None, pl.String))
+        return (other.select("grp", "fid", "line", "text"),
+                other.select("fid", "line", "text", "cut", reason=pl.lit(None, pl.String)))
     owners = events.select("grp", _open=pl.col("_open").fill_null(False), _until=_until_expr(fmts))
     cont = pl.any_horizontal([pl.col("text").str.contains(p) for p in fmts.continuations])
     df = other.join(owners, on="grp", how="left").with_columns(
         closer=pl.col("text").str.contains(pl.col("_until")).fill_null(False).cast(pl.Int32))
     closed_before = (pl.col("closer").cum_sum().over("grp") - pl.col("closer")) > 0
     attach = pl.col("_open").is_not_null() & (cont | (pl.col("_open").fill_null(False) & ~closed_before))
-    df = df.with_columns(attach=attach)
+    df = df.with_columns(attach=attach & ~pl.col("text").str.starts_with(TOO_LONG))
     reason = pl.when(cont).then(pl.lit("continuation without an event")).otherwise(pl.lit("no timestamp"))
-    return df.filter("attach").select("grp", "line", "text"), df.filter(~pl.col("attach")).select(
-        "line", "text", reason=reason)
+    return df.filter("attach").select("grp", "fid", "line", "text"), df.filter(~pl.col("attach")).select(
+        "fid", "line", "text", "cut", reason=reason)
 
 
 def _until_expr(fmts: Formats) -> pl.Expr:
@@ -331,10 +402,13 @@ def _until_expr(fmts: Formats) -> pl.Expr:
     return expr
 
 
+_OUT = ["fid", "line", "wall", "level", *_EVENT_FIELDS]
+
+
 def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Join the attached lines to their events, take late results from them, keep the event columns."""
     if attached.height == 0:
-        return events.select("timestamp", "line", "level", *_EVENT_FIELDS, attachment=pl.lit(None, pl.String))
+        return events.select(*_OUT, attachment=pl.lit(None, pl.String))
     ends = attached.group_by("grp").agg(attachment=pl.col("text").sort_by("line").str.join("\n"))
     events = events.join(ends, on="grp", how="left", maintain_order="left")
     for mf in fmts.regex_formats:
@@ -343,10 +417,14 @@ def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) 
             mapped = late.replace_strict(mf.outcome_map, default=late.str.to_lowercase())
             events = events.with_columns(outcome=pl.when(pl.col("_format") == mf.name).then(
                 pl.coalesce("outcome", mapped)).otherwise(pl.col("outcome")))
-    return events.select("timestamp", "line", "level", *_EVENT_FIELDS, "attachment")
+    return events.select(*_OUT, "attachment")
 
 
 def _clip_text(text: pl.Expr) -> pl.Expr:
+    """Reject text as shown: an over-long line's kept head, anything longer than the cap clipped."""
+    text = pl.when(text.str.starts_with(TOO_LONG)).then(
+        pl.format("{}… [line too long: clipped]", text.str.split_exact("\x00", 3).struct.field("field_3"))
+    ).otherwise(text)
     n = text.str.len_chars()
     return pl.when(n > MAX_REJECT_TEXT).then(
         pl.format("{}… [{} more characters]", text.str.slice(0, MAX_REJECT_TEXT), n - MAX_REJECT_TEXT)

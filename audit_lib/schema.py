@@ -12,6 +12,7 @@ def events_schema(tz: str = "UTC") -> dict[str, pl.DataType]:
         "node": pl.String(),
         "product": pl.String(),
         "user": pl.String(),
+        "actor": pl.String(),
         "action": pl.String(),
         "artifact_type": pl.String(),
         "artifact": pl.String(),
@@ -21,6 +22,7 @@ def events_schema(tz: str = "UTC") -> dict[str, pl.DataType]:
         "source": pl.String(),
         "line": pl.UInt32(),
         "attachment": pl.String(),
+        "time_ambiguous": pl.Boolean(),
     }
 
 
@@ -49,6 +51,7 @@ def files_schema(tz: str = "UTC") -> dict[str, pl.DataType]:
         "last": pl.Datetime("ms", tz),
         "duplicate_of": pl.String(),
         "error": pl.String(),
+        "complete": pl.Boolean(),
     }
 
 

@@ -126,7 +126,8 @@ def test_escaped_values_inside_info_are_decoded_once():
     line = ('[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"updated",'
             '"type":"registry_resource","info":"{\\"registryResourceName\\":\\"conf:\\\\/a \\\\\\"b\\\\\\".xml\\"}"}')
     event = plain(load_text(line).events)[0]
-    assert event["details"] == '{"registryResourceName":"conf:\\/a \\"b\\".xml"}'
+    assert event["details"] == '{"registryResourceName":"conf:/a \\"b\\".xml"}'
+    assert event["artifact"] == 'conf:/a "b".xml'
 
 
 def test_every_line_is_accounted_for_in_random_mixes():

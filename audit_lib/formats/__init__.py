@@ -43,6 +43,8 @@ class MessageFormat:
     artifact_type_default: str | None = None
     continues_until: str | None = None
     details: tuple[str, ...] = ()
+    null_users: tuple[str, ...] = ()  # initiator values that mean "no known user" (IS writes null or N/A)
+    priority: int = 100  # formats are tried in this order (lower first), then by name
     samples: tuple[dict, ...] = ()
 
 
@@ -55,7 +57,12 @@ class Formats:
 
     @property
     def json_format(self) -> MessageFormat | None:
-        return next((m for m in self.messages if m.kind == "json"), None)
+        """The JSON format whose compact form is cut at its keys (the products' change record)."""
+        return next((m for m in self.messages if m.kind == "json" and "info" in m.keys), None)
+
+    @property
+    def json_formats(self) -> tuple[MessageFormat, ...]:
+        return tuple(m for m in self.messages if m.kind == "json")
 
     @property
     def regex_formats(self) -> tuple[MessageFormat, ...]:
@@ -64,7 +71,7 @@ class Formats:
 
 def _message(path: Path) -> MessageFormat:
     spec = json.loads(path.read_text(encoding="utf-8"))
-    for key in ("artifact_keys", "details", "samples"):
+    for key in ("artifact_keys", "details", "samples", "null_users"):
         spec[key] = tuple(spec.get(key, ()))
     spec["artifact_type_from_action"] = tuple(tuple(p) for p in spec.get("artifact_type_from_action", ()))
     fmt = MessageFormat(**spec)
@@ -84,6 +91,6 @@ def load_formats(folder: Path = HERE) -> Formats:
     base = json.loads((folder / "layouts.json").read_text(encoding="utf-8"))
     layouts = tuple(Layout(d["name"], d["pattern"], tuple(d["timestamp_formats"])) for d in base["layouts"])
     messages = tuple(_message(p) for p in sorted(folder.glob("*.json")) if p.name != "layouts.json")
-    # the JSON change record first: it is by far the most common line
-    messages = tuple(sorted(messages, key=lambda m: m.kind != "json"))
+    # JSON formats first (the change record is by far the most common line), then by priority and name
+    messages = tuple(sorted(messages, key=lambda m: (m.kind != "json", m.priority, m.name)))
     return Formats(layouts, base.get("fast_header"), tuple(base["continuations"]), messages)
