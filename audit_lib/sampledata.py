@@ -1,7 +1,9 @@
 """Deterministic generator of realistic WSO2 audit logs: the bundled demo set and benchmark corpora.
 
-    python -m audit_lib.sampledata samples                 # the demo set committed under samples/
+    python -m audit_lib.sampledata samples samples/        # the demo set committed under samples/
     python -m audit_lib.sampledata corpus DIR --lines N    # one MI node, rotated daily, for benchmarks
+    python -m audit_lib.sampledata estate DIR --nodes mi1,mi2,mi3,apim1,is1 --start 2026-01-01 --days 330 \\
+        --rotate daily --gzip-after 30 --events-per-day 40 --seed 1    # a fleet over months (sample_estate)
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ import random
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import polars as pl
+
+from audit_lib import sample_estate
+from audit_lib.sample_estate import add_arguments as add_estate_arguments
+from audit_lib.sample_estate import run as run_estate
+from audit_lib.sample_estate import write_estate
+
+__all__ = ["write_demo", "write_estate", "write_mi_corpus"]
 
 DEMO_START = datetime(2026, 10, 26, 0, 0, 0)
 DEMO_DAYS = 26
@@ -298,23 +309,30 @@ def write_demo(out: Path) -> None:
 
 
 def write_mi_corpus(out: Path, lines: int, days: int = 30, seed: int = 7, node: str = "mi-bench") -> int:
-    """A large single-node MI set rotated daily (benchmarks); returns the bytes written."""
+    """A large single-node MI set rotated daily (benchmarks): 400 change records repeated over and over, and
+    sign-in/out lines whose inner time is their own line's time; returns the bytes written."""
     rng = random.Random(seed)
     logs = out / node / "repository" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    rests = [mi_json(DEMO_START, rng.choice(MI_USERS), *_mi_change(rng))[24:] for _ in range(400)]
+    rests += [f"]  INFO {{AUDIT_LOG}} - {u} logged {v} at [" for u in MI_USERS for v in ("in", "out")]
     per_day = lines // days
-    templates = [mi_json(DEMO_START, rng.choice(MI_USERS), *_mi_change(rng)) for _ in range(400)]
-    templates += [mi_session(DEMO_START, u, v) for u in MI_USERS for v in ("in", "out")]
+    counts = [per_day] * (days - 1) + [lines - per_day * (days - 1)]
+    day_ms = [int((DEMO_START + timedelta(days=i) - datetime(1970, 1, 1)).total_seconds() * 1000) for i in range(days)]
+    frame = pl.DataFrame({
+        "day": pl.Series([i for i, n in enumerate(counts) for _ in range(n)], dtype=pl.UInt16),
+        "idx": pl.Series(rng.choices(range(len(rests)), k=lines), dtype=pl.UInt32)})
+    t = pl.from_epoch(pl.col("day").cast(pl.Int64).replace_strict(range(days), day_ms)
+                      + pl.int_range(pl.len()).over("day") * (86_400_000 // pl.len().over("day")), "ms")
+    rest = pl.col("idx").replace_strict(range(len(rests)), rests, return_dtype=pl.String)
+    inner = pl.when(pl.col("idx") >= 400).then(t.dt.strftime("%a %b %d %H:%M:%S UTC %Y") + "]").otherwise(pl.lit(""))
+    frame = frame.select("day", pl.concat_str([pl.lit("["), t.dt.strftime("%Y-%m-%d %H:%M:%S,%3f"), rest, inner])
+                         .alias("text"))
     total = 0
-    for i in range(days):
-        day = DEMO_START + timedelta(days=i)
-        step = 86_400_000 // per_day
-        chunk = []
-        for k in range(per_day if i < days - 1 else lines - per_day * (days - 1)):
-            t = day + timedelta(milliseconds=k * step)
-            chunk.append("[" + _ts(t) + rng.choice(templates)[24:])
-        data = ("\n".join(chunk) + "\n").encode()
-        name = "audit.log" if i == days - 1 else ROTATED.format(day)
+    for part in frame.partition_by("day", maintain_order=True):
+        i = part["day"][0]
+        data = ("\n".join(part["text"].to_list()) + "\n").encode()
+        name = "audit.log" if i == days - 1 else ROTATED.format(DEMO_START + timedelta(days=i))
         (logs / name).write_bytes(data)
         total += len(data)
     return total
@@ -329,10 +347,17 @@ def main() -> None:
     corpus.add_argument("out", type=Path)
     corpus.add_argument("--lines", type=int, default=2_000_000)
     corpus.add_argument("--days", type=int, default=30)
+    add_estate_arguments(sub.add_parser("estate", help="a fleet of MI, API-M and IS nodes over months",
+                                        description=sample_estate.__doc__,
+                                        formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args()
     if args.cmd == "samples":
         write_demo(args.out)
+    elif args.cmd == "estate":
+        run_estate(args, parser.error)
     else:
+        if args.lines < 1 or args.days < 1 or args.lines < args.days:
+            parser.error("--lines and --days must be positive, with at least one line a day")
         print(f"{write_mi_corpus(args.out, args.lines, args.days):,} bytes written to {args.out}")
 
 
