@@ -33,7 +33,7 @@ from audit_lib.sources import Entry, Source, SourceError, discover
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
                "source"]
-BATCH = 8 << 20  # bytes of text parsed in one pass
+BATCH = 4 << 20  # bytes of text parsed in one pass
 IDENTITY = Path(__file__).parent / "identity.json"
 
 
@@ -228,12 +228,18 @@ def _parse(batch: list[Piece], fmts: Formats) -> Parsed:
 
 
 def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
+    """Keep a parsed batch: repetitive columns as categoricals, text columns copied into buffers of their own
+    (a sliced string still points into its batch's whole text, which would otherwise stay in memory)."""
     ev = parsed.events.with_columns(pl.col("product", "user", "action", "artifact_type", "artifact", "outcome",
-                                           "level").cast(pl.Categorical))
+                                           "level").cast(pl.Categorical), _own("details"), _own("attachment"))
     events.append(ev)
     if parsed.rejects.height:
-        rejects.append(parsed.rejects)
+        rejects.append(parsed.rejects.with_columns(_own("text"), _own("reason")))
     counts.append(parsed.counts)
+
+
+def _own(column: str) -> pl.Expr:
+    return pl.concat_str([pl.col(column), pl.lit("")]).alias(column)
 
 
 def _empty_parsed() -> pl.DataFrame:
@@ -285,7 +291,9 @@ def actors(pairs: pl.DataFrame, rule: dict | None = None) -> pl.DataFrame:
 def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
     pairs = ev.select("user", "product").unique()
     mapping = actors(pairs).with_columns(pl.col("actor").cast(pl.Categorical))
-    return ev.join(mapping, on=["user", "product"], how="left", maintain_order="left", nulls_equal=True)
+    keys = ev.select("user", "product")  # join the two key columns only: the events are not copied
+    actor = keys.join(mapping, on=["user", "product"], how="left", maintain_order="left", nulls_equal=True)["actor"]
+    return ev.with_columns(actor=actor)
 
 
 def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:

@@ -370,6 +370,9 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
     if mf.continues_until:
         exprs["_open"] = pl.col("outcome").is_null()
     m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
+    if mf.action_when_failed:
+        m = m.with_columns(action=pl.when(pl.col("outcome") == "failure").then(pl.lit(mf.action_when_failed))
+                           .otherwise(pl.col("action")))
     if mf.null_users:
         m = m.with_columns(user=pl.when(pl.col("user").is_in(list(mf.null_users))).then(None)
                            .otherwise(pl.col("user")))

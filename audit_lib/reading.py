@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from audit_lib.sources import Entry
 
 GZIP_MAGIC = b"\x1f\x8b"
-CHUNK = 16 << 20  # bytes read (or decompressed) at a time
+CHUNK = 4 << 20  # bytes read (or decompressed) at a time
 TOO_LONG = "\x00too long\x00"  # marks a clipped over-long line; NUL never survives in real text
 KEEP_OF_LONG_LINE = 4000
 # a line that starts an event: "[2026-..." or "TID: [" (the layouts); pieces are cut before such a line
@@ -71,12 +71,11 @@ def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: ReadLimits = R
     splitter = _Lines(limits)
     for raw in _decompressed(entry, facts, limits):
         pending += splitter.feed(raw)
-        if len(pending) >= piece_size:
-            head, pending = _cut_at_event(pending)
-            if head:
-                n = head.count(b"\n")
-                yield Piece(fid, lines_so_far + 1, head, n, False)
-                lines_so_far += n
+        while len(pending) >= piece_size:
+            head, pending = _cut_at_event(pending, piece_size)
+            n = head.count(b"\n")
+            yield Piece(fid, lines_so_far + 1, head, n, False)
+            lines_so_far += n
     tail = splitter.finish()
     facts.cut_last = bool(tail) and not tail.endswith(b"\n")
     pending += tail if not facts.cut_last else tail + b"\n"
@@ -86,16 +85,17 @@ def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: ReadLimits = R
     yield Piece(fid, lines_so_far + 1, pending, n, True, facts.cut_last)
 
 
-def _cut_at_event(text: bytes) -> tuple[bytes, bytes]:
-    """Split before the last line that starts an event near the end, so an event's continuation lines stay
-    with it (where no line starts an event, at the last line break)."""
-    for start in (max(0, len(text) - (1 << 20)), len(text) // 2, 0):
+def _cut_at_event(text: bytes, size: int) -> tuple[bytes, bytes]:
+    """Cut about `size` bytes off the front, before a line that starts an event, so an event's continuation
+    lines stay with it (where no line starts an event, at a line break; failing that, the whole text)."""
+    for start in (max(0, size - (1 << 20)), size // 2, 0):
         last = None
-        for last in _EVENT_START.finditer(text, start):  # noqa: B007
-            pass
+        for m in _EVENT_START.finditer(text, start, size):
+            last = m
         if last is not None and last.start() > 0:
             return text[: last.start() + 1], text[last.start() + 1 :]
-    nl = text.rfind(b"\n")
+    nl = text.rfind(b"\n", 0, size)
+    nl = nl if nl >= 0 else text.find(b"\n", size)
     return (text[: nl + 1], text[nl + 1 :]) if nl >= 0 else (text, b"")
 
 
@@ -138,6 +138,7 @@ def _decompressed(entry: Entry, facts: FileFacts, limits: ReadLimits) -> Iterato
                     facts.complete = False
                     _drain(stream, stored, facts)
                     facts.sha256 = stored.hexdigest()
+                    out = out[: max(0, len(out) - (expanded - limits.max_expanded))]
                     content.update(out)
                     yield out
                     return

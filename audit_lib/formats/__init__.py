@@ -43,6 +43,7 @@ class MessageFormat:
     artifact_type_default: str | None = None
     continues_until: str | None = None
     details: tuple[str, ...] = ()
+    action_when_failed: str | None = None  # the action of a record whose outcome is a failure (a failed sign-in)
     null_users: tuple[str, ...] = ()  # initiator values that mean "no known user" (IS writes null or N/A)
     priority: int = 100  # formats are tried in this order (lower first), then by name
     samples: tuple[dict, ...] = ()
