@@ -38,7 +38,13 @@ def summary(log: AuditLog) -> dict:
         "files": log.files.height,
         "duplicate_files": int(log.files["duplicate_of"].is_not_null().sum()),
         "files_with_errors": int(log.files["error"].is_not_null().sum()),
+        "complete": log.complete,
+        "problems": problems(log),
+        "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", ""))}
+                    for k in log.skipped],
+        "ambiguous_times": int(ev["time_ambiguous"].sum()) if ev.height else 0,
         "by_user": counts("user"),
+        "by_actor": counts("actor"),
         "by_type": counts("artifact_type"),
         "by_action": counts("action"),
         "by_node": counts("node"),
@@ -46,6 +52,13 @@ def summary(log: AuditLog) -> dict:
         "last": last.isoformat() if last else None,
         "tz": log.tz,
     }
+
+
+def problems(log: AuditLog) -> list[dict]:
+    """Files read only in part (damage, a cap) or with an error: what is known to be missing."""
+    bad = log.files.filter(pl.col("error").is_not_null() | ~pl.col("complete"))
+    return [{"source": src, "complete": done, "error": err, "lines_read": n}
+            for src, done, err, n in bad.select("source", "complete", "error", "lines").iter_rows()]
 
 
 def _table(title: str, counts: dict[str, int], limit: int = 15) -> list[str]:
@@ -63,9 +76,22 @@ def format_summary(s: dict, log: AuditLog) -> str:
         f"Files    {s['files']:,} found, {s['duplicate_files']} duplicate, {s['files_with_errors']} with errors",
         f"Rejects  {s['rejects']:,} lines not read as events",
     ]
-    for src, err in log.files.filter(pl.col("error").is_not_null()).select("source", "error").iter_rows():
-        lines.append(f"  ! {src}: {err}")
-    for title, key in [("By node", "by_node"), ("By user", "by_user"), ("By artifact type", "by_type"),
+    if s["complete"]:
+        lines.append("Complete every file was read to its end")
+    else:
+        lines.append(f"INCOMPLETE {sum(not p['complete'] for p in s['problems'])} file(s) were read only in part: "
+                     "the lines after the damage are unknown")
+    for p in s["problems"]:
+        lines.append(f"  ! {p['source']}: {p['error'] or 'read only in part'} ({p['lines_read']:,} lines read)")
+    if s["ambiguous_times"]:
+        lines.append(f"Times    {s['ambiguous_times']:,} event(s) fall in an hour repeated by a clock change and "
+                     "nothing tells which; they are flagged time_ambiguous")
+    if s["skipped"]:
+        lines.append(f"Skipped  {len(s['skipped'])} file(s) left alone:")
+        lines += [f"  - {k['name']}: {k['reason']}" for k in s["skipped"][:20]]
+        if len(s["skipped"]) > 20:
+            lines.append(f"  … and {len(s['skipped']) - 20} more (see --json)")
+    for title, key in [("By node", "by_node"), ("By actor", "by_actor"), ("By artifact type", "by_type"),
                        ("By action", "by_action")]:
         lines += ["", *_table(title, s[key])]
     return "\n".join(lines)

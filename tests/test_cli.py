@@ -24,13 +24,34 @@ def test_summary_json_matches_the_library(samples_log, samples_dir, capsys):
     assert sum(s["by_user"].values()) == sum(s["by_type"].values()) == sum(s["by_node"].values()) == ev.height
     assert s["by_user"]["admin"] == ev.filter(pl.col("user") == "admin").height
     assert s["first"].startswith("2026-10-26T") and s["last"].startswith("2026-11-20T")
-    assert set(s) >= {"by_action", "by_type", "by_node", "by_user", "first", "last"}
+    assert set(s) >= {"by_action", "by_type", "by_node", "by_user", "by_actor", "first", "last", "complete"}
+    assert s["complete"] is True and s["problems"] == []
+    assert sum(s["by_actor"].values()) == ev.height
 
 
 def test_summary_table(samples_dir, capsys):
     assert main(["summary", str(samples_dir / "mi-node-1")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Events ") and "By user:" in out and "mi-node-1" in out
+    assert out.startswith("Events ") and "By actor:" in out and "mi-node-1" in out
+    assert "Complete every file was read to its end" in out
+    assert "wso2carbon.log: not an audit log name" in out
+
+
+def test_summary_says_what_is_incomplete_and_what_was_skipped(tmp_path, samples_dir, capsys):
+    import gzip
+
+    whole = gzip.compress((samples_dir / "mi-node-1/repository/logs/audit.log").read_bytes() * 40)
+    (tmp_path / "audit-11-02-2026.log.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["summary", str(tmp_path), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["complete"] is False
+    assert [p["source"] for p in s["problems"]] == ["audit-11-02-2026.log.gz"]
+    assert "truncated gzip" in s["problems"][0]["error"]
+    assert {k["name"] for k in s["skipped"]} == {"notes.txt"}
+    assert main(["summary", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "INCOMPLETE 1 file(s) were read only in part" in out and "notes.txt" in out
 
 
 def test_errors_are_one_line_and_non_zero(tmp_path):

@@ -92,3 +92,51 @@ def test_raw_line_numbers_lines_as_the_loader_does():
     assert log.events["line"].to_list() == [2]
     assert log.raw_line("audit.log", 2) == "[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [x]"
     assert log.raw_line("audit.log", 3) is None and log.raw_line("audit.log", 0) is None
+
+
+def _mi_at(wall: str, proxy: str) -> str:
+    return (f'[{wall},000]  INFO {{AUDIT_LOG}} - {{"performedBy":"admin","action":"enabled",'
+            f'"type":"proxy_service","info":"{{\\"proxyName\\":\\"{proxy}\\"}}"}}\n')
+
+
+def test_a_repeated_hour_is_placed_by_the_order_of_the_files_lines():
+    # Europe/Berlin, 2026-10-25: 02:00-03:00 happens twice (CEST, then CET)
+    text = "".join([_mi_at("2026-10-25 01:50:00", "a"), _mi_at("2026-10-25 02:30:00", "first"),
+                    _mi_at("2026-10-25 02:10:00", "second"), _mi_at("2026-10-25 02:40:00", "third"),
+                    _mi_at("2026-10-25 03:05:00", "b")])
+    log = audit_lib.load([("audit.log", text.encode())], tz="Europe/Berlin")
+    ev = log.events.with_columns(pl.col("artifact").cast(pl.String))
+    utc = dict(zip(ev["artifact"], ev["timestamp"].dt.convert_time_zone("UTC").dt.strftime("%H:%M"), strict=True))
+    assert utc == {"a": "23:50", "first": "00:30", "second": "01:10", "third": "01:40", "b": "02:05"}
+    assert not ev["time_ambiguous"].any()
+    assert ev["artifact"].to_list() == ["a", "first", "second", "third", "b"]  # in true time order
+
+
+def test_a_repeated_hour_that_nothing_decides_is_flagged():
+    text = _mi_at("2026-10-25 01:50:00", "a") + _mi_at("2026-10-25 02:30:00", "x") + _mi_at("2026-10-25 03:30:00", "b")
+    ev = audit_lib.load([("audit.log", text.encode())], tz="Europe/Berlin").events
+    assert ev["time_ambiguous"].to_list() == [False, True, False]
+
+
+def test_changing_the_zone_reuses_the_parsed_log(samples_dir, monkeypatch):
+    log = audit_lib.load(samples_dir)
+    direct = audit_lib.load(samples_dir, tz="America/New_York")
+    from audit_lib import loader
+
+    monkeypatch.setattr(loader, "parse_batch", lambda *a, **k: pytest.fail("parsed again"))
+    moved = log.with_tz("America/New_York")
+    assert moved.tz == "America/New_York"
+    assert moved.events.equals(direct.events)
+    assert moved.files.equals(direct.files)
+
+
+def test_actor_folds_the_tenant_and_tells_products_apart():
+    mi_line = _mi_at("2026-11-02 10:00:00", "p")
+    apim = ("TID: [-1234] [2026-11-02 10:01:00,000]  INFO {AUDIT_LOG} - 'admin@carbon.super [-1234]' logged in at "
+            "[2026-11-02 10:01:00,000+0000] from IP address 10.0.0.1\n"
+            "TID: [-1234] [2026-11-02 10:02:00,000]  INFO {AUDIT_LOG} - {\"performedBy\":\"admin\",\"action\":"
+            "\"created\",\"typ\":\"API\",\"info\":{\"name\":\"Orders\"}}\n")
+    log = audit_lib.load([("mi/audit.log", mi_line.encode()), ("apim/audit.log", apim.encode())])
+    pairs = log.events.select(pl.col("user", "actor", "product").cast(pl.String)).rows()
+    assert pairs == [("admin", "admin (mi)", "mi"), ("admin@carbon.super", "admin (apim)", "apim"),
+                     ("admin", "admin (apim)", "apim")]
