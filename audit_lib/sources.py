@@ -74,6 +74,7 @@ class Limits:
     max_nested_bytes: int = 256 << 20
     max_upload_bytes: int = 200 << 20  # one upload (Streamlit's default upload cap)
     sniff_bytes: int = 64 << 10  # decompressed bytes looked at to decide whether the content is an audit log
+    max_line: int = 1 << 20  # characters of one line; a longer line is rejected as too long, its head kept
 
 
 class Budget:
@@ -175,10 +176,10 @@ def check_path_text(text: str) -> None:
     raw = os.fsencode(text)
     if len(raw) > PATH_MAX or any(len(p) > NAME_MAX for p in raw.split(b"/")):
         raise SourceError(f"The path is too long ({len(raw):,} bytes; at most {PATH_MAX:,}, and {NAME_MAX} per "
-                          f"name): {_shown(text, 60)}")
+                          f"name): {printable(text, 60)}")
 
 
-def _shown(text: str, keep: int = 200) -> str:
+def printable(text: str, keep: int = 200) -> str:
     """Text safe to put in a message: control characters replaced, cut to `keep` characters."""
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= keep else text[:keep] + "…"
@@ -267,7 +268,7 @@ def discover(source: Source, *, roots: Sequence[Path] | None = None, limits: Lim
             finder.path(os.fspath(item), base)
     entries = _unique(finder.entries)
     if not entries:
-        names = ", ".join(_shown(str(i[0] if _is_upload(i) else os.fspath(i)), 80) for i in items[:8])
+        names = ", ".join(printable(str(i[0] if _is_upload(i) else os.fspath(i)), 80) for i in items[:8])
         seen = finder.skipped
         what = f"; found instead: {'; '.join(map(str, seen[:8]))}{' …' if len(seen) > 8 else ''}" if seen else ""
         raise SourceError(f"No audit log file (audit.log, audit-MM-dd-yyyy.log, .gz, .zip) in {names}{what}")
@@ -341,26 +342,26 @@ class _Finder:
             exists = os.path.lexists(p)
             if self.roots is not None and not self.allowed(_glob_root(p) if not exists and globlib.has_magic(text)
                                                            else p):
-                raise SourceError(f"Refused: {_shown(text)} is outside the folders this server allows.")
+                raise SourceError(f"Refused: {printable(text)} is outside the folders this server allows.")
             if exists:
                 self._named(p, text, base, root_name)
             elif globlib.has_magic(text):
                 self._glob(text, base, root_name)
             else:
-                raise SourceError(f"No such file or folder: {_shown(text)}")
+                raise SourceError(f"No such file or folder: {printable(text)}")
         except OSError as exc:  # too long for this file system, a loop of links, a file gone while listed
-            raise SourceError(f"Cannot read {_shown(text)}: {_why(exc)}") from None
+            raise SourceError(f"Cannot read {printable(text)}: {_why(exc)}") from None
 
     def _named(self, p: Path, text: str, base: Path | None, root_name: str) -> None:
         real = os.path.realpath(p)
         try:
             st = os.stat(real)
         except FileNotFoundError:
-            raise SourceError(f"{_shown(text)} is a broken symlink") from None
+            raise SourceError(f"{printable(text)} is a broken symlink") from None
         rel = _rel(p, base)
         if stat.S_ISDIR(st.st_mode):
             if not os.access(real, os.R_OK | os.X_OK):
-                raise SourceError(f"Cannot read {_shown(text)}: permission denied")
+                raise SourceError(f"Cannot read {printable(text)}: permission denied")
             self.visited.add((st.st_dev, st.st_ino))
             self._walk(p, real, base, root_name)
         elif stat.S_ISREG(st.st_mode):
@@ -371,7 +372,7 @@ class _Finder:
     def _glob(self, text: str, base: Path | None, root_name: str) -> None:
         hits = sorted(globlib.glob(text, recursive=True))
         if not hits:
-            raise SourceError(f"Nothing matches {_shown(text)}")
+            raise SourceError(f"Nothing matches {printable(text)}")
         for hit in hits:
             p = Path(os.path.abspath(hit))
             rel = _rel(p, base)
