@@ -465,7 +465,7 @@ class _Finder:
     def upload(self, name: str, data: bytes, k: int) -> None:
         """An uploaded file or zip; the k-th upload of one name is kept apart as `name (k)` (node `upload (k)`
         or `<zip name> (k)`, unless the batch has a `label`)."""
-        name = _display(name.replace("\\", "/").strip("/")) or "upload"
+        name = "/".join(_clean_parts(name)) or "upload"
         shown = name if k == 1 else f"{name} ({k})"
         if len(data) > self.limits.max_upload_bytes:
             self.skip(shown, f"refused: the upload is {_size(len(data))}, more than the cap of "
@@ -490,8 +490,7 @@ class _Finder:
         for index, info in enumerate(holder.infos):
             if info.is_dir():
                 continue
-            inner = [p for p in PurePosixPath(_display(info.filename).replace("\\", "/")).parts
-                     if p not in ("/", ".", "..")]
+            inner = _clean_parts(info.filename)
             if not inner:
                 continue
             src = f"{shown}/{'/'.join(inner)}"
@@ -529,6 +528,11 @@ class _Finder:
             self.entries.append(Entry(src, node_of(parts + inner, top), _member_reader(holder, index, info, lim),
                                       info.file_size, mtime, upload=upload,
                                       opener=_member_opener(holder, index, info, lim)))
+
+
+def _clean_parts(name: str) -> list[str]:
+    """The folders and name of an upload or zip member, without `/`, `.` or `..` (names are never paths here)."""
+    return [p for p in PurePosixPath(_display(name).replace("\\", "/")).parts if p not in ("/", ".", "..")]
 
 
 def _apart(node: str, k: int) -> str:

@@ -485,3 +485,10 @@ def test_an_unreadable_file_is_reported(tmp_path):
         assert skipped == [Skipped("audit.log", "cannot read: permission denied")]
     finally:
         f.chmod(0o644)
+
+
+def test_names_of_uploads_and_zip_members_are_never_paths():
+    data = zip_bytes({"../../mi-5/audit.log": LINE, "/abs/audit-11-01-2026.log": LINE})
+    entries, _ = discover([("../../etc/audit.log", LINE), ("..\\x.zip", data)])
+    assert [(e.source, e.node) for e in entries] == [
+        ("etc/audit.log", "etc"), ("x.zip/abs/audit-11-01-2026.log", "abs"), ("x.zip/mi-5/audit.log", "mi-5")]
