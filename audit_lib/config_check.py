@@ -906,12 +906,16 @@ def _retention_from_files(live: pl.DataFrame, as_of: date | datetime | None) -> 
         if first.date() > keep_from:
             short.append(f"12 months kept ({keep_from} to {end}): the files reach back to {first.date()} only, "
                          f"{_n((end - first.date()).days + 1, 'day')}")
-        if first.date() > hand_from or last.date() < end:
+        if first.date() > hand_from:
             short.append(f"the most recent {AT_HAND_MONTHS} months at hand ({hand_from} to {end}): the files "
                          f"cover {first.date()} to {last.date()}")
+        if last.date() < end:
+            short.append(f"records up to {end}: the files end on {last.date()}, "
+                         f"{_n((end - last.date()).days, 'day')} before")
         if not short:
             continue
-        meaning = ("PCI DSS 10.5.1 asks for " + "; and ".join(short) + ". This judges what was loaded: archives "
+        meaning = ("PCI DSS 10.5.1 asks for 12 months of audit history kept and the most recent 3 months immediately "
+                   "available. Short of it here: " + "; ".join(short) + ". This judges what was loaded: archives "
                    "kept elsewhere (a backup, a log server) count as well, load them to show it.")
         evidence = [f"{node}: {_n(n_files, 'file')}, records from {first:%Y-%m-%d %H:%M:%S} to "
                     f"{last:%Y-%m-%d %H:%M:%S}, {_n(n_days, 'calendar day')} inside the files' spans"]
