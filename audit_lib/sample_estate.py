@@ -654,9 +654,9 @@ def _split(sizes: list[int], limit: int) -> list[int]:
 
 
 def write_day_files(rendered: pl.DataFrame, logs: Path, node: str, product: str, rotate: str, last_day: date,
-                    gzip_after: int | None, written: Written) -> None:
+                    gzip_after: int | None, written: Written, size_limit: int = TEN_MB) -> None:
     """Write rendered events to the node's rotated files, one day (and size part) at a time."""
-    limit = TEN_MB if rotate != "daily" else None
+    limit = size_limit if rotate != "daily" else None
     for part in rendered.partition_by("day", maintain_order=True):
         day = part["day"][0]
         texts, times = part["text"].to_list(), part["t"].to_list()
@@ -693,8 +693,9 @@ def _day_events(rng: random.Random, mean: float, weekday: int) -> tuple[int, int
 def write_estate(out: Path, nodes: list[str], *, start: date, days: int, products: list[str] | None = None,
                  rotate: str = "daily", gzip_after: int | None = None, events_per_day: float = 40,
                  seed: int = 1, tz: str = "Asia/Kolkata", zones: dict[str, str] | None = None,
-                 artifacts: int = 400, session_changes: float = 3.0) -> Written:
-    """Write the estate under `out` (each node's folder is replaced); returns what was written."""
+                 artifacts: int = 400, session_changes: float = 3.0, size_limit: int = TEN_MB) -> Written:
+    """Write the estate under `out` (each node's folder is replaced); returns what was written. `size_limit` is
+    where `rotate="10MB"` cuts a file (10 MB, as shipped)."""
     if rotate not in ("daily", "10MB"):
         raise ValueError(f"rotate must be 'daily' or '10MB', not {rotate!r}")
     if days < 1 or events_per_day <= 0:
@@ -740,7 +741,8 @@ def write_estate(out: Path, nodes: list[str], *, start: date, days: int, product
             rendered = render(frame, product, zones[node])
             later = rendered["day"] >= chunk_end
             carry = frame.filter(later) if chunk_end <= last_day else None
-            write_day_files(rendered.filter(~later), logs, node, product, rotate, last_day, gzip_after, written)
+            write_day_files(rendered.filter(~later), logs, node, product, rotate, last_day, gzip_after, written,
+                            size_limit)
     return written
 
 
