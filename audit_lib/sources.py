@@ -835,7 +835,7 @@ def _within_caps(out: bytes, expanded: int, facts: Content, lim: Limits,
                  budget: Budget | None) -> tuple[bytes, bool]:
     """`out` cut to what the caps allow, and whether reading must stop (the reason goes to `facts`)."""
     if facts.compressed and expanded > lim.ratio_grace and expanded > lim.max_ratio * facts.size:
-        facts.error = (f"refused: expands from {_size(facts.size)} to more than {_size(expanded)}, more than "
+        facts.error = (f"refused: its first {_size(facts.size)} expand to more than {_size(expanded)}, more than "
                        f"{lim.max_ratio} times (a gzip bomb?); the lines after that are unknown")
         facts.complete = False
         return out[: max(0, len(out) - (expanded - lim.max_ratio * facts.size))], True
