@@ -27,9 +27,9 @@ import polars as pl
 
 from audit_lib.formats import Formats, load_formats
 from audit_lib.parse import Parsed, localise, parse_batch
-from audit_lib.reading import FileFacts, Piece, ReadLimits, read_pieces, text_lines
+from audit_lib.reading import FileFacts, Piece, read_pieces, text_lines
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
-from audit_lib.sources import Entry, Source, SourceError, discover
+from audit_lib.sources import Budget, Entry, Limits, Skipped, Source, SourceError, discover
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
                "source"]
@@ -111,30 +111,38 @@ _NOT_ZONES = {"Factory", "localtime", "posixrules", "leap-seconds.list", "leapse
 
 
 def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None,
-         limits: ReadLimits | None = None) -> AuditLog:
-    """Load audit logs from a folder (searched recursively), a file, a glob, uploads as (name, bytes)
-    pairs, or a list of those. Times are read as wall-clock time in `tz`.
+         limits: Limits | None = None, roots: list[Path] | None = None, label: str | None = None) -> AuditLog:
+    """Load audit logs from a folder (searched recursively), a file, a glob, a zip, uploads as (name, bytes)
+    pairs, or a list of those. Times are read as wall-clock time in `tz`. `limits` caps what is read (see
+    `audit_lib.sources.Limits`); `roots`, when given, are the only folders paths may lead into; `label` names
+    the node of uploads whose names say none.
 
     Raises SourceError for a path that does not exist or holds no audit file; a damaged file does not
     raise: its `error` in the manifest says what happened and the other files load as usual.
     """
     check_tz(tz)
     fmts = formats or load_formats()
-    limits = limits or ReadLimits()
-    entries, skipped = discover(source)
+    limits = limits or Limits()
+    entries, skipped = discover(source, roots=roots, limits=limits, label=label)
     facts = [FileFacts() for _ in entries]
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
 
     events, rejects, counts = [], [], []
     pending: deque = deque()
+    budget = Budget(limits.max_total_bytes)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in _prefetched(_batches(entries, facts, limits)):
+        for batch in _prefetched(_batches(entries, facts, limits, budget)):
             pending.append(pool.submit(_parse, batch, fmts))
             while len(pending) >= workers:
                 _collect(pending.popleft().result(), events, rejects, counts)
         while pending:
             _collect(pending.popleft().result(), events, rejects, counts)
 
+    # files whose content turned out not to be an audit log are left alone, with the reason
+    skipped = list(skipped) + [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
+    if all(f.skip for f in facts):
+        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
+        raise SourceError(f"No audit log found: {shown}")
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
     dup_of = _duplicates(entries, facts)
@@ -154,15 +162,16 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
     rej = rej.with_columns(source=sources.gather(rej["fid"])).select(
         [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
     files = _file_times(files, ev, tz)
-    return AuditLog(ev, rej, files, tz, skipped, {e.source: e for e in entries}, wall)
+    kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
+    return AuditLog(ev, rej, files, tz, skipped, kept, wall)
 
 
-def _batches(entries: list[Entry], facts: list[FileFacts], limits: ReadLimits) -> Iterator[list[Piece]]:
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[list[Piece]]:
     """Pieces of text gathered into batches of about BATCH bytes, files in order."""
     batch: list[Piece] = []
     size = 0
     for fid, entry in enumerate(entries):
-        for piece in read_pieces(fid, entry, facts[fid], limits, piece_size=BATCH):
+        for piece in read_pieces(fid, entry, facts[fid], limits, piece_size=BATCH, budget=budget):
             if piece.lines:
                 batch.append(piece)
                 size += len(piece.text)
@@ -337,6 +346,8 @@ def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, st
     rej = rejects.group_by("fid").agg(rejects=pl.len())
     rows = []
     for fid, (e, f) in enumerate(zip(entries, facts, strict=True)):
+        if f.skip:
+            continue
         rows.append({"fid": fid, "source": e.source, "node": e.node, "bytes": f.size, "sha256": f.sha256,
                      "compressed": f.compressed, "lines": f.lines, "duplicate_of": dup_of.get(fid),
                      "error": f.error, "complete": f.complete})

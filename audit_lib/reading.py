@@ -11,42 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import re
-import stat
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from audit_lib.sources import Entry
+from audit_lib.sources import Budget, Content, Entry, Limits, iter_content
 
-GZIP_MAGIC = b"\x1f\x8b"
-CHUNK = 4 << 20  # bytes read (or decompressed) at a time
 TOO_LONG = "\x00too long\x00"  # marks a clipped over-long line; NUL never survives in real text
 KEEP_OF_LONG_LINE = 4000
+PIECE = 4 << 20  # bytes of text in one piece
 # a line that starts an event: "[2026-..." or "TID: [" (the layouts); pieces are cut before such a line
 _EVENT_START = re.compile(rb"\n(?=\[\d{4}-|TID:)")
 
 
-@dataclass(frozen=True)
-class ReadLimits:
-    """Caps that keep memory bounded whatever the input (all configurable)."""
-
-    max_line: int = 1 << 20  # characters; longer lines are rejected as too long
-    max_expanded: int = 4 << 30  # decompressed bytes of one gzip file
-    max_ratio: int = 200  # decompressed / compressed, beyond a first few MB
-    ratio_grace: int = 64 << 20
-
-
 @dataclass
-class FileFacts:
-    """What was read of one file: facts about its stored bytes and how far the reading got."""
+class FileFacts(Content):
+    """What was read of one file (see `Content`), and what its text turned out to be."""
 
-    sha256: str = ""  # of the stored bytes that were read and parsed
-    size: int = 0  # stored bytes read
-    compressed: bool = False
-    content: str = ""  # SHA-256 of the decompressed text: equal contents are loaded once
     lines: int = 0
-    complete: bool = True  # False when the text stops before the end of the file (damage, a cap)
-    error: str | None = None
+    content: str = ""  # SHA-256 of the decompressed text: equal contents are loaded once
     cut_last: bool = False  # the last line ends without a line break (cut off, or still being written)
     _content_hash: object = field(default=None, repr=False)
 
@@ -63,25 +45,32 @@ class Piece:
     cut: bool = False  # its last line ends without a line break
 
 
-def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: ReadLimits = ReadLimits(),
-                piece_size: int = CHUNK) -> Iterator[Piece]:
-    """The file's text as pieces cut at event boundaries; `facts` is filled in as the reading goes."""
+def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: Limits | None = None,
+                piece_size: int = PIECE, budget: Budget | None = None) -> Iterator[Piece]:
+    """The file's text as pieces cut at event boundaries; `facts` is filled in as the reading goes. A file whose
+    content is not an audit log yields nothing and gets `facts.skip`."""
+    limits = limits or Limits()
     lines_so_far = 0
     pending = b""
-    splitter = _Lines(limits)
-    for raw in _decompressed(entry, facts, limits):
+    splitter = _Lines(limits.max_line)
+    content = hashlib.sha256()
+    for raw in iter_content(entry, facts, limits, budget):
+        if facts.compressed:  # a plain file's content hash is its stored bytes' hash
+            content.update(raw)
         pending += splitter.feed(raw)
         while len(pending) >= piece_size:
             head, pending = _cut_at_event(pending, piece_size)
             n = head.count(b"\n")
             yield Piece(fid, lines_so_far + 1, head, n, False)
             lines_so_far += n
+    if facts.skip:
+        return
     tail = splitter.finish()
     facts.cut_last = bool(tail) and not tail.endswith(b"\n")
     pending += tail if not facts.cut_last else tail + b"\n"
     n = pending.count(b"\n")
     facts.lines = lines_so_far + n
-    facts.content = facts._content_hash.hexdigest() if facts._content_hash else ""
+    facts.content = content.hexdigest() if facts.compressed else facts.sha256
     yield Piece(fid, lines_so_far + 1, pending, n, True, facts.cut_last)
 
 
@@ -99,112 +88,11 @@ def _cut_at_event(text: bytes, size: int) -> tuple[bytes, bytes]:
     return (text[: nl + 1], text[nl + 1 :]) if nl >= 0 else (text, b"")
 
 
-def _decompressed(entry: Entry, facts: FileFacts, limits: ReadLimits) -> Iterator[bytes]:
-    """The file's bytes, decompressed when gzip, hashed as they are read; damage ends the stream with an error."""
-    stored = hashlib.sha256()
-    content = facts._content_hash = hashlib.sha256()
-    try:
-        stream = _stored_chunks(entry)
-        first = next(stream, b"")
-    except OSError as exc:
-        facts.error, facts.complete = f"cannot read the file: {exc.strerror or exc}", False
-        return
-    facts.compressed = first[:2] == GZIP_MAGIC
-    d = zlib.decompressobj(wbits=31) if facts.compressed else None
-    expanded = 0
-
-    def chunks() -> Iterator[bytes]:
-        yield first
-        yield from stream
-
-    try:
-        for raw in chunks():
-            if not raw:
-                continue
-            stored.update(raw)
-            facts.size += len(raw)
-            if d is None:  # plain text: its content hash is the stored bytes' hash
-                yield raw
-                continue
-            data = raw
-            while data:
-                out = d.decompress(data, CHUNK)
-                expanded += len(out)
-                if expanded > limits.max_expanded or (
-                        expanded > limits.ratio_grace and expanded > limits.max_ratio * facts.size):
-                    facts.error = (f"refused: decompresses to more than {_size(expanded)} from {_size(facts.size)} "
-                                   f"(cap {_size(limits.max_expanded)}, ratio {limits.max_ratio}:1); "
-                                   "the lines before the cap were read")
-                    facts.complete = False
-                    _drain(stream, stored, facts)
-                    facts.sha256 = stored.hexdigest()
-                    out = out[: max(0, len(out) - (expanded - limits.max_expanded))]
-                    content.update(out)
-                    yield out
-                    return
-                content.update(out)
-                yield out
-                if d.eof:  # concatenated gzip members are valid gzip
-                    data = d.unused_data.lstrip(b"\x00")
-                    d = zlib.decompressobj(wbits=31) if data else d
-                    if not data:
-                        break
-                else:
-                    data = d.unconsumed_tail
-        if d is not None and not d.eof:
-            if tail := d.flush():
-                content.update(tail)
-                yield tail
-            facts.error, facts.complete = "truncated gzip file: the lines after the cut are unknown", False
-    except zlib.error as exc:
-        facts.error, facts.complete = f"corrupt gzip file ({exc}): the lines after the damage are unknown", False
-        _drain(stream, stored, facts)
-    except OSError as exc:
-        facts.error, facts.complete = f"cannot read the whole file: {exc.strerror or exc}", False
-    facts.sha256 = stored.hexdigest()
-    if d is None:
-        facts._content_hash = stored
-
-
-def _drain(stream: Iterator[bytes], stored, facts: FileFacts) -> None:
-    """Hash the rest of the stored bytes (the manifest describes the whole file even when reading stopped)."""
-    for raw in stream:
-        stored.update(raw)
-        facts.size += len(raw)
-
-
-def _stored_chunks(entry: Entry) -> Iterator[bytes]:
-    if entry.path is None:
-        data = entry.read()
-        for i in range(0, len(data), CHUNK):
-            yield data[i : i + CHUNK]
-        return
-    with entry.path.open("rb") as f:
-        if not stat.S_ISREG(_fstat_mode(f)):
-            raise OSError(0, "not a regular file")
-        while raw := f.read(CHUNK):
-            yield raw
-
-
-def _fstat_mode(f) -> int:
-    import os
-
-    return os.fstat(f.fileno()).st_mode
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
 class _Lines:
     """Turns a stream of raw bytes into normalised UTF-8 text made of whole lines (see the module docstring)."""
 
-    def __init__(self, limits: ReadLimits) -> None:
-        self.limits = limits
+    def __init__(self, max_line: int) -> None:
+        self.max_line = max_line
         self.rest = b""
         self.utf16: str | None = None
         self.started = False
@@ -245,7 +133,7 @@ class _Lines:
 
     def _clip_pending(self) -> bytes:
         """An unterminated line that grew past the cap: keep its head, count the rest, drop it."""
-        if len(self.rest) <= self.limits.max_line:
+        if len(self.rest) <= self.max_line:
             return b""
         if not self.long_len:
             self.long_head = self.rest[:KEEP_OF_LONG_LINE * 4]
@@ -274,13 +162,13 @@ class _Lines:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 data = b"\n".join(_decode_line(line).encode("utf-8") for line in data.split(b"\n"))
-        if len(data) > self.limits.max_line:
+        if len(data) > self.max_line:
             data = self._clip_long_lines(data)
         return data
 
     def _clip_long_lines(self, data: bytes) -> bytes:
         """Replace every line longer than the cap by a marker line (fast: jumps a cap's length at a time)."""
-        cap = self.limits.max_line
+        cap = self.max_line
         out, start, pos = [], 0, 0
         while pos < len(data):
             window_end = min(pos + cap + 1, len(data))
@@ -326,7 +214,7 @@ def _decode_line(line: bytes) -> str:
             return line.decode("latin-1")
 
 
-def text_lines(entry: Entry, limits: ReadLimits = ReadLimits()) -> list[str]:
+def text_lines(entry: Entry, limits: Limits | None = None) -> list[str]:
     """Every line of a file, numbered as the loader numbers them (for showing a raw line on demand)."""
     facts = FileFacts()
     text = b"".join(p.text for p in read_pieces(0, entry, facts, limits))

@@ -28,7 +28,7 @@ if ctx is not None:
         st.warning("The line counts do not add up; some lines are not accounted for.")
     if log.skipped:
         st.caption(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
-                   + ", ".join(log.skipped[:10]) + (" ..." if len(log.skipped) > 10 else ""))
+                   + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else ""))
 
     st.subheader("Files")
     page.show_table(log.files, what="files", column_config={

@@ -149,7 +149,7 @@ def test_uploads_good_bad_and_corrupt():
     ]).run()
     assert not at.exception
     assert any("broken.zip is not a readable zip archive" in e.value for e in at.error)
-    assert any("notes.txt: no audit event" in w.value for w in at.warning)
+    assert any("notes.txt: left alone, content does not look like an audit log" in w.value for w in at.warning)
     # the gz and the zipped copy hold the same lines: one of them is a duplicate
     assert metric(at, "Events") == f"{len(data.splitlines())}"
 

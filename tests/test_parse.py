@@ -144,7 +144,8 @@ def test_every_line_is_accounted_for_in_random_mixes():
     rng = random.Random(11)
     for _ in range(40):
         chosen = [rng.choice(pieces) for _ in range(rng.randint(1, 60))]
-        data = b"".join(p + rng.choice([b"\n", b"\r\n"]) for p in chosen)
+        data = MI.encode() + b"\n" + b"".join(p + rng.choice([b"\n", b"\r\n"]) for p in chosen)
+        chosen.insert(0, MI.encode())
         log = load_text(data)
         row = log.files.row(0, named=True)
         assert row["lines"] == sum(p.count(b"\n") + 1 for p in chosen)

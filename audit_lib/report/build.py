@@ -17,6 +17,7 @@ from audit_lib.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.filters import Filters, apply_filters
 from audit_lib.loader import AuditLog
 from audit_lib.report.pdf import GREY, ReportPDF
+from audit_lib.textsafe import visible
 
 TITLE = "Audit log compliance report"
 MAX_ROWS = 10_000  # appendix rows printed; the companion CSV always holds every event
@@ -134,7 +135,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 def _render(ctx: _Context) -> bytes:
-    scope = ctx.filters.describe(ctx.tz)
+    scope = visible(ctx.filters.describe(ctx.tz))  # names users: log text, printed with its escapes
     pdf = ReportPDF(running_title=f"{ctx.title} · {scope}",
                     footer_note=f"Generated {ctx.generated_at:%Y-%m-%d %H:%M %Z} · audit_lib {__version__}")
     pdf.set_title(ctx.title)
@@ -168,7 +169,7 @@ def _cover(pdf: ReportPDF, ctx: _Context, scope: str) -> None:
         ("Time zone", ctx.tz),
         ("Events in scope", f"{ev.height:,}" + (f" from {_when(first)} to {_when(last)}" if ev.height
                                                 else " (no events in scope)")),
-        ("Sources", "\n".join(ctx.sources)),
+        ("Sources", "\n".join(visible(s) for s in ctx.sources)),
         ("Files read", f"{files.height:,} files, {int(files['bytes'].sum() or 0):,} bytes; {dups} duplicate, "
                        f"{errors} with read errors; {ctx.log.rejects.height:,} lines rejected"),
         ("Companion CSV", f"every event in scope ({ev.height:,} rows), SHA-256 {ctx.csv_sha}"),
@@ -338,7 +339,7 @@ def _evidence(pdf: ReportPDF, ctx: _Context) -> None:
              f"{q['duplicate_lines']:,} in duplicate files (not counted twice). These add up to every line read: "
              f"{'yes' if q['complete'] else 'NO'}. {q['errors']} file(s) could not be read.", 9)
     if ctx.log.skipped:
-        pdf.para(f"Not audit logs, skipped: {', '.join(ctx.log.skipped)}", 8, color=GREY)
+        pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in ctx.log.skipped)}", 8, color=GREY)
 
     pdf.heading("File manifest", 2)
     in_scope = ctx.events.group_by(pl.col("source").cast(pl.String)).agg(in_scope=pl.len().cast(pl.Int64))
@@ -349,7 +350,7 @@ def _evidence(pdf: ReportPDF, ctx: _Context) -> None:
     pdf.table(["Source", "Node", "Bytes", "SHA-256", "Lines", "Events", "In scope", "Rejects", "First event",
                "Last event", "Note"], _text_rows(man, cols), [54, 17, 13, 46, 10, 11, 11, 12, 26, 26, 30],
               aligns=["L", "L", "R", "L", "R", "R", "R", "R", "L", "L", "L"],
-              max_lines=[3, 2, 1, 2, 1, 1, 1, 1, 1, 1, 3], size=6.5)
+              max_lines=[3, 2, 1, 2, 1, 1, 1, 1, 1, 1, 3], size=6.5, multiline=[3])
 
     pdf.heading("Coverage gaps", 2)
     gaps = compliance.gaps(ctx.events, files, ctx.tz)
@@ -378,7 +379,7 @@ def _evidence(pdf: ReportPDF, ctx: _Context) -> None:
     pdf.para(f"{rejects.height:,} line(s) could not be read as events.", 9)
     if rejects.height:
         reasons = q["reasons"]
-        pdf.para("By reason: " + "; ".join(f"{r} ({n:,})" for r, n in reasons.rows()), 8.5)
+        pdf.para("By reason: " + "; ".join(f"{visible(r)} ({n:,})" for r, n in reasons.rows()), 8.5)
         sample = compliance.reject_sample(rejects)
         pdf.table(["Source", "Line", "Reason", "Text"], _text_rows(sample, ["source", "line", "reason", "text"]),
                   [70, 12, 30, 165], aligns=["L", "R", "L", "L"], max_lines=[2, 1, 1, 3], size=7)

@@ -129,6 +129,8 @@ def _file_messages(log: AuditLog) -> list[tuple[str, str]]:
     for source, lines, rejects in empty.select("source", "lines", "rejects").iter_rows():
         out.append(("warning", f"{source}: no audit event in {lines} line(s) ({rejects} rejected); "
                                "is it an audit.log file?"))
+    for skipped in log.skipped:  # left alone, with the reason (not an audit log name or content, unreadable ...)
+        out.append(("warning", f"{skipped.name}: left alone, {skipped.reason}"))
     return out
 
 
