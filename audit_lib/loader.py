@@ -121,9 +121,20 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
     raise: its `error` in the manifest says what happened and the other files load as usual.
     """
     check_tz(tz)
-    fmts = formats or load_formats()
     limits = limits or Limits()
     entries, skipped = discover(source, roots=roots, limits=limits, label=label)
+    return load_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
+
+
+def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
+                 formats: Formats | None = None, workers: int | None = None,
+                 limits: Limits | None = None) -> AuditLog:
+    """Load files already found (see `audit_lib.sources.discover`, or entries made by hand, e.g. the new part
+    of a growing file): the same result as `load`."""
+    check_tz(tz)
+    fmts = formats or load_formats()
+    limits = limits or Limits()
+    skipped = list(skipped or [])
     facts = [FileFacts() for _ in entries]
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
 
@@ -139,8 +150,8 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
             _collect(pending.popleft().result(), events, rejects, counts)
 
     # files whose content turned out not to be an audit log are left alone, with the reason
-    skipped = list(skipped) + [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
-    if all(f.skip for f in facts):
+    skipped += [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
+    if entries and all(f.skip for f in facts):
         shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
         raise SourceError(f"No audit log found: {shown}")
     sources = pl.Series("source", [e.source for e in entries], pl.String)
