@@ -1,8 +1,12 @@
 """The logging configuration check: what a node's `log4j2.properties` does with the audit log, what the loaded
 files show about retention, and which PCI DSS 10.2.2 fields the products' lines lack.
 
-    from audit_lib import config_check
-    findings = config_check.check_source("exports/", audit_lib.load("exports/"))
+    from audit_lib import config_check, findings
+    extra = config_check.check_source("exports/", log := audit_lib.load("exports/"))
+    everything = findings.findings(log.events, extra=extra)
+
+Findings are `audit_lib.findings.Finding`s (`ConfigFinding` adds the config file as `source`); each check is
+described by an `external` rule file in audit_lib/rules (title, usual severity, meaning, references).
 
 - `check_config(text, node)`: the `AUDIT_LOG` logger and its routing, rollover that overwrites archives, and
   retention as configured (a Delete action, or a rollover counter that caps the archives).
@@ -21,86 +25,69 @@ DefaultRolloverStrategy `max` counts `%i` only (a pattern without `%i` is never 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob as globlib
 import io
+import json
 import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import polars as pl
 
+from audit_lib.findings import RULES_DIR, Finding, Rule, RuleError, finding_id, sort_findings
 from audit_lib.sources import Source, SourceError
 
 # ---------------------------------------------------------------------------------------------- findings
 
-SEVERITIES = ("info", "low", "medium", "high")
+CHECK_IDS = ("audit-logger-missing", "rollover-overwrites-archives", "retention-below-12-months",
+             "archive-at-size-limit", "missing-pci-fields")
 
 
 @dataclass(frozen=True)
-class ConfigFinding:
-    """One finding of the configuration check. `id` and `rule` both hold the check's id (see CHECKS); `source`
-    is the file the finding is about and `evidence` the lines behind it (`line N: text` for a config file)."""
+class ConfigFinding(Finding):
+    """A Finding of this module: `rule` is the check's id (one of CHECK_IDS, described by the `external` rule of
+    that name in audit_lib/rules), `subject` what it is about, `source` the config file it was read from (empty
+    for findings from the loaded files) and `evidence` the lines behind it (`file:line: text` for a config)."""
 
-    id: str
-    rule: str
-    title: str
-    severity: str
-    meaning: str
-    references: tuple[str, ...]
-    node: str
-    first: datetime | None = None
-    last: datetime | None = None
-    count: int = 0
     source: str = ""
-    evidence: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (times as ISO text, tuples as lists)."""
-        out = asdict(self)
-        for key in ("first", "last"):
-            out[key] = out[key].isoformat() if out[key] is not None else None
-        out["references"], out["evidence"] = list(self.references), list(self.evidence)
-        return out
+    def to_dict(self, *, with_events: bool = True) -> dict[str, Any]:
+        return {**super().to_dict(with_events=with_events), "source": self.source}
 
 
-@dataclass(frozen=True)
-class Check:
-    title: str
-    severity: str  # the usual severity; a finding may state another (see each check)
-    references: tuple[str, ...]
+@functools.cache
+def check_rule(check_id: str) -> Rule:
+    """The rule file of a check (title, usual severity, meaning, references), read once."""
+    path = RULES_DIR / f"{check_id}.json"
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RuleError(f"{path.name}: cannot be read as JSON ({exc})") from None
+    return Rule.from_dict(spec, path.name)
 
 
-# The checks as data: id -> title, usual severity and the requirements the finding supports.
-CHECKS: dict[str, Check] = {
-    "audit-logger-missing": Check(
-        "Audit logger missing or not writing to the audit file", "high",
-        ("PCI DSS 10.2.1", "PCI DSS 10.2.1.6", "SOC 2 CC7.2")),
-    "rollover-overwrites-archives": Check(
-        "Rollover overwrites earlier audit archives of the same day", "medium",
-        ("PCI DSS 10.5.1", "PCI DSS 10.3.2", "SOC 2 CC7.2")),
-    "retention-below-12-months": Check(
-        "Audit history below 12 months", "medium", ("PCI DSS 10.5.1", "SOC 2 CC7.2")),
-    "archive-at-size-limit": Check(
-        "Audit archive ends at the size trigger", "high", ("PCI DSS 10.2.1", "PCI DSS 10.5.1", "SOC 2 CC7.2")),
-    "missing-pci-fields": Check(
-        "Audit records lack fields PCI DSS 10.2.2 asks for", "medium",
-        ("PCI DSS 10.2.2", "PCI DSS 10.6.1", "SOC 2 CC7.2")),
-}
-
-SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+def _config_finding(check_id: str, node: str, source: str, summary: str, meaning: str, props: Sequence[Prop], *,
+                    severity: str | None = None) -> ConfigFinding:
+    """A finding about a config file, its evidence the properties behind it in line order."""
+    evidence = [p.evidence(source) for p in sorted(set(props), key=lambda p: p.line)]
+    return _finding(check_id, node, source or node, summary, meaning, severity=severity, source=source,
+                    evidence=evidence)
 
 
-def _finding(check_id: str, node: str, meaning: str, *, severity: str | None = None, source: str = "",
-             evidence: Sequence[str] = (), first: datetime | None = None, last: datetime | None = None,
-             count: int = 1) -> ConfigFinding:
-    check = CHECKS[check_id]
-    return ConfigFinding(check_id, check_id, check.title, severity or check.severity, meaning, check.references,
-                         node, first, last, count, source, tuple(evidence))
+def _finding(check_id: str, node: str, subject: str, summary: str, meaning: str, *, severity: str | None = None,
+             source: str = "", evidence: Sequence[str] = (), first: datetime | None = None,
+             last: datetime | None = None, count: int = 1) -> ConfigFinding:
+    rule = check_rule(check_id)
+    return ConfigFinding(id=finding_id(check_id, node, subject, source), rule=check_id, title=rule.title,
+                         severity=severity or rule.severity, meaning=meaning, references=rule.references, node=node,
+                         first=first, last=last, count=count, subject=subject, summary=summary,
+                         evidence=tuple(evidence), source=source)
 
 
 # ------------------------------------------------------------------------------- java.util.Properties
@@ -115,10 +102,11 @@ class Prop:
     end: int
     text: str  # the logical line as written, continuation lines joined
 
-    def evidence(self, limit: int = 200) -> str:
+    def evidence(self, source: str = "", limit: int = 200) -> str:
+        """`file:line: text` (`file:first-last: text` across continuation lines; `line N: text` without a file)."""
         text = self.text if len(self.text) <= limit else self.text[: limit - 1] + "…"
-        where = f"line {self.line}" if self.end == self.line else f"lines {self.line}-{self.end}"
-        return f"{where}: {text}"
+        lines = f"{self.line}" if self.end == self.line else f"{self.line}-{self.end}"
+        return f"{source}:{lines}: {text}" if source else f"line{'s' if self.end > self.line else ''} {lines}: {text}"
 
 
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
@@ -568,8 +556,9 @@ def _missing(node: str, source: str, reasons: list[str], evidence: list[Prop]) -
     meaning = ("; ".join(dict.fromkeys(reasons)) + ". PCI DSS 10.2.1 asks for audit logs enabled and active; "
                "without AUDIT_LOG written to audit.log, sign-ins and administrative changes of this node leave no "
                "audit trail (a log server fed by another appender counts only if it keeps them).")
-    lines = [p.evidence() for p in sorted(set(evidence), key=lambda p: p.line)]
-    return _finding("audit-logger-missing", node, meaning, source=source, evidence=lines)
+    first = reasons[0]
+    return _config_finding("audit-logger-missing", node, source, f"{node}: {first[0].lower()}{first[1:]}", meaning,
+                           evidence)
 
 
 def _prop_lines(comp: Component, *types: str) -> list[Prop]:
@@ -612,8 +601,8 @@ def _rollover_findings(roll: Rollover, node: str, product: str | None, source: s
                    f"{PurePosixPath(suggested_pattern(roll.file_pattern)).name}.")
         evidence = ([pattern_prop] if pattern_prop else []) + _prop_lines(
             comp, "sizebasedtriggeringpolicy", "onstartuptriggeringpolicy")
-        findings.append(_finding("rollover-overwrites-archives", node, meaning, source=source,
-                                 evidence=[p.evidence() for p in evidence]))
+        summary = f"{node}: {name} has no %i, a second roll on the same day overwrites that day's archive"
+        findings.append(_config_finding("rollover-overwrites-archives", node, source, summary, meaning, evidence))
     retention = _config_retention(roll, node, source, pattern_prop)
     if retention is not None:
         findings.append(retention)
@@ -696,20 +685,22 @@ def _config_retention(roll: Rollover, node: str, source: str, pattern_prop: Prop
     if actions:
         readings = [_condition_days(a, daily) for a in actions]
         known = [r for r in readings if r[0] is not None]
-        evidence = [p.evidence() for a in actions for p in a.props()]
+        evidence = [p for a in actions for p in a.props()]
         if not known:
             meaning = ("A Delete action removes audit archives by " + "; ".join(r[1] for r in readings) +
                        ": how long archives are kept cannot be read from the configuration. PCI DSS 10.5.1 asks for "
                        "12 months of audit history kept, the most recent 3 months immediately available.")
-            return _finding("retention-below-12-months", node, meaning, severity="low", source=source,
-                            evidence=evidence)
+            return _config_finding("retention-below-12-months", node, source,
+                                   f"{node}: retention of the Delete action cannot be read", meaning, evidence,
+                                   severity="low")
         days, how = min(known, key=lambda r: r[0] or 0.0)
         if days is not None and days >= RETENTION_DAYS:
             return None
         meaning = (f"A Delete action removes audit archives {how}: about {days:g} days of audit history are kept, "
                    "below the 12 months PCI DSS 10.5.1 asks for.")
-        return _finding("retention-below-12-months", node, meaning, severity="high", source=source,
-                        evidence=evidence)
+        return _config_finding("retention-below-12-months", node, source,
+                               f"{node}: audit archives deleted after about {days:g} days", meaning, evidence,
+                               severity="high")
     if roll.has_index and not roll.has_date and roll.max is not None:
         span = f"about {roll.max} days" if daily else f"{roll.max} rolls"
         if daily and roll.max >= RETENTION_DAYS:
@@ -717,8 +708,9 @@ def _config_retention(roll: Rollover, node: str, source: str, pattern_prop: Prop
         meaning = (f"The rollover keeps at most {roll.max} archives (max), the oldest deleted at each roll: {span} "
                    "of audit history (fewer when the file also rolls by size), below the 12 months PCI DSS 10.5.1 "
                    "asks for.")
-        return _finding("retention-below-12-months", node, meaning, severity="high", source=source,
-                        evidence=[p.evidence() for p in base])
+        return _config_finding("retention-below-12-months", node, source,
+                               f"{node}: at most {roll.max} audit archives kept ({span})", meaning, base,
+                               severity="high")
     per_day = (f" With %i, max={roll.max} caps the archives of one day: on a day with more than {roll.max} rolls "
                "the oldest of that day are deleted." if roll.has_index and roll.max is not None else "")
     meaning = ("Retention is not enforced by configuration: there is no Delete action, and the rollover strategy's "
@@ -726,8 +718,8 @@ def _config_retention(roll: Rollover, node: str, source: str, pattern_prop: Prop
                "are kept or removed by operators (or by disk space)." + per_day + " PCI DSS 10.5.1 asks for 12 "
                "months of audit history kept, the most recent 3 months immediately available: show it from the "
                "archives themselves or from a log server.")
-    return _finding("retention-below-12-months", node, meaning, severity="low", source=source,
-                    evidence=[p.evidence() for p in base])
+    return _config_finding("retention-below-12-months", node, source,
+                           f"{node}: audit retention not enforced by configuration", meaning, base, severity="low")
 
 
 # ------------------------------------------------------------------------------------ find_configs
@@ -919,7 +911,9 @@ def _retention_from_files(live: pl.DataFrame, as_of: date | datetime | None) -> 
                    "kept elsewhere (a backup, a log server) count as well, load them to show it.")
         evidence = [f"{node}: {_n(n_files, 'file')}, records from {first:%Y-%m-%d %H:%M:%S} to "
                     f"{last:%Y-%m-%d %H:%M:%S}, {_n(n_days, 'calendar day')} inside the files' spans"]
-        findings.append(_finding("retention-below-12-months", node, meaning, first=first, last=last,
+        summary = (f"{node}: loaded audit files cover {first.date()} to {last.date()} "
+                   f"({_n((last.date() - first.date()).days + 1, 'day')})")
+        findings.append(_finding("retention-below-12-months", node, node, summary, meaning, first=first, last=last,
                                  count=n_files, evidence=evidence))
     return findings
 
@@ -961,7 +955,8 @@ def _size_limit_findings(live: pl.DataFrame, configs: Mapping[str, Rollover]) ->
                    f"{origin} ({trigger:,} bytes): that day rolled by size. With a file pattern without %i (the MI "
                    "and API-M default) every roll of the same day writes the same archive name, so the day's other "
                    "parts were likely overwritten and are missing from the audit trail.")
-        findings.append(_finding("archive-at-size-limit", node, meaning, first=part["first"].min(),
+        summary = f"{node}: {_n(days, 'day')} ended in an archive at the {trigger:,}-byte size trigger"
+        findings.append(_finding("archive-at-size-limit", node, node, summary, meaning, first=part["first"].min(),
                                  last=part["last"].max(), count=part.height, evidence=evidence,
                                  source=part["config"][0] or ""))
     return findings
@@ -1032,7 +1027,10 @@ def missing_pci_fields(events: pl.DataFrame) -> list[ConfigFinding]:
                    + " | ".join(lines) + ". Compensate elsewhere (time zone of the servers documented, sign-in "
                    "origin from access logs) or configure the product to add them where it can.")
         nodes = sorted({n for ns in part["nodes"].to_list() for n in ns})
-        findings.append(_finding("missing-pci-fields", ", ".join(nodes), meaning,
+        lacking = sorted({g.split(":")[0] for row in part.iter_rows(named=True) for g in _gaps(product, row, tz)
+                          if not g.startswith("note:")}, key=FIELDS.index)
+        summary = f"{name} records lack {', '.join(lacking)}"
+        findings.append(_finding("missing-pci-fields", ", ".join(nodes), name, summary, meaning,
                                  severity="medium" if serious else "low", first=part["first"].min(),
                                  last=part["last"].max(), count=int(part["n"].sum()), evidence=evidence))
     return findings
@@ -1070,8 +1068,8 @@ def _gaps(product: str, row: dict[str, Any], tz: str) -> list[str]:
 
 def check_source(source: Source, log: Any = None, *, as_of: date | datetime | None = None) -> list[ConfigFinding]:
     """Every finding of this module for a source: each log4j2.properties found in it, and, given the loaded
-    `log` (an AuditLog), its coverage and the fields of its records. Sorted by severity (highest first),
-    node and id."""
+    `log` (an AuditLog), its coverage and the fields of its records, in `findings.sort_findings` order. A config
+    file that cannot be read (see `find_configs`) is left out."""
     findings: list[ConfigFinding] = []
     rollovers: dict[str, Rollover] = {}
     for cfg in find_configs(source):
@@ -1085,4 +1083,4 @@ def check_source(source: Source, log: Any = None, *, as_of: date | datetime | No
     if log is not None:
         findings += coverage_findings(log.files, configs=rollovers, as_of=as_of)
         findings += missing_pci_fields(log.events)
-    return sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.node, f.id, f.source))
+    return sort_findings(findings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,8 @@ import pytest
 
 import audit_lib
 from audit_lib import config_check as cc
+from audit_lib.findings import Finding, load_rules
+from audit_lib.findings import findings as all_findings
 from audit_lib.schema import files_schema
 
 DATA = Path(__file__).resolve().parent / "data" / "log4j2"
@@ -24,11 +27,11 @@ AUDIT_REF = "logger.AUDIT_LOG.appenderRef.AUDIT_LOGFILE.ref = AUDIT_LOGFILE"
 
 
 def ids(findings: list[cc.ConfigFinding]) -> list[str]:
-    return [f.id for f in findings]
+    return [f.rule for f in findings]
 
 
 def one(findings: list[cc.ConfigFinding], check_id: str) -> cc.ConfigFinding:
-    hits = [f for f in findings if f.id == check_id]
+    hits = [f for f in findings if f.rule == check_id]
     assert len(hits) == 1, ids(findings)
     return hits[0]
 
@@ -100,7 +103,8 @@ def test_shipped_mi_and_apim_overwrite_archives_of_a_busy_day(text, product):
     assert f.node == "node-a" and f.source == "node-a/conf/log4j2.properties"
     assert f.severity == "medium" and "PCI DSS 10.5.1" in f.references
     pattern_line = line_of(text, "appender.AUDIT_LOGFILE.filePattern")
-    assert f.evidence[0].startswith(f"line {pattern_line}: appender.AUDIT_LOGFILE.filePattern")
+    assert f.evidence[0].startswith(f"node-a/conf/log4j2.properties:{pattern_line}: appender.AUDIT_LOGFILE.filePattern")
+    assert f.subject == f.source and f.summary.startswith("node-a: audit-%d{MM-dd-yyyy}.log has no %i")
     assert f.evidence[0].endswith("audit-%d{MM-dd-yyyy}.log")
     assert any("SizeBasedTriggeringPolicy" in e for e in f.evidence)
     assert "audit-%d{MM-dd-yyyy}-%i.log" in f.meaning and "as WSO2 ships it" in f.meaning
@@ -331,7 +335,7 @@ def daily(node: str, days: int, size: int = 40_000) -> list[tuple[str, str, int,
 def test_two_months_of_files_fall_short_of_12_months():
     files = manifest(daily("mi-node-1", 61))
     (f,) = cc.coverage_findings(files)
-    assert f.id == "retention-below-12-months" and f.node == "mi-node-1" and f.count == 61
+    assert f.rule == "retention-below-12-months" and f.node == "mi-node-1" and f.count == 61
     assert f.first == START and f.last == START + timedelta(days=60, hours=9)
     end = f.last.date()
     year_before = end.replace(year=end.year - 1)
@@ -408,7 +412,8 @@ def test_missing_fields_per_product_from_the_samples(samples_log):
     findings = {f.node: f for f in cc.missing_pci_fields(samples_log.events)}
     assert set(findings) == {"apim-node", "is-node", "mi-node-1, mi-node-2"}
     mi = findings["mi-node-1, mi-node-2"]
-    assert mi.id == "missing-pci-fields" and mi.severity == "medium"
+    assert mi.rule == "missing-pci-fields" and mi.severity == "medium"
+    assert mi.summary == "Micro Integrator records lack user, date/time, success/failure, origin"
     assert mi.meaning.startswith("Micro Integrator audit lines lack")
     assert "change (" in mi.meaning and "success/failure: the lines have no outcome field" in mi.meaning
     assert "origin: no record carries a network origin" in mi.meaning
@@ -449,14 +454,20 @@ def test_check_source_joins_configs_coverage_and_fields(tmp_path, samples_dir):
         shutil.copytree(samples_dir / node / "repository" / "logs", tmp_path / node / "repository" / "logs")
     log = audit_lib.load(tmp_path)
     findings = cc.check_source(tmp_path, log)
-    got = {(f.id, f.node) for f in findings}
+    got = {(f.rule, f.node) for f in findings}
     assert ("rollover-overwrites-archives", "mi-node-1") in got and ("rollover-overwrites-archives", "apim-node") in got
     assert ("rollover-overwrites-archives", "is-node") not in got
     assert {("retention-below-12-months", n) for n in ("apim-node", "is-node", "mi-node-1")} <= got
-    assert {f.id for f in findings} >= {"missing-pci-fields"}
-    ranks = [cc.SEVERITY_RANK[f.severity] for f in findings]
+    assert "missing-pci-fields" in {f.rule for f in findings}
+    ranks = [f.rank for f in findings]
     assert ranks == sorted(ranks, reverse=True)
-    assert findings == cc.check_source(tmp_path, log)  # stable
+    again = cc.check_source(tmp_path, log)
+    assert [f.id for f in again] == [f.id for f in findings] and len({f.id for f in findings}) == len(findings)
+    # they are Findings of the rules engine, described by its `external` rule files, and join its list
+    assert all(isinstance(f, Finding) for f in findings)
+    assert {r.id for r in load_rules() if r.kind == "external"} >= set(cc.CHECK_IDS)
+    joined = all_findings(log.events, extra=findings)
+    assert {f.id for f in findings} <= {f.id for f in joined}
     d = findings[0].to_dict()
-    assert set(d) == {"id", "rule", "title", "severity", "meaning", "references", "node", "first", "last", "count",
-                      "source", "evidence"} and isinstance(d["evidence"], list)
+    assert d["source"] == findings[0].source and d["rule"] == findings[0].rule and isinstance(d["evidence"], list)
+    assert json.loads(json.dumps(d)) == d
