@@ -419,6 +419,9 @@ def test_missing_fields_per_product_from_the_samples(samples_log):
     assert "origin: no record carries a network origin" in mi.meaning
     assert "failed sign-ins are not logged at all" in mi.meaning
     assert mi.count == samples_log.events.filter(pl.col("product") == "mi").height
+    (no_user,) = [e for e in mi.evidence if "without a user" in e]
+    source, line = no_user.split("e.g. ")[1].rsplit(":", 1)
+    assert '"performedBy":"anonymous"' in samples_log.raw_line(source, int(line))
     is_ = findings["is-node"]
     assert "success/failure:" not in is_.meaning  # IS lines carry Result : Success / Failed
     assert "no time zone" in is_.meaning
