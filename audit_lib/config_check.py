@@ -771,9 +771,10 @@ def _config(source: str, node: str, read: Any, size: int) -> ConfigFile:
     return ConfigFile(source, node, guess_product(text, source), text)
 
 
-def _from_zip(name: str, data: bytes) -> list[ConfigFile]:
+def _from_zip(name: str, data: bytes | Path) -> list[ConfigFile]:
+    """The configs inside a zip, given as bytes or as a file on disk (read member by member, not whole)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(f"{name} is not a readable zip archive ({exc})") from None
@@ -787,26 +788,36 @@ def _from_zip(name: str, data: bytes) -> list[ConfigFile]:
     return out
 
 
-def _from_path(path: Path) -> list[ConfigFile]:
+def _from_path(path: Path, base: Path) -> list[ConfigFile]:
+    """The configs of a folder (named below `base`, the folder shared by everything loaded), a zip or a file."""
     if path.is_dir():
         root = path.resolve()
         out = []
         for f in sorted(root.rglob(CONFIG_NAME)):
-            rel = PurePosixPath(f.relative_to(root).as_posix())
+            rel = PurePosixPath(f.relative_to(base).as_posix())
             if f.is_symlink() or not f.is_file() or not _is_config_path(rel.parts):
                 continue
-            out.append(_config(rel.as_posix(), config_node(rel.parts, root.name), f.read_bytes, f.stat().st_size))
+            out.append(_config(rel.as_posix(), config_node(rel.parts, base.name), f.read_bytes, f.stat().st_size))
         for z in sorted(root.rglob("*.zip")):
             if z.is_file() and not z.is_symlink():
-                rel = z.relative_to(root).as_posix()
+                rel = z.relative_to(base).as_posix()
+                try:
+                    found = _from_zip(z.name, z)
+                except SourceError as exc:  # one broken archive does not hide the other configs
+                    out.append(ConfigFile(rel, base.name, None, "", str(exc)))
+                    continue
                 out += [ConfigFile(f"{rel}/{c.source.split('/', 1)[1]}", c.node, c.product, c.text, c.error)
-                        for c in _from_zip(z.name, z.read_bytes())]
+                        for c in found]
         return out
     if path.suffix.lower() == ".zip":
-        return _from_zip(path.name, path.read_bytes())
+        return _from_zip(path.name, path)
     parts = path.resolve().parts
     return [_config(path.as_posix(), config_node(parts, path.resolve().parent.name), path.read_bytes,
                     path.stat().st_size)]
+
+
+def _is_upload(item: object) -> bool:
+    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes | bytearray | memoryview)
 
 
 def find_configs(root_or_entries: Source) -> list[ConfigFile]:
@@ -814,10 +825,12 @@ def find_configs(root_or_entries: Source) -> list[ConfigFile]:
     (searched recursively, zips inside included), a zip, a file named explicitly, uploads as (name, bytes), or
     a list of those; sorted by source. Raises SourceError for a path that does not exist or a broken zip; a
     file that cannot be read is returned with its `error`."""
-    items = [root_or_entries] if isinstance(root_or_entries, str | os.PathLike | tuple) else list(root_or_entries)
+    items = [root_or_entries] if isinstance(root_or_entries, str | os.PathLike) or _is_upload(root_or_entries) else (
+        list(root_or_entries))
     out: list[ConfigFile] = []
+    paths: list[Path] = []
     for item in items:
-        if isinstance(item, tuple):
+        if _is_upload(item):
             name, data = item[0], bytes(item[1])
             if name.lower().endswith(".zip"):
                 out += _from_zip(name, data)
@@ -827,15 +840,18 @@ def find_configs(root_or_entries: Source) -> list[ConfigFile]:
                                    lambda data=data: data, len(data)))
             continue
         text = str(item)
-        paths = [Path(h) for h in sorted(globlib.glob(text, recursive=True))] if globlib.has_magic(text) else [
+        paths += [Path(h) for h in sorted(globlib.glob(text, recursive=True))] if globlib.has_magic(text) else [
             Path(item)]
-        for path in paths:
-            if not path.exists():
-                raise SourceError(f"No such file or folder: {path}")
-            try:
-                out += _from_path(path)
-            except OSError as exc:
-                raise SourceError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    for path in paths:
+        if not path.exists():
+            raise SourceError(f"No such file or folder: {path}")
+    folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in paths]
+    base = Path(os.path.commonpath(folders)) if folders else Path(".")
+    for path in paths:
+        try:
+            out += _from_path(path, base)
+        except OSError as exc:
+            raise SourceError(f"Cannot read {path}: {exc.strerror or exc}") from None
     seen: set[str] = set()
     return sorted((c for c in out if not (c.source in seen or seen.add(c.source))), key=lambda c: c.source)
 

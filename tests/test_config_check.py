@@ -305,6 +305,10 @@ def test_find_configs_bad_input_says_why(tmp_path):
         cc.find_configs(tmp_path / "missing")
     with pytest.raises(audit_lib.SourceError, match="not a readable zip"):
         cc.find_configs([("broken.zip", b"PK\x03\x04 not really")])
+    make_homes(tmp_path / "homes")
+    (tmp_path / "homes" / "old.zip").write_bytes(b"PK\x03\x04 damaged")
+    found = cc.find_configs((tmp_path / "homes", str(tmp_path / "homes" / "mi-node-1")))
+    assert [c.source for c in found if c.error] == ["old.zip"] and len([c for c in found if not c.error]) == 3
     big = tmp_path / "big" / "conf"
     big.mkdir(parents=True)
     (big / "log4j2.properties").write_bytes(b"#" * (cc.MAX_CONFIG_BYTES + 1))
