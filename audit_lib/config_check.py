@@ -627,12 +627,9 @@ def _condition_days(c: Component, daily: bool) -> tuple[float | None, str]:
     if kind in ("iffilename", "ifall", "delete"):  # all conditions must hold: the longest age decides
         results = [_condition_days(k, daily) for k in kids]
         known = [r for r in results if r[0] is not None]
-        if not results:
-            return None, "no age or count condition"
-        if len(known) < len(results) and not known:
-            return None, "; ".join(r[1] for r in results)
-        best = max(known, key=lambda r: r[0] or 0.0)
-        return best
+        if not known:
+            return None, "; ".join(r[1] for r in results) or "no age or count condition"
+        return max(known, key=lambda r: r[0] or 0.0)
     if kind == "ifany":
         results = [_condition_days(k, daily) for k in kids]
         if results and all(r[0] is not None for r in results):

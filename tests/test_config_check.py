@@ -478,3 +478,10 @@ def test_check_source_joins_configs_coverage_and_fields(tmp_path, samples_dir):
     d = findings[0].to_dict()
     assert d["source"] == findings[0].source and d["rule"] == findings[0].rule and isinstance(d["evidence"], list)
     assert json.loads(json.dumps(d)) == d
+
+
+def test_delete_action_that_cannot_be_read_says_so():
+    text = edited(MI_DELETE, "ifFileName.ifLastModified.type = IfLastModified",
+                  "ifFileName.ifLastModified.type = ScriptCondition")
+    f = one(cc.check_config(text, "mi-node-1"), "retention-below-12-months")
+    assert f.severity == "low" and "cannot be read from the configuration" in f.meaning
