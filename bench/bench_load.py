@@ -1,9 +1,22 @@
-"""Benchmark: audit_lib.load on a 2,000,000-line MI corpus against a plain per-line Python parser.
+"""Benchmark: `audit_lib.load` on corpora shaped like production, against a hand-written parser and against
+polars merely reading the same lines.
 
-    .venv/bin/python bench/bench_load.py [--lines N] [--corpus DIR]
+    .venv/bin/python bench/bench_load.py                  # all five corpora, full size (minutes; builds them once)
+    .venv/bin/python bench/bench_load.py --only a,c       # some of them
+    .venv/bin/python bench/bench_load.py --quick          # small corpora, a smoke run
 
-Each contender runs in a fresh process so its peak memory (max RSS) is its own. Prints lines/s, the speed
-ratio and peak RSS against the corpus size.
+Corpora (bench/corpus/<name>/, bench/corpus/quick/<name>/ with --quick; rebuilt only when their recipe changes):
+  a  2M MI lines in 30 daily files: 400 change records repeated, sign-in/out lines with their own time
+  b  2M MI lines where most messages are distinct: scripts and dashboards sign in for each call
+  c  a year of daily rotation: 5 nodes of three products (3 MI, 1 API-M, 1 IS), 330 days, 1,650 files
+  d  4 MI nodes over the same 30 days (overlapping times)
+  e  one ~300 MB audit.log: all rotations of an MI node (daily and at 10 MB) concatenated
+
+For each: files, lines, bytes, the share of distinct messages (the text after the header's ` - `, over lines
+that have a header), `audit_lib.load` time (best of --runs, each in a fresh process), the hand-written
+`for line in file` loop with `re` + `json.loads` (once, fresh process), `pl.read_lines` of the same files
+(best of --runs), and the peak RSS of `load` (ru_maxrss of its process) against the input's text bytes
+(after gunzip). It ends with a table and the targets of issue 7 met or missed.
 """
 
 from __future__ import annotations
@@ -13,96 +26,315 @@ import gzip
 import json
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HEADER = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]\s+([A-Z]+)\s+\{([^}]*)\}\s+-\s+(.*)$")
-SESSION = re.compile(r"^(\S+) logged (in|out) at \[")
+AUDIT_FILE = re.compile(r"^audit.*\.log(?:\.\d+)?(?:\.gz)?$")
+MB = 1_000_000
+RSS_FLOOR = 400 * MB
 
 
-def baseline(folder: Path):
-    """The obvious hand-written parser: a `for line in file` loop with re and json.loads."""
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    shape: str  # stated in the printout
+    kind: str  # "mi_corpus", "estate" or "concat" (an estate whose files are then joined into one)
+    params: dict
+    tz: str = "Asia/Kolkata"
+    loop_target: float | None = None  # load must be at least this many times faster than the loop
+    read_target: float | None = None  # load within this many times `pl.read_lines`
+
+
+def corpora(quick: bool) -> list[Corpus]:
+    """The five corpora, full size or small (--quick)."""
+    q = quick
+    mi4 = ["mi1", "mi2", "mi3", "mi4"]
+    fleet = ["mi1", "mi2", "mi3", "apim1", "is1"]
+    a_lines, b_days, b_rate = (100_000, 6, 8_000) if q else (2_000_000, 30, 31_000)
+    c_days, d_days, d_rate = (40, 10, 2_500) if q else (330, 30, 16_700)
+    e_days, e_rate = (2, 80_000) if q else (60, 37_000)
+    return [
+        Corpus("a", f"1 MI node, {a_lines:,} lines in 30 daily files; 400 change records repeated, sign-in/out "
+               "lines carry their own time (UTC)", "mi_corpus", {"lines": a_lines, "days": 30}, "UTC", 8, 4),
+        Corpus("b", f"2 MI nodes x {b_days} days, daily files, ~{b_rate:,} events/node/day: scripts and dashboards "
+               "sign in for each call (0.1 changes a session), 400 artifacts, 12 users + anonymous (IST)", "estate",
+               {"nodes": ["mi1", "mi2"], "days": b_days, "events_per_day": b_rate, "session_changes": 0.1,
+                "seed": 11}, loop_target=8, read_target=4),
+        Corpus("c", f"5 nodes (3 MI, 1 API-M, 1 IS) x {c_days} days, one file a node a day, ~36 events/node/day, "
+               "archives older than 30 days gzipped (IST)", "estate",
+               {"nodes": fleet, "days": c_days, "events_per_day": 36, "gzip_after": 30, "seed": 12}, loop_target=3),
+        Corpus("d", f"4 MI nodes over the same {d_days} days (overlapping times), daily files, ~{d_rate:,} "
+               "events/node/day, 3 changes a session (IST)", "estate",
+               {"nodes": mi4, "days": d_days, "events_per_day": d_rate, "seed": 13}, loop_target=8),
+        Corpus("e", f"1 MI node, {e_days} days rotated daily and at 10 MB, all rotations concatenated into one "
+               "audit.log (IST)", "concat",
+               {"nodes": ["mi1"], "days": e_days, "events_per_day": e_rate, "rotate": "10MB", "seed": 14}),
+    ]
+
+
+# --- building -------------------------------------------------------------------------------------------------
+def audit_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and AUDIT_FILE.match(p.name))
+
+
+def build(c: Corpus, folder: Path) -> None:
+    from audit_lib.sample_estate import write_estate
+    from audit_lib.sampledata import write_mi_corpus
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if c.kind == "mi_corpus":
+        write_mi_corpus(folder, c.params["lines"], days=c.params["days"])
+        return
+    p = dict(c.params)
+    nodes = p.pop("nodes")
+    target = folder if c.kind == "estate" else folder / "_parts"
+    written = write_estate(target, nodes, start=date(2026, 1, 5), tz=c.tz, **p)
+    if c.kind == "concat":  # oldest first: day by day, a day's numbered parts in order, audit.log last
+        logs = folder / nodes[0] / "repository" / "logs"
+        logs.mkdir(parents=True)
+        with (logs / "audit.log").open("wb") as out:
+            for path, *_ in written.files:
+                out.write(gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes())
+        shutil.rmtree(target)
+
+
+def describe(folder: Path) -> dict:
+    """Files, lines, bytes on disk and as text, and the share of distinct messages."""
+    import polars as pl
+
+    files = audit_files(folder)
+    text_bytes = lines = 0
+    for p in files:
+        data = p.read_bytes()
+        data = gzip.decompress(data) if p.name.endswith(".gz") else data
+        text_bytes += len(data)
+        lines += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    msgs = (pl.scan_lines([str(p) for p in files], name="text")
+            .filter(pl.col("text").str.contains(r"^(?:TID: \[[^\]]*\] )?\[\d{4}-\d\d-\d\d"))
+            .select(pl.col("text").str.splitn(" - ", 2).struct.field("field_1").alias("m"))
+            .select(pl.len().alias("headed"), pl.col("m").n_unique().alias("distinct")).collect())
+    headed, distinct = msgs.row(0)
+    return {"files": len(files), "lines": lines, "bytes": sum(p.stat().st_size for p in files),
+            "text_bytes": text_bytes, "headed": headed, "distinct": distinct, "share": distinct / max(headed, 1)}
+
+
+def ensure(c: Corpus, base: Path, rebuild: bool) -> dict:
+    """The corpus on disk (built when missing or when its recipe changed) and its description. Building runs in
+    a child process: this one must stay small, because a child's ru_maxrss starts from its parent's RSS."""
+    folder, marker = base / c.name, base / f"{c.name}.json"
+    recipe = {"kind": c.kind, "params": c.params, "tz": c.tz}
+    if not rebuild and marker.exists() and folder.exists():
+        saved = json.loads(marker.read_text())
+        if saved.get("recipe") == recipe:
+            return saved["facts"]
+    print(f"  building corpus {c.name} in {folder} ...", flush=True)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--build", json.dumps(c.__dict__), "--corpus", str(folder)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"building corpus {c.name} failed:\n{out.stderr}")
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    facts["build_seconds"] = time.perf_counter() - t0
+    marker.write_text(json.dumps({"recipe": recipe, "facts": facts}, indent=1))
+    return facts
+
+
+# --- the contenders (each in its own process) -----------------------------------------------------------------
+HEAD = re.compile(r"^(?:TID: \[[^\]]*\] )?\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\](?: \[[^\]]*\])? +([A-Z]+) +"
+                  r"(?:\{[^}]*\} )?- +(.*)$")
+MI_SESSION = re.compile(r"^(\S+) logged (in|out) at \[")
+APIM_SESSION = re.compile(r"^'([^'\[]*?) ?\[-?\d+\]' logged (in|out) at \[")
+APIM_FAILED = re.compile(r"^Login failed\. Unauthorized login attempt '([^'\[]*)")
+REST_CALL = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) user: (\S+)")
+IS_PIPE = re.compile(r"^Initiator : (.*?) \| Action : (.*?) \| Target : (.*?) \| Data : ")
+IS_KEYS = re.compile(r"^Initiator=(\S+) Action=(\S+) Target=(\S+) ")
+
+
+def loop(folder: Path):
+    """The obvious hand-written parser: `for line in file` with re and json.loads, one row per event with its
+    time, user, action, type and artifact (plus source and line number); continuation lines are skipped."""
     import polars as pl
 
     rows = []
-    for path in sorted(folder.rglob("audit*.log*")):
-        opener = gzip.open if path.suffix == ".gz" else open
+    for path in audit_files(folder):
+        opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8", errors="replace") as f:
             for n, line in enumerate(f, 1):
-                m = HEADER.match(line.rstrip("\n"))
+                m = HEAD.match(line.rstrip("\r\n"))
                 if not m:
                     continue
-                ts, level, _logger, body = m.groups()
+                ts, _level, body = m.groups()
                 if body.startswith("{"):
-                    rec = json.loads(body)
-                    info = json.loads(rec["info"]) if isinstance(rec["info"], str) else rec["info"]
-                    artifact = next((v for k, v in info.items() if k.endswith(("Name", "Id"))), None)
-                    rows.append((ts, level, rec["performedBy"], rec["action"], rec.get("type"), artifact,
-                                 json.dumps(info, separators=(",", ":")), str(path), n))
-                elif s := SESSION.match(body):
-                    rows.append((ts, level, s.group(1), "logged_" + s.group(2), "session", s.group(1), None,
-                                 str(path), n))
-    df = pl.DataFrame(rows, schema=["ts", "level", "user", "action", "artifact_type", "artifact", "details",
-                                    "source", "line"], orient="row")
+                    try:
+                        rec = json.loads(body)
+                        info = rec.get("info")
+                        info = json.loads(info) if isinstance(info, str) else info
+                    except ValueError:
+                        continue
+                    artifact = next(iter(info.values()), None) if isinstance(info, dict) else None
+                    rows.append((ts, rec.get("performedBy"), rec.get("action"), rec.get("type") or rec.get("typ"),
+                                 str(artifact), str(path), n))
+                elif s := MI_SESSION.match(body) or APIM_SESSION.match(body):
+                    rows.append((ts, s.group(1), "logged_" + s.group(2), "session", s.group(1), str(path), n))
+                elif s := APIM_FAILED.match(body):
+                    rows.append((ts, s.group(1), "login_failed", "session", s.group(1), str(path), n))
+                elif s := REST_CALL.match(body):
+                    rows.append((ts, s.group(3), s.group(1), "rest_call", s.group(2), str(path), n))
+                elif s := IS_PIPE.match(body) or IS_KEYS.match(body):
+                    rows.append((ts, s.group(1), s.group(2), "identity", s.group(3), str(path), n))
+    df = pl.DataFrame(rows, schema=["ts", "user", "action", "artifact_type", "artifact", "source", "line"],
+                      orient="row")
     return df.with_columns(pl.col("ts").str.strptime(pl.Datetime("ms"), "%Y-%m-%d %H:%M:%S,%3f"))
 
 
-def run_one(which: str, folder: Path) -> None:
+def run_one(which: str, folder: Path, tz: str) -> None:
+    import polars as pl
+
     import audit_lib
 
+    start_rss = _peak_rss()
     t0 = time.perf_counter()
-    n = audit_lib.load(folder).events.height if which == "load" else baseline(folder).height
+    if which == "load":
+        log = audit_lib.load(str(folder), tz=tz)
+        rows, extra = log.events.height, {"rejects": log.rejects.height}
+    elif which == "loop":
+        rows, extra = loop(folder).height, {}
+    else:
+        rows, extra = pl.read_lines([str(p) for p in audit_files(folder)], name="text", glob=False).height, {}
     seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"which": which, "seconds": seconds, "events": n, "max_rss": rss}))
+    print(json.dumps({"seconds": seconds, "rows": rows, "max_rss": _peak_rss(), "start_rss": start_rss,
+                      "hwm": _vm_hwm(), **extra}))
 
 
-def measure(which: str, folder: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", which, "--corpus", str(folder)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _vm_hwm() -> int | None:
+    """The kernel's high-water mark of this process's own memory (Linux), to cross-check ru_maxrss."""
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
+    return int(m[1]) * 1024 if m else None
+
+
+def measure(which: str, c: Corpus, folder: Path, runs: int) -> dict | None:
+    """Best of `runs` fresh processes; None (and the error printed) if the contender failed."""
+    best = None
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, __file__, "--one", which, "--corpus", str(folder), "--tz", c.tz],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"    {which} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
+            return None
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        best = r if best is None or r["seconds"] < best["seconds"] else best
+    return best
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+def verdicts(c: Corpus, f: dict, load: dict | None, loop_r: dict | None, read: dict | None) -> list[tuple[str, bool]]:
+    """Issue 7's targets that apply to this corpus, each with whether it is met."""
+    out = []
+    if c.loop_target and load and loop_r:
+        out.append((f"{c.name}: load >= {c.loop_target:g}x the loop", loop_r["seconds"] / load["seconds"]
+                    >= c.loop_target))
+    if c.read_target and load and read:
+        out.append((f"{c.name}: load within {c.read_target:g}x read_lines", load["seconds"] / read["seconds"]
+                    <= c.read_target))
+    if load:
+        limit = max(1.5 * f["text_bytes"], RSS_FLOOR)
+        out.append((f"{c.name}: peak RSS <= max(1.5x input, 400 MB) = {limit / MB:,.0f} MB", load["max_rss"] <= limit))
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lines", type=int, default=2_000_000)
-    parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus")
-    parser.add_argument("--one", choices=["load", "baseline"], help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, default=3, help="timed runs of audit_lib.load (best is kept)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="comma-separated corpora to run (a,b,c,d,e)")
+    parser.add_argument("--quick", action="store_true", help="small corpora: a smoke run")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes for load and read_lines (best kept)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora even if present")
+    parser.add_argument("--corpus-dir", type=Path, default=ROOT / "bench" / "corpus")
+    parser.add_argument("--one", choices=["load", "loop", "read"], help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--tz", default="UTC", help=argparse.SUPPRESS)
+    parser.add_argument("--build", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        run_one(args.one, args.corpus)
+        run_one(args.one, args.corpus, args.tz)
         return
+    if args.build:
+        build(Corpus(**json.loads(args.build)), args.corpus)
+        print(json.dumps(describe(args.corpus)))
+        return
+    chosen = [c for c in corpora(args.quick) if not args.only or c.name in args.only.split(",")]
+    unknown = set(filter(None, args.only.split(","))) - {c.name for c in corpora(args.quick)}
+    if unknown or not chosen:
+        parser.error(f"--only takes names among a,b,c,d,e, not {','.join(sorted(unknown)) or args.only!r}")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    base = args.corpus_dir / "quick" if args.quick else args.corpus_dir
+    base.mkdir(parents=True, exist_ok=True)
 
-    from audit_lib.sampledata import write_mi_corpus
+    results = []
+    for c in chosen:
+        print(f"\n({c.name}) {c.shape}", flush=True)
+        f = ensure(c, base, args.rebuild)
+        folder = base / c.name
+        print(f"  {f['files']:,} files, {f['lines']:,} lines, {f['bytes'] / MB:,.1f} MB on disk "
+              f"({f['text_bytes'] / MB:,.1f} MB of text), distinct messages {f['distinct']:,} of {f['headed']:,} "
+              f"({f['share']:.1%})", flush=True)
+        load = measure("load", c, folder, args.runs)
+        if load:
+            print(f"  load        {load['seconds']:7.2f} s  {f['lines'] / load['seconds'] / 1e6:5.2f} M lines/s, "
+                  f"{load['rows']:,} events, {load['rejects']:,} rejects, peak RSS {load['max_rss'] / MB:,.0f} MB "
+                  f"({load['max_rss'] / f['text_bytes']:.2f}x input; {load['start_rss'] / MB:,.0f} MB after "
+                  "imports)", flush=True)
+            if load["hwm"] and abs(load["hwm"] - load["max_rss"]) > 0.05 * load["max_rss"]:
+                print(f"  note: ru_maxrss and VmHWM disagree ({load['hwm'] / MB:,.0f} MB): the parent was large")
+        loop_r = measure("loop", c, folder, 1)
+        if loop_r:
+            print(f"  loop        {loop_r['seconds']:7.2f} s  {f['lines'] / loop_r['seconds'] / 1e6:5.2f} M lines/s, "
+                  f"{loop_r['rows']:,} rows", flush=True)
+        read = measure("read", c, folder, args.runs)
+        if read:
+            print(f"  read_lines  {read['seconds']:7.2f} s  {read['rows']:,} lines", flush=True)
+        results.append((c, f, load, loop_r, read))
 
-    files = list(args.corpus.rglob("audit*.log*"))
-    lines = sum(len(p.read_bytes().splitlines()) for p in files)
-    if lines != args.lines:
-        print(f"writing a {args.lines:,}-line corpus to {args.corpus} …")
-        import shutil
-
-        shutil.rmtree(args.corpus, ignore_errors=True)
-        write_mi_corpus(args.corpus, args.lines)
-        files = list(args.corpus.rglob("audit*.log*"))
-        lines = args.lines
-    size = sum(p.stat().st_size for p in files)
-    loads = [measure("load", args.corpus) for _ in range(args.runs)]
-    best = min(loads, key=lambda r: r["seconds"])
-    base = measure("baseline", args.corpus)
-    runs = ", ".join(f"{r['seconds']:.2f}" for r in loads)
-    print(f"corpus        {lines:,} lines, {size / 1e6:,.0f} MB in {len(files)} files")
-    print(f"audit_lib     {best['seconds']:.2f} s  ({lines / best['seconds'] / 1e6:.2f} M lines/s), "
-          f"{best['events']:,} events, peak RSS {best['max_rss'] / 1e6:,.0f} MB "
-          f"({best['max_rss'] / size:.2f}x input); runs: {runs} s")
-    print(f"baseline      {base['seconds']:.2f} s  ({lines / base['seconds'] / 1e6:.2f} M lines/s), "
-          f"{base['events']:,} events, peak RSS {base['max_rss'] / 1e6:,.0f} MB")
-    print(f"speed-up      {base['seconds'] / best['seconds']:.1f}x")
+    print("\n| corpus | files | lines | MB (text) | distinct | load s | loop s | read_lines s | loop/load | "
+          "load/read_lines | peak RSS MB | RSS/input |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c, f, load, loop_r, read in results:
+        def s(r):
+            return f"{r['seconds']:.2f}" if r else "failed"
+        speed = f"{loop_r['seconds'] / load['seconds']:.1f}x" if load and loop_r else "-"
+        floor = f"{load['seconds'] / read['seconds']:.1f}x" if load and read else "-"
+        rss = f"{load['max_rss'] / MB:,.0f}" if load else "-"
+        rss_ratio = f"{load['max_rss'] / f['text_bytes']:.2f}x" if load else "-"
+        print(f"| {c.name} | {f['files']:,} | {f['lines']:,} | {f['text_bytes'] / MB:,.1f} | {f['share']:.1%} | "
+              f"{s(load)} | {s(loop_r)} | {s(read)} | {speed} | {floor} | {rss} | {rss_ratio} |")
+    print("\nShapes:")
+    for c, *_ in results:
+        print(f"  {c.name}: {c.shape}")
+    print(f"\nTargets of issue 7{' (quick corpora: indicative only)' if args.quick else ''}:")
+    checks = [v for r in results for v in verdicts(*r)]
+    for label, ok in checks:
+        print(f"  {'met    ' if ok else 'MISSED '} {label}")
+    missing = [c.name for c, _, load, *_ in results if load is None]
+    if missing:
+        print(f"  not measured (load failed): {', '.join(missing)}")
+    print(f"{sum(ok for _, ok in checks)} of {len(checks)} targets met.")
 
 
 if __name__ == "__main__":
