@@ -1,6 +1,6 @@
 """Time every page of the app through AppTest on the benchmark corpus: first load, a rerun, a filter change.
 
-    python -m audit_lib.sampledata corpus bench/corpus --lines 2000000   # once
+    python -m audit_lib.sampledata corpus bench/corpus/a --lines 2000000   # once (bench_load.py builds it too)
     python bench/bench_app.py [FOLDER]
 """
 
@@ -46,4 +46,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "bench" / "corpus"))
+    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "bench" / "corpus" / "a"))

@@ -34,7 +34,7 @@ def timed(label: str, fn):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--corpus", default=str(ROOT / "bench" / "corpus"))
+    ap.add_argument("--corpus", default=str(ROOT / "bench" / "corpus" / "a"))  # bench_load.py's corpus (a)
     ap.add_argument("--lines", type=int, default=2_000_000)
     ap.add_argument("--max-rows", type=int, default=MAX_ROWS)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
