@@ -20,7 +20,8 @@ MAX_POINTS = 2000  # point charts (histories) show at most the latest this many 
 WIDTH = 720
 KIND_COLORS = ["#2ca02c", "#98df8a", "#d62728", "#1f77b4", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f",
                "#9467bd", "#c5b0d5", "#bcbd22"]
-STATUS_COLORS = {"ok": "#9ecae1", "no events": "#fdae6b", "no file": "#d62728"}
+STATUS_COLORS = {"ok": "#9ecae1", "day off": "#e5e5e5", "no events": "#fdae6b", "partial": "#9467bd",
+                 "no file": "#d62728"}
 BRUSH = "brush"  # name of the time-interval selection of `over_time_chart(..., brush=True)`
 PICK = "pick"  # name of the legend / click selection on the stacked group
 

@@ -107,8 +107,9 @@ def sign_ins(events: pl.DataFrame) -> pl.DataFrame:
     is_in = action.is_in(["logged_in", "login"]) & _SUCCESS
     is_out = action.is_in(["logged_out", "logout"])
     failed = (action == "login_failed") | ((_TYPE == "session") & (_OUTCOME == "failure"))
+    person = pl.col("actor" if "actor" in events.columns else "user").cast(pl.String)
     sess = events.lazy().filter(is_in | is_out | failed).select(
-        user=_USER.fill_null("(none)"), node=pl.col("node").cast(pl.String), ts=pl.col("timestamp"),
+        user=person.fill_null("(unknown)"), node=pl.col("node").cast(pl.String), ts=pl.col("timestamp"),
         i=is_in, o=is_out & ~failed, f=failed)
     out = sess.group_by("user").agg(
         sign_ins=pl.col("i").sum().cast(pl.Int64), sign_outs=pl.col("o").sum().cast(pl.Int64),

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 from dateutil import parser as dateparser
 
 # free-text search looks in these columns
-SEARCH_COLUMNS = ["user", "action", "artifact_type", "artifact", "details", "attachment"]
+SEARCH_COLUMNS = ["user", "actor", "action", "artifact_type", "artifact", "details", "attachment"]
 
 
 class FilterError(ValueError):
@@ -40,8 +40,8 @@ class Filters:
 
     def describe(self, tz: str) -> str:
         """One line naming the scope, e.g. "2026-11-01 00:00 to 2026-11-08 00:00 (UTC); users: admin"."""
-        start = f"{self.start.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" if self.start else "the first event"
-        end = f"{self.end.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}" if self.end else "the last event"
+        start = _local(self.start, tz) if self.start else "the first event"
+        end = _local(self.end, tz) if self.end else "the last event"
         parts = [f"{start} to {end} ({tz})"]
         labels = {"users": "users", "actions": "actions", "artifact_types": "artifact types", "nodes": "nodes",
                   "products": "products", "outcomes": "outcome"}
@@ -54,14 +54,30 @@ class Filters:
         return "; ".join(parts)
 
 
+def _local(value: datetime, tz: str) -> str:
+    """`value` as "YYYY-MM-DD HH:MM" in `tz`; in its own offset when `tz` would take it past year 9999."""
+    try:
+        return f"{value.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+    except OverflowError:
+        return f"{value:%Y-%m-%d %H:%M %z}"
+
+
+def _instant(value: datetime, events: pl.DataFrame) -> pl.Expr:
+    """`value` as a literal in the zone of the events' timestamps (polars compares times of one zone only)."""
+    tz = getattr(events.schema.get("timestamp"), "time_zone", None)
+    lit = pl.lit(value)
+    return lit.dt.convert_time_zone(tz) if tz else lit
+
+
 def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
     """The events within the scope `f` (the table itself when nothing is filtered)."""
     conds: list[pl.Expr] = []
     if f.start is not None:
-        conds.append(pl.col("timestamp") >= f.start)
+        conds.append(pl.col("timestamp") >= _instant(f.start, events))
     if f.end is not None:
-        conds.append(pl.col("timestamp") < f.end)
-    for column, values in [("user", f.users), ("action", f.actions), ("artifact_type", f.artifact_types),
+        conds.append(pl.col("timestamp") < _instant(f.end, events))
+    people = "actor" if "actor" in events.columns else "user"  # users are picked by actor (see metrics.who)
+    for column, values in [(people, f.users), ("action", f.actions), ("artifact_type", f.artifact_types),
                            ("node", f.nodes), ("product", f.products), ("outcome", f.outcomes)]:
         if values:
             conds.append(pl.col(column).cast(pl.String).is_in(list(values)))
@@ -69,29 +85,46 @@ def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
         needle = f.text.strip().lower()
         conds.append(pl.any_horizontal(
             pl.col(c).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True).fill_null(False)
-            for c in SEARCH_COLUMNS))
+            for c in SEARCH_COLUMNS if c in events.columns))
     return events.filter(*conds) if conds else events
 
 
 def parse_when(text: str, tz: str, *, end: bool = False) -> datetime:
     """A date or date-time typed by a user (anything python-dateutil reads), as an aware datetime in `tz`.
 
-    A bare date given as an end means the end of that day, so "--to 2026-11-03" includes the 3rd.
+    A bare date given as an end means the end of that day, so "--to 2026-11-03" includes the 3rd; the last
+    day a datetime can hold (9999-12-31) ends at its last microsecond.
     """
     value = (text or "").strip()
     if not value:
         raise FilterError("An empty date was given.")
+    shown = repr(value[:60])
     try:
         parsed = dateparser.parse(value)
-    except (ValueError, OverflowError) as exc:
-        raise FilterError(f"Cannot read {value!r} as a date ({exc}); try 2026-11-03 or '2026-11-03 14:00'.") from None
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise FilterError(f"Cannot read {shown} as a date ({str(exc)[:80]}); try 2026-11-03 or "
+                          "'2026-11-03 14:00'.") from None
     bare_date = parsed.time() == time(0) and not any(ch in value for ch in ":T")
     if end and bare_date:
-        parsed += timedelta(days=1)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+        try:
+            parsed += timedelta(days=1)
+        except OverflowError:  # 9999-12-31: the day ends at the last representable time
+            parsed = datetime.max.replace(tzinfo=parsed.tzinfo)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=ZoneInfo(tz))
+    if not isinstance(parsed.tzinfo, ZoneInfo):  # a fixed offset: it must stay within the years 1 to 9999 in UTC
+        try:
+            parsed.astimezone(UTC)
+        except OverflowError:
+            raise FilterError(f"{shown} is too close to the year 1 or 9999 for its offset; give a date in "
+                              "the log's time zone instead.") from None
+    return parsed
 
 
 def day_range(first: date, last: date, tz: str) -> tuple[datetime, datetime]:
-    """Aware [start, end) bounds covering whole days from `first` to `last` inclusive."""
+    """Aware [start, end) bounds covering whole days from `first` to `last` inclusive (9999-12-31 ends at the
+    last representable time)."""
     zone = ZoneInfo(tz)
-    return (datetime.combine(first, time(0), zone), datetime.combine(last + timedelta(days=1), time(0), zone))
+    end = (datetime.max.replace(tzinfo=zone) if last >= date.max
+           else datetime.combine(last + timedelta(days=1), time(0), zone))
+    return datetime.combine(first, time(0), zone), end

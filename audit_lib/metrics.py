@@ -37,6 +37,12 @@ WORK_HOURS = (8, 18)  # [start, end) of the working day, local time; weekends ar
 OTHER = "(other)"
 
 
+def who(events: pl.DataFrame) -> pl.Expr:
+    """The person behind each event, as a column named `user`: the actor (tenant suffix folded, product named
+    where one name lives in several products' user stores) when the log has it, else the raw user."""
+    return (pl.col("actor") if "actor" in events.columns else pl.col("user")).alias("user")
+
+
 def action_kind(action: pl.Expr) -> pl.Expr:
     """The kind (one of KINDS) of each raw action text; meant for small, aggregated frames."""
     low = action.cast(pl.String).str.to_lowercase().str.strip_chars()
@@ -143,7 +149,8 @@ def _text(df: pl.DataFrame, *columns: str) -> pl.DataFrame:
 def top_values(events: pl.DataFrame, column: str, n: int = 10) -> pl.DataFrame:
     """The `n` most frequent values of `column` with their event counts (`value`, `events`, `share`)."""
     total = events.height
-    return (events.group_by(pl.col(column).alias("value")).len("events").pipe(_text, "value")
+    value = who(events) if column == "user" else pl.col(column)
+    return (events.group_by(value.alias("value")).len("events").pipe(_text, "value")
             .sort(["events", "value"], descending=[True, False]).head(n)
             .with_columns(share=pl.col("events") / max(total, 1)))
 
@@ -165,6 +172,7 @@ def per_user(events: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"user": pl.String, "events": pl.Int64, "first_seen": events["timestamp"].dtype,
                                     "last_seen": events["timestamp"].dtype, "nodes": pl.String,
                                     "failures": pl.Int64, **{k: pl.Int64 for k in KINDS}})
+    events = events.with_columns(who(events))
     base = events.group_by("user").agg(
         events=pl.len().cast(pl.Int64), first_seen=pl.col("timestamp").min(), last_seen=pl.col("timestamp").max(),
         nodes=pl.col("node").unique().cast(pl.String).sort().str.join(", "),
@@ -230,22 +238,39 @@ def artifact_history(events: pl.DataFrame, artifact_type: str, artifact: str) ->
                        pl.col("source").cast(pl.String), "line")
 
 
-def artifact_state(events: pl.DataFrame) -> pl.DataFrame:
-    """The last known state of each artifact that had a state-setting action (create, enable, disable,
-    delete, deploy, undeploy) that did not fail: artifact_type, artifact, state, state_since, state_by,
-    state_action. Later updates do not change the state; failed actions are ignored."""
+def artifact_state_by_node(events: pl.DataFrame) -> pl.DataFrame:
+    """The last known state of each artifact on each node (management-API changes are made node by node):
+    artifact_type, artifact, node, state, state_since, state_by, state_action. Only state-setting actions
+    (create, enable, disable, delete, deploy, undeploy) that did not fail count; later updates do not."""
     kinds = _kinds_of(events).with_columns(state=pl.col("kind").replace_strict(STATE_OF_KIND, default=None))
     setting = kinds.filter(pl.col("state").is_not_null())
     ev = events.filter(pl.col("action").is_in(setting["action"].implode())
                        & (pl.col("outcome").fill_null("success") != "failure"))
-    last = (ev.group_by("artifact_type", "artifact")
+    last = (ev.group_by("artifact_type", "artifact", "node")
             .agg(state_action=pl.col("action").last(), state_since=pl.col("timestamp").last(),
-                 state_by=pl.col("user").last())
-            .pipe(_text, "artifact_type", "state_action", "state_by"))
+                 state_by=who(ev).last())
+            .pipe(_text, "artifact_type", "node", "state_action", "state_by"))
     last = last.join(setting.select(pl.col("action").alias("state_action"), "state"), on="state_action",
                      how="left")
-    return last.select("artifact_type", "artifact", "state", "state_since", "state_by", "state_action").sort(
-        "artifact_type", "artifact")
+    return last.select("artifact_type", "artifact", "node", "state", "state_since", "state_by",
+                       "state_action").sort("artifact_type", "artifact", "node")
+
+
+def artifact_state(events: pl.DataFrame) -> pl.DataFrame:
+    """The last known state of each artifact across the nodes where it was set: the state when they agree,
+    "mixed" when they do not; `nodes` says which node is in which state ("disabled: mi-2, mi-3; enabled:
+    mi-1"). state_since, state_by and state_action are of the latest change on any node."""
+    per_node = artifact_state_by_node(events)
+    keys = ["artifact_type", "artifact"]
+    listing = (per_node.group_by(*keys, "state").agg(pl.col("node").sort().str.join(", "))
+               .sort(*keys, "state").group_by(*keys, maintain_order=True)
+               .agg(nodes=pl.format("{}: {}", "state", "node").str.join("; ")))
+    latest = per_node.sort("state_since").group_by(*keys).agg(
+        pl.col("state_since", "state_by", "state_action").last(), states=pl.col("state").n_unique(),
+        first_state=pl.col("state").first())
+    return (latest.join(listing, on=keys, how="left")
+            .with_columns(state=pl.when(pl.col("states") > 1).then(pl.lit("mixed")).otherwise("first_state"))
+            .select(*keys, "state", "state_since", "state_by", "state_action", "nodes").sort(*keys))
 
 
 # ---------------------------------------------------------------- time
@@ -302,7 +327,7 @@ def weekday_hour(events: pl.DataFrame) -> pl.DataFrame:
 def off_hours_by_user(events: pl.DataFrame) -> pl.DataFrame:
     """Per user: events outside working hours (see WORK_HOURS; weekends count), all events and the share;
     users with off-hours events only, most first."""
-    return (events.group_by("user")
+    return (events.group_by(who(events))
             .agg(off_hours=_off_hours(pl.col("timestamp")).sum().cast(pl.Int64), events=pl.len().cast(pl.Int64))
             .pipe(_text, "user")
             .filter(pl.col("off_hours") > 0).with_columns(share=pl.col("off_hours") / pl.col("events"))
@@ -313,31 +338,44 @@ def off_hours_by_user(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _file_days(files: pl.DataFrame) -> pl.DataFrame:
-    """(node, day) pairs a file covers: the days from its first to its last event, plus the day in a
-    rotated file's name (audit-MM-dd-yyyy.log), so that a rotated file without events still counts."""
+    """(node, day, complete) for the days a file covers: the days from its first to its last event, plus the
+    day in a rotated file's name (audit-MM-dd-yyyy, audit-yyyy-MM-dd, logrotate's audit.log-yyyyMMdd), so that
+    a rotated file without events still counts."""
+    name = pl.col("source").str.split("/").list.last()
     named = files.select(
-        pl.col("node"),
-        day=pl.col("source").str.extract(r"audit-(\d{2}-\d{2}-\d{4})", 1).str.strptime(pl.Date, "%m-%d-%Y",
-                                                                                       strict=False))
+        pl.col("node"), "complete",
+        day=pl.coalesce(
+            name.str.extract(r"audit-(\d{2}-\d{2}-\d{4})", 1).str.strptime(pl.Date, "%m-%d-%Y", strict=False),
+            name.str.extract(r"audit-(\d{4}-\d{2}-\d{2})", 1).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+            name.str.extract(r"audit\.log-(\d{8})", 1).str.strptime(pl.Date, "%Y%m%d", strict=False)))
     spans = files.filter(pl.col("first").is_not_null()).select(
-        "node", day=pl.date_ranges(pl.col("first").dt.date(), pl.col("last").dt.date())).explode("day")
+        "node", "complete", day=pl.date_ranges(pl.col("first").dt.date(), pl.col("last").dt.date())).explode("day")
     return pl.concat([named.drop_nulls("day"), spans]).unique()
 
 
 def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None,
-                  only_gaps: bool = False) -> pl.DataFrame:
+                  only_gaps: bool = False, work_days: tuple[int, ...] = (0, 1, 2, 3, 4),
+                  holidays: tuple[date, ...] = ()) -> pl.DataFrame:
     """Per node and day, from the node's first to its last day: `files` covering the day, `events` on it and
-    `status` ("ok", "no file", "no events"). Days are calendar days in `tz` (default: the events' zone).
-    With `only_gaps`, the days that are not "ok"."""
+    `status`:
+    - "ok": a file and events;
+    - "partial": a file covering the day was read only in part (damage, a cap): its later lines are unknown;
+    - "no file": a working day with no file at all (lost, deleted or never collected?);
+    - "no events": a working day with a file but no event (quiet, or logging stopped?);
+    - "day off": a day outside `work_days` (0 = Monday) or in `holidays` with no file or no event: not a gap.
+    Days are calendar days in `tz` (default: the events' zone). With `only_gaps`, the days that are neither
+    "ok" nor "day off"."""
     schema = {"node": pl.String, "day": pl.Date, "files": pl.UInt32, "events": pl.Int64, "status": pl.String}
     if files.is_empty():
         return pl.DataFrame(schema=schema)
     if tz:
         files = files.with_columns(pl.col("first", "last").dt.convert_time_zone(tz))
         events = events.with_columns(pl.col("timestamp").dt.convert_time_zone(tz))
+    if "complete" not in files.columns:
+        files = files.with_columns(complete=pl.lit(True))
     files = files.filter(pl.col("duplicate_of").is_null()).with_columns(pl.col("node").cast(pl.String))
     fdays = _file_days(files)
-    covered = fdays.group_by("node", "day").agg(files=pl.len())
+    covered = fdays.group_by("node", "day").agg(files=pl.len(), cut=(~pl.col("complete")).any())
     ev = events.group_by("node", day=pl.col("timestamp").dt.date()).agg(
         events=pl.len().cast(pl.Int64)).pipe(_text, "node")
     bounds = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).group_by("node").agg(
@@ -345,12 +383,16 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     if bounds.is_empty():
         return pl.DataFrame(schema=schema)
     grid = bounds.select("node", day=pl.date_ranges("lo", "hi")).explode("day")
+    off = ~(pl.col("day").dt.weekday() - 1).is_in(list(work_days)) | pl.col("day").is_in(list(holidays))
     out = (grid.join(covered, on=["node", "day"], how="left").join(ev, on=["node", "day"], how="left")
            .with_columns(pl.col("files").fill_null(0).cast(pl.UInt32), pl.col("events").fill_null(0))
-           .with_columns(status=pl.when(pl.col("files") == 0).then(pl.lit("no file"))
-                         .when(pl.col("events") == 0).then(pl.lit("no events")).otherwise(pl.lit("ok")))
-           .sort("node", "day"))
-    return out.filter(pl.col("status") != "ok") if only_gaps else out
+           .with_columns(status=pl.when(pl.col("cut").fill_null(False)).then(pl.lit("partial"))
+                         .when((pl.col("files") > 0) & (pl.col("events") > 0)).then(pl.lit("ok"))
+                         .when(off).then(pl.lit("day off"))
+                         .when(pl.col("files") == 0).then(pl.lit("no file"))
+                         .otherwise(pl.lit("no events")))
+           .select(*schema).sort("node", "day"))
+    return out.filter(~pl.col("status").is_in(["ok", "day off"])) if only_gaps else out
 
 
 # ---------------------------------------------------------------- scope helpers and tables
@@ -370,7 +412,7 @@ def date_bounds(events: pl.DataFrame) -> tuple[date, date] | None:
 
 def user_activity(events: pl.DataFrame, user: str, every: str = "1d") -> pl.DataFrame:
     """One user's events per time bucket and kind of action (bounded by buckets x kinds)."""
-    mine = with_kind(events.filter(pl.col("user").cast(pl.String) == user))
+    mine = with_kind(events.filter(who(events).cast(pl.String) == user))
     return over_time(mine, every, by="kind", top=len(KINDS))
 
 

@@ -20,12 +20,22 @@ if ctx is not None:
                    "or blank, out of all lines of non-duplicate files.")
     cols[3].metric("Rejected lines", f"{q['rejects']:,}")
     cols[4].metric("Unreadable files", q["errors"])
-    if q["complete"]:
-        st.success(f"Every line is accounted for: {q['events']:,} events + {q['attached']:,} attached + "
-                   f"{q['blank']:,} blank + {q['rejects']:,} rejected + {q['duplicate_lines']:,} in duplicate "
-                   f"files = {q['lines']:,} lines.")
-    else:
+    cut = log.files.filter(~pl.col("complete"))
+    sums = (f"{q['events']:,} events + {q['attached']:,} attached + {q['blank']:,} blank + {q['rejects']:,} "
+            f"rejected + {q['duplicate_lines']:,} in duplicate files = {q['lines']:,} lines")
+    if not q["complete"]:
         st.warning("The line counts do not add up; some lines are not accounted for.")
+    elif cut.height:
+        st.error(f"Incomplete: {cut.height} file(s) were read only in part (damaged, truncated or over a size cap); "
+                 "the lines after the damage are unknown, so nothing can be said about them. Every line that "
+                 f"was read is accounted for: {sums}.")
+        page.show_table(cut.select("source", "node", "lines", "last", "error"), what="files read in part")
+    else:
+        st.success(f"Complete: every file was read to its end and every line is accounted for: {sums}.")
+    ambiguous = int(log.events["time_ambiguous"].sum()) if "time_ambiguous" in log.events.columns else 0
+    if ambiguous:
+        st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
+                   "file tells which of the two it was; they show the first and are marked time_ambiguous.")
     if log.skipped:
         st.caption(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
                    + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else ""))
@@ -51,8 +61,8 @@ if ctx is not None:
     else:
         page.chart(charts.coverage_chart(cov, title=f"Days per node from its first to its last day ({log.tz})"))
         if gaps.is_empty():
-            st.success("Every node has a file and events on every day of its range.")
+            st.success("Every node has a file and events on every working day of its range (Monday to Friday).")
         else:
-            st.warning(f"{gaps.height} node-day(s) without a log file or without events: a gap may mean lost "
-                       "or deleted files, or simply a quiet day.")
+            st.warning(f"{gaps.height} working node-day(s) read only in part, without a log file or without "
+                       "events: a gap may mean damaged, lost or deleted files, or simply a quiet day.")
             page.show_table(gaps, what="days")

@@ -37,7 +37,7 @@ if ctx is not None:
     activity = page.m(ctx, "user_activity", who, metrics.EVERY[every])
     page.chart(charts.over_time_chart(activity, every, group_title="kind of action",
                                       title=f"{who}: events per {every}"))
-    mine = ctx.events.filter(pl.col("user").cast(pl.String) == who)
+    mine = ctx.events.filter(metrics.who(ctx.events).cast(pl.String) == who)
     latest = metrics.with_kind(mine.tail(charts.MAX_POINTS)).with_columns(pl.col("artifact_type").cast(pl.String))
     page.chart(charts.history_chart(latest, row="artifact_type",
                                     title=f"{who}: each action by artifact type"

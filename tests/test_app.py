@@ -188,5 +188,17 @@ def test_quality_page_lists_gaps_and_rejects():
     at = app()
     at.switch_page(str(ROOT) + "/pages/quality.py").run()
     assert metric(at, "Rejected lines") == "2" and metric(at, "Files") == "62"
-    assert "Every line is accounted for" in texts(at)
-    assert "node-day(s) without a log file" in texts(at)
+    assert "Complete: every file was read to its end and every line is accounted for" in texts(at)
+    assert "working node-day(s) read only in part, without a log file" in texts(at)
+
+
+def test_quality_page_never_claims_completeness_for_a_cut_file():
+    data = SAMPLE_LOG.read_bytes() * 50
+    cut = gzip.compress(data)[: len(gzip.compress(data)) // 2]
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("upload").run()
+    at.sidebar.get("file_uploader")[0].set_value([("audit-11-02-2026.log.gz", cut, "application/gzip")]).run()
+    at.switch_page(str(ROOT) + "/pages/quality.py").run()
+    assert not at.exception
+    assert any("Incomplete: 1 file(s) were read only in part" in e.value for e in at.error)
+    assert "Complete:" not in texts(at)

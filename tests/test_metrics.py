@@ -19,7 +19,7 @@ def ev(rows: list[tuple]) -> pl.DataFrame:
     for i, r in enumerate(rows):
         t, user, action, typ, art = r[:5]
         out.append({"timestamp": t, "node": r[6] if len(r) > 6 else "n1", "product": "mi", "user": user,
-                    "action": action, "artifact_type": typ, "artifact": art,
+                    "actor": user, "action": action, "artifact_type": typ, "artifact": art,
                     "outcome": r[5] if len(r) > 5 else "success", "details": None, "level": "INFO",
                     "source": "a.log", "line": i + 1, "attachment": None})
     df = pl.DataFrame(out, schema=events_schema("UTC"))
@@ -221,3 +221,41 @@ def test_format_span():
     assert metrics.format_span(timedelta(days=2, hours=3)) == "2 d 3 h"
     assert metrics.format_span(timedelta(minutes=5)) == "5 min"
     assert metrics.format_span(None) == "-"
+
+
+def test_artifact_state_per_node_and_mixed_across_the_cluster():
+    rows = ev([
+        (t(2, 9), "ops", "enabled", "message_processor", "MP1", "success", "mi-1"),
+        (t(2, 9), "ops", "enabled", "message_processor", "MP1", "success", "mi-2"),
+        (t(2, 9), "ops", "enabled", "message_processor", "MP1", "success", "mi-3"),
+        (t(3, 9), "ops", "disabled", "message_processor", "MP1", "success", "mi-2"),
+        (t(3, 10), "ops", "disabled", "message_processor", "MP1", "success", "mi-3"),
+        (t(4, 9), "ops", "enabled", "proxy_service", "P1", "success", "mi-1"),
+        (t(4, 9), "ops", "enabled", "proxy_service", "P1", "success", "mi-2"),
+    ])
+    by_node = metrics.artifact_state_by_node(rows)
+    mp1 = by_node.filter(pl.col("artifact") == "MP1")
+    assert dict(mp1.select("node", "state").iter_rows()) == {"mi-1": "enabled", "mi-2": "disabled",
+                                                             "mi-3": "disabled"}
+    cluster = {r["artifact"]: r for r in metrics.artifact_state(rows).iter_rows(named=True)}
+    assert cluster["MP1"]["state"] == "mixed" and cluster["MP1"]["state_since"] == t(3, 10)
+    assert cluster["MP1"]["nodes"] == "disabled: mi-2, mi-3; enabled: mi-1"
+    assert cluster["P1"]["state"] == "enabled"
+
+
+def test_coverage_tells_partial_days_and_days_off_from_gaps():
+    files = pl.DataFrame([
+        {"source": "n1/audit-11-06-2026.log", "node": "n1", "first": t(6, 9), "last": t(6, 11, 44),
+         "complete": False},  # Friday, the file ends in damage
+        {"source": "n1/audit-11-10-2026.log", "node": "n1", "first": t(10, 9), "last": t(10, 17),
+         "complete": True},  # Tuesday
+    ], schema={k: v for k, v in files_schema("UTC").items() if k in ["source", "node", "first", "last",
+                                                                      "complete"]}).with_columns(
+        duplicate_of=pl.lit(None, pl.String))
+    events = ev([(t(6, 9), "a", "enabled", "proxy_service", "P1"), (t(6, 11, 44), "a", "enabled", "x", "P"),
+                 (t(10, 9), "a", "enabled", "proxy_service", "P1")])
+    cov = metrics.coverage_gaps(events, files)
+    status = dict(cov.select(pl.col("day").dt.day(), "status").iter_rows())
+    assert status == {6: "partial", 7: "day off", 8: "day off", 9: "no file", 10: "ok"}
+    holiday = metrics.coverage_gaps(events, files, holidays=(date(2026, 11, 9),), only_gaps=True)
+    assert holiday["status"].to_list() == ["partial"]

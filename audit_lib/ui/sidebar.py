@@ -164,7 +164,8 @@ def filter_widgets(log: AuditLog) -> Filters:
             start, end = day_range(picked[0], picked[1], log.tz)
         elif isinstance(picked, tuple | list) and len(picked) == 1:
             start, end = day_range(picked[0], picked[0], log.tz)
-    opts = {k: metrics.options(ev, c) for k, c in [(S.USERS, "user"), (S.ACTIONS, "action"),
+    people = "actor" if "actor" in ev.columns else "user"
+    opts = {k: metrics.options(ev, c) for k, c in [(S.USERS, people), (S.ACTIONS, "action"),
                                                    (S.ARTIFACT_TYPES, "artifact_type"), (S.NODES, "node"),
                                                    (S.OUTCOMES, "outcome")]}
     for k, o in opts.items():
