@@ -309,7 +309,8 @@ def load_settings(path: str | Path) -> Settings:
 class Finding:
     """One thing to look at: which rule, about what (`subject`, `node`), when, how many events, and the events
     behind it (`events`: time, actor, node, outcome, source and line...) or, for findings that do not come from
-    events (a configuration file), `evidence`: "file:line" references or file names."""
+    events (a configuration file), `evidence`: "file:line" references or file names. Other modules make findings
+    with `finding_id` for a stable id and, when events are behind them, `event_rows=<frame of those events>`."""
 
     id: str
     rule: str
@@ -324,7 +325,16 @@ class Finding:
     subject: str = ""
     summary: str = ""
     evidence: tuple[str, ...] = ()
-    events: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    event_rows: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    event_span: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def events(self) -> pl.DataFrame | None:
+        """The events behind the finding: `event_rows`, or the `event_span` (offset, length) of it when several
+        findings share one frame; None for findings not drawn from events."""
+        if self.event_rows is None or self.event_span is None:
+            return self.event_rows
+        return self.event_rows.slice(*self.event_span)
 
     @property
     def rank(self) -> int:
@@ -340,9 +350,10 @@ class Finding:
             "count": self.count, "meaning": self.meaning, "references": list(self.references),
             "evidence": list(self.evidence)}
         if with_events:
-            out["events"] = [] if self.events is None else [
+            events = self.events
+            out["events"] = [] if events is None else [
                 {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-                for row in self.events.iter_rows(named=True)]
+                for row in events.iter_rows(named=True)]
         return out
 
 
@@ -426,16 +437,20 @@ class _Frame:
             self._kinds = actions.with_columns(kind=action_kind(pl.col("action")))
         return self._kinds
 
-    def select(self, conditions: tuple[dict, ...]) -> pl.DataFrame:
-        """The rows matching any of `conditions` (all rows when there is none), in event order."""
+    def select(self, conditions: tuple[dict, ...], columns: Sequence[str]) -> pl.DataFrame:
+        """`_i`, "timestamp" and `columns` of the rows matching any of `conditions` (all rows when there is none),
+        in event order. Only the columns needed are filtered; free-text tests run last, on the rows left."""
+        keep = list(dict.fromkeys(["_i", "timestamp", *columns]))
         if not conditions:
-            return self.ev
+            return self.ev.select(keep)
         parts = []
         for cond in conditions:
             cheap = [self._test(c, t) for c, t in cond.items() if c not in _TEXT_COLUMNS]
             text = [self._test(c, t) for c, t in cond.items() if c in _TEXT_COLUMNS]
-            part = self.ev.filter(*cheap) if cheap else self.ev
-            parts.append(part.filter(*text) if text else part)
+            texts = [c for c in cond if c in _TEXT_COLUMNS and c not in keep]
+            part = self.ev.lazy().filter(*cheap) if cheap else self.ev.lazy()
+            part = part.select(*keep, *texts).collect()  # collected first: the text tests see only these rows
+            parts.append(part.filter(*text).select(keep) if text else part)
         if len(parts) == 1:
             return parts[0]
         return pl.concat(parts).unique("_i", keep="first").sort("_i")
@@ -513,13 +528,13 @@ def _work_seconds(local: pl.Expr, s: Settings) -> pl.Expr:
 
 
 def _eval_match(frame: _Frame, rule: Rule) -> list[Finding]:
-    rows = frame.select(rule.where)
+    rows = frame.select(rule.where, rule.key)
     return _to_findings(frame, rule, rows.select(*rule.key, "_i"), list(rule.key))
 
 
 def _eval_threshold(frame: _Frame, rule: Rule) -> list[Finding]:
     key = list(rule.key)
-    rows = frame.select(rule.where).select(*key, "timestamp", "_i").sort([*key, "timestamp", "_i"])
+    rows = frame.select(rule.where, key).sort([*key, "timestamp", "_i"])
     if rows.height < (rule.count or 1):
         return []
     window = int(rule.window.total_seconds() * 1000)
@@ -544,8 +559,8 @@ def _eval_threshold(frame: _Frame, rule: Rule) -> list[Finding]:
 def _eval_sequence(frame: _Frame, rule: Rule) -> list[Finding]:
     key = list(rule.key)
     cast = [pl.col(k).cast(pl.String) for k in key]
-    first = frame.select(rule.where).select(*cast, "timestamp", _a="_i").sort("timestamp")
-    then = frame.select(rule.then).select(*cast, "timestamp", _b="_i").sort("timestamp")
+    first = frame.select(rule.where, key).select(*cast, "timestamp", _a="_i").sort("timestamp")
+    then = frame.select(rule.then, key).select(*cast, "timestamp", _b="_i").sort("timestamp")
     if first.is_empty() or then.is_empty():
         return []
     pairs = (then.join_asof(first, on="timestamp", by=key, strategy="backward", tolerance=rule.window,
@@ -563,7 +578,7 @@ def _eval_new_term(frame: _Frame, rule: Rule) -> list[Finding]:
     cutoff = frame.start + rule.baseline
     if frame.end < cutoff:  # the baseline is not over yet: nothing can be new
         return []
-    rows = frame.select(rule.where)
+    rows = frame.select(rule.where, key)
     firsts = rows.group_by(key).agg(pl.col("timestamp").min().alias("_seen"))
     new = firsts.filter(pl.col("_seen") >= cutoff).drop("_seen")
     hits = rows.join(new, on=key, how="semi", nulls_equal=True)
@@ -574,27 +589,37 @@ def _eval_absence(frame: _Frame, rule: Rule) -> list[Finding]:
     key = list(rule.key)
     s = frame.settings
     limit = int(rule.working_hours * 3600)
-    local = pl.col("timestamp").dt.convert_time_zone(frame.tz)
-    rows = (frame.select(rule.where).select(*key, "timestamp", "_i").sort([*key, "timestamp", "_i"])
-            .with_columns(_w=_work_seconds(local, s)))
-    end_w = pl.select(_work_seconds(pl.lit(frame.end).dt.convert_time_zone(frame.tz), s)).item()
+    ts = pl.col("timestamp")
     same = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(1)) for k in key]).fill_null(False)
-    rows = rows.with_columns(_prev=pl.when(same).then(pl.col("_i").shift(1)),
-                             _gap=pl.when(same).then(pl.col("_w") - pl.col("_w").shift(1)),
-                             _last=~pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(-1))
-                                                       for k in key]).fill_null(False))
-    inner = rows.filter(pl.col("_gap") >= limit).select(*key, _part="_prev", _gap="_gap", _to="timestamp",
-                                                         _prev="_prev", _next="_i")
-    tail = rows.filter(pl.col("_last") & ((end_w - pl.col("_w")) >= limit)).select(
-        *key, _part="_i", _gap=(end_w - pl.col("_w")), _to=pl.lit(frame.end), _prev="_i",
-        _next=pl.lit(None, pl.UInt32))
-    gaps = pl.concat([inner, tail], how="vertical_relaxed")
+    last = ~pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(-1)) for k in key]).fill_null(False)
+    rows = (frame.select(rule.where, key).sort([*_sortable(key), "timestamp", "_i"])
+            .with_columns(_prev=pl.when(same).then(pl.col("_i").shift(1)),
+                          _since=pl.when(same).then(ts.shift(1)), _last=last))
+    # working time never exceeds wall-clock time: only wall-clock gaps of `limit` or more need the calendar
+    wall = timedelta(seconds=limit)
+    gaps = rows.filter(((ts - pl.col("_since")) >= wall) | (pl.col("_last") & ((frame.end - ts) >= wall)))
     if gaps.is_empty():
         return []
-    hits = pl.concat([gaps.select(*key, "_part", "_gap", "_to", _i="_prev"),
-                      gaps.filter(pl.col("_next").is_not_null()).select(*key, "_part", "_gap", "_to", _i="_next")],
-                     how="vertical_relaxed").sort("_i")
+    zone = frame.tz
+    end_w = pl.select(_work_seconds(pl.lit(frame.end).dt.convert_time_zone(zone), s)).item()
+    gaps = gaps.with_columns(_w=_work_seconds(ts.dt.convert_time_zone(zone), s),
+                             _w0=_work_seconds(pl.col("_since").dt.convert_time_zone(zone), s))
+    inner = gaps.filter((pl.col("_w") - pl.col("_w0")) >= limit).select(
+        *key, _part="_prev", _gap=pl.col("_w") - pl.col("_w0"), _to="timestamp", _prev="_prev", _next="_i")
+    tail = gaps.filter(pl.col("_last") & ((end_w - pl.col("_w")) >= limit)).select(
+        *key, _part="_i", _gap=end_w - pl.col("_w"), _to=pl.lit(frame.end), _prev="_i", _next=pl.lit(None, pl.UInt32))
+    spans = pl.concat([inner, tail], how="vertical_relaxed")
+    if spans.is_empty():
+        return []
+    hits = pl.concat([spans.select(*key, "_part", "_gap", "_to", _i="_prev"),
+                      spans.filter(pl.col("_next").is_not_null()).select(*key, "_part", "_gap", "_to", _i="_next")],
+                     how="vertical_relaxed")
     return _to_findings(frame, rule, hits, [*key, "_part"], span_to="_to", silent="_gap")
+
+
+def _sortable(columns: Sequence[str]) -> list[pl.Expr]:
+    """Sort keys that only need to bring equal values together: categoricals by their codes (no string compare)."""
+    return [pl.col(c).to_physical() for c in columns]
 
 
 _EVALUATE = {"match": _eval_match, "threshold": _eval_threshold, "sequence": _eval_sequence,
@@ -611,8 +636,11 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
         return []
     columns = [c for c in EVENT_COLUMNS if c in frame.ev.columns]
     taken = [c for c in columns if c not in hits.columns]
-    rows = pl.concat([hits.sort("_i"), frame.ev.select(taken).select(pl.all().gather(hits.sort("_i")["_i"]))],
-                     how="horizontal")
+    # rows of one group together (in event order within it): `_g` numbers the groups in this storage order
+    hits = hits.sort([*_sortable(group), "_i"])
+    new = pl.any_horizontal([pl.col(g).ne_missing(pl.col(g).shift(1)) for g in group]).fill_null(True)
+    hits = hits.with_columns(_g=new.cum_sum().cast(pl.UInt32) - 1)
+    rows = pl.concat([hits, frame.ev.select(taken).select(pl.all().gather(hits["_i"]))], how="horizontal")
     zone = frame.tz
 
     def stamp(expr: pl.Expr) -> pl.Expr:
@@ -623,17 +651,18 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
            last.alias("_last"), pl.col("_i").min().alias("_first_i"),
            pl.col("source").first().cast(pl.String).alias("_source"), pl.col("line").first().alias("_line"),
            pl.col("node").drop_nulls().n_unique().alias("_nodes"), pl.col("node").drop_nulls().first().alias("_one"),
-           (pl.col(silent).first().truediv(3600).round(1).cast(pl.String) if silent else pl.lit("")).alias("silent")]
-    groups = rows.group_by(group).agg(agg)
+           (pl.col(silent).first().truediv(3600).round(1).cast(pl.String) if silent else pl.lit("")).alias("silent"),
+           *[pl.col(g).first() for g in group]]
+    groups = rows.group_by("_g").agg(agg).sort("_g")
+    groups = groups.with_columns(_offset=pl.col("_count").cum_sum() - pl.col("_count"))
     used = {n for _, n, _, _ in string.Formatter().parse(rule.summary) if n}
     for name, column in (("actors", "actor"), ("nodes", "node"), ("artifacts", "artifact")):
         if name in used and column in columns:  # "a, b, c and 4 more", from the distinct values of each group
-            groups = groups.join(_names(rows, group, column).rename({"_names": name}), on=group, how="left",
-                                 nulls_equal=True).with_columns(pl.col(name).fill_null(_UNKNOWN))
+            groups = groups.join(_names(rows, column).rename({"_names": name}), on="_g", how="left").with_columns(
+                pl.col(name).fill_null(_UNKNOWN))
     keys = {k: pl.col(k).cast(pl.String).fill_null(_UNKNOWN) for k in rule.key}
     groups = (groups.sort("_first", "_first_i")
-              .with_columns(_g=pl.int_range(pl.len(), dtype=pl.UInt32),
-                            **{f"_k_{k}": e for k, e in keys.items()},
+              .with_columns(**{f"_k_{k}": e for k, e in keys.items()},
                             first=stamp(pl.col("_first")), last=stamp(pl.col("_last")), count=pl.col("_count"),
                             _node=(keys["node"] if "node" in keys else pl.when(pl.col("_nodes") == 1)
                                    .then(pl.col("_one").cast(pl.String))))
@@ -643,9 +672,8 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
                                                pl.col("_line").cast(pl.String),
                                                pl.col("_first").dt.epoch("ms").cast(pl.String)], separator="\x1f"))
               .with_columns(_summary=_template(rule, {"window": rule.window_text})))
-    rows = rows.join(groups.select(*group, "_g"), on=group, how="left", nulls_equal=True)
-    rows = rows.sort("_g", "_i").select(columns)
-    offsets = (groups["_count"].cum_sum() - groups["_count"]).to_list()
+    rows = rows.select(columns)
+    offsets = groups["_offset"].to_list()
     lengths = groups["_count"].clip(upper_bound=MAX_EVENTS).to_list()
     out = []
     for fid, subject, summary, node, first, last, count, offset, length in zip(
@@ -655,16 +683,15 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
             id=hashlib.sha256(fid.encode("utf-8")).hexdigest()[:12], rule=rule.id, title=rule.title,
             severity=rule.severity, meaning=rule.meaning, references=rule.references, node=node, first=first,
             last=last, count=count, subject=subject, summary=summary,
-            events=rows.slice(offset, length)))
+            event_rows=rows, event_span=(offset, length)))
     return out
 
 
-def _names(rows: pl.DataFrame, group: list[str], column: str, limit: int = 5) -> pl.DataFrame:
-    """Per group, its distinct values of `column` as "a, b, c, d, e and 2 more"."""
-    distinct = (rows.select(*group, pl.col(column).cast(pl.String)).drop_nulls(column).unique()
-                .sort([*group, column], nulls_last=True))
+def _names(rows: pl.DataFrame, column: str, limit: int = 5) -> pl.DataFrame:
+    """Per group `_g`, its distinct values of `column` as "a, b, c, d, e and 2 more"."""
+    distinct = rows.select("_g", pl.col(column).cast(pl.String)).drop_nulls(column).unique().sort("_g", column)
     more = pl.len().cast(pl.Int64) - limit
-    return distinct.group_by(group).agg(
+    return distinct.group_by("_g").agg(
         _names=pl.col(column).head(limit).str.join(", ")
         + pl.when(more > 0).then(pl.format(" and {} more", more)).otherwise(pl.lit("")))
 

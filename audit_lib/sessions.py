@@ -64,10 +64,14 @@ def _actions(events: pl.DataFrame, low: tuple[str, ...]) -> list[str]:
     return distinct.filter(distinct.str.to_lowercase().str.strip_chars().is_in(list(low))).to_list()
 
 
+def _failed() -> pl.Expr:
+    """True where the outcome says failure (categorical or text, without turning the column into text)."""
+    return pl.col("outcome").is_in(["failure"]).fill_null(False)
+
+
 def sign_in_expr(events: pl.DataFrame) -> pl.Expr:
     """True for a successful sign-in."""
-    return (pl.col("action").is_in(_actions(events, SIGN_IN_ACTIONS))
-            & (pl.col("outcome").cast(pl.String).fill_null("success") != "failure"))
+    return pl.col("action").is_in(_actions(events, SIGN_IN_ACTIONS)) & ~_failed()
 
 
 def sign_out_expr(events: pl.DataFrame) -> pl.Expr:
@@ -78,7 +82,7 @@ def failed_sign_in_expr(events: pl.DataFrame) -> pl.Expr:
     """True for a refused sign-in (API-M `login_failed`, an IS `Login` that failed)."""
     tried = _actions(events, SIGN_IN_ACTIONS)
     return (pl.col("action").is_in(_actions(events, FAILED_SIGN_IN_ACTIONS))
-            | (pl.col("action").is_in(tried) & (pl.col("outcome").cast(pl.String) == "failure")).fill_null(False))
+            | (pl.col("action").is_in(tried) & _failed()))
 
 
 def change_expr(events: pl.DataFrame) -> pl.Expr:
@@ -90,7 +94,7 @@ def change_expr(events: pl.DataFrame) -> pl.Expr:
                | pl.col("low").is_in([*SIGN_IN_ACTIONS, *SIGN_OUT_ACTIONS, *FAILED_SIGN_IN_ACTIONS, *READ_ACTIONS]))
     changing = kinds.filter(~session)["action"].to_list()
     return (pl.col("action").is_in(changing)
-            & (pl.col("artifact_type").cast(pl.String).fill_null("") != "session")
+            & ~pl.col("artifact_type").is_in(["session"]).fill_null(False)
             & ~pl.col("artifact").is_in(list(FRAMEWORK_TARGETS)).fill_null(False))
 
 
