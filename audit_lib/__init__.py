@@ -13,8 +13,11 @@ import os
 # variable yourself to override; it only counts before polars is first imported).
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")
 
+from audit_lib.findings import Finding, Settings, findings, load_rules  # noqa: E402
 from audit_lib.loader import AuditLog, check_tz, load, load_entries  # noqa: E402
+from audit_lib.sessions import sessions, with_sessions  # noqa: E402
 from audit_lib.sources import SourceError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["AuditLog", "SourceError", "check_tz", "load", "load_entries", "__version__"]
+__all__ = ["AuditLog", "Finding", "Settings", "SourceError", "check_tz", "findings", "load", "load_entries",
+           "load_rules", "sessions", "with_sessions", "__version__"]

@@ -36,9 +36,17 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from audit_lib import sessions as _s
 from audit_lib.metrics import action_kind
-from audit_lib.sessions import DEFAULT_TIMEOUT, actor_expr, parse_duration
+from audit_lib.sessions import (
+    DEFAULT_TIMEOUT,
+    actor_expr,
+    change_expr,
+    failed_sign_in_expr,
+    parse_duration,
+    session_ids,
+    sign_in_expr,
+    sign_out_expr,
+)
 
 RULES_DIR = Path(__file__).parent / "rules"
 SEVERITIES = ("info", "low", "medium", "high")
@@ -413,8 +421,8 @@ class _Frame:
         self.tz = settings.tz or getattr(ts, "time_zone", None) or "UTC"
         used = set().union(*(r.columns() for r in rules))
         extra: dict[str, pl.Expr] = {}
-        makers = {"change": _s.change_expr, "sign_in": _s.sign_in_expr, "sign_out": _s.sign_out_expr,
-                  "failed_sign_in": _s.failed_sign_in_expr}
+        makers = {"change": change_expr, "sign_in": sign_in_expr, "sign_out": sign_out_expr,
+                  "failed_sign_in": failed_sign_in_expr}
         for name, make in makers.items():
             if name in used:
                 extra[name] = make(events).fill_null(False)
@@ -425,7 +433,7 @@ class _Frame:
             extra["date"] = local.dt.date()
         self.ev = events.with_columns(actor_expr(events), _i=pl.int_range(pl.len(), dtype=pl.UInt32), **extra)
         if "in_session" in used:
-            self.ev = self.ev.with_columns(in_session=_s.session_ids(events, settings.session_timeout).is_not_null())
+            self.ev = self.ev.with_columns(in_session=session_ids(events, settings.session_timeout).is_not_null())
         self.start: datetime = self.ev["timestamp"].min()
         self.end: datetime = self.ev["timestamp"].max()
         self._kinds: pl.DataFrame | None = None
