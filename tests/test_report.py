@@ -93,3 +93,37 @@ def test_empty_scope_says_no_events(samples):
     assert "There are no events in this scope" in flat
     assert "No events in scope" in flat and "Page 1 of" in flat
     assert report.csv.decode().count("\n") == 1  # header only
+
+
+def test_pdf_never_drops_a_character_silently(tmp_path):
+    import hostile
+
+    hostile.write_folder(tmp_path)
+    log = audit_lib.load(str(tmp_path), tz="UTC")
+    report = build_report(log, sources=[str(tmp_path)])
+    text = "\n".join(pages(report.pdf))
+    appendix = text[text.index("7. Appendix"):]
+    # three different users print as three different texts
+    assert "\\u{FF1D}1+1" in appendix  # fullwidth equals: no glyph in the font, printed as its code point
+    assert "\\t=1+1" in appendix and "\\r=1+1" in appendix and "\\u200b=1+1" in appendix
+    assert re.search(r"(?<![\\}bt])=1\+1", appendix)  # the plain one is there too
+    # emoji the font lacks become a visible code point; bidi overrides and other controls print as escapes
+    assert "\\u{1F980}" in appendix and "\U0001f980" not in text
+    assert "a\\u202eevil\\u202cb" in appendix and "\u202e" not in text
+    assert "bell\\u0007\\u001b[31mred" in appendix and "\x1b" not in text
+    # the node folder (markdown) is printed as written, in the manifest
+    assert "node.png" in text
+
+
+def test_completeness_is_stated_and_never_claimed_for_a_cut_file(full):
+    import gzip
+    from pathlib import Path
+
+    _, text = full
+    assert "Complete: every file was read to its end." in "\n".join(text)
+    data = Path("samples/mi-node-1/repository/logs/audit.log").read_bytes() * 30
+    packed = gzip.compress(data)
+    log = audit_lib.load([("audit-11-02-2026.log.gz", packed[: len(packed) // 2])])
+    joined = "\n".join(pages(build_report(log, sources=["upload"], max_rows=50).pdf))
+    assert "INCOMPLETE: 1 file(s) were read only in part" in joined
+    assert "Complete: every file" not in joined

@@ -338,6 +338,14 @@ def _evidence(pdf: ReportPDF, ctx: _Context) -> None:
              f"continuation lines attached to an event, {q['blank']:,} blank, {q['rejects']:,} rejected, "
              f"{q['duplicate_lines']:,} in duplicate files (not counted twice). These add up to every line read: "
              f"{'yes' if q['complete'] else 'NO'}. {q['errors']} file(s) could not be read.", 9)
+    cut = files.filter(~pl.col("complete")) if "complete" in files.columns else files.clear()
+    if cut.height:
+        pdf.para(f"INCOMPLETE: {cut.height} file(s) were read only in part (damaged, truncated or over a size cap). "
+                 "The lines after the damage are unknown: this report cannot speak for them. "
+                 + "; ".join(f"{visible(src)}: {visible(err or 'read in part')}"
+                             for src, err in cut.select("source", "error").iter_rows()), 9)
+    else:
+        pdf.para("Complete: every file was read to its end.", 9)
     if ctx.log.skipped:
         pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in ctx.log.skipped)}", 8, color=GREY)
 
