@@ -22,19 +22,32 @@ from audit_lib.filters import Filters, apply_filters
 from audit_lib.loader import AuditLog
 from audit_lib.report import Report, build_report
 
+# Files are read and parsed once per source; another time zone re-reads the parsed wall-clock times only.
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def load_path(path: str, tz: str, fingerprint: tuple) -> AuditLog:
-    """The log of a server folder or file; `fingerprint` (names, sizes, mtimes) invalidates the cache."""
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _parsed_path(path: str, fingerprint: tuple, allowed: tuple[str, ...]) -> AuditLog:
     del fingerprint
-    return load(path, tz=tz)
+    return load(path, tz="UTC", roots=[Path(r) for r in allowed])
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def load_uploads(key: str, tz: str, _uploads: tuple[tuple[str, bytes], ...]) -> AuditLog:
-    """The log of uploaded files; `key` names the uploads (their file ids)."""
+def load_path(path: str, tz: str, fingerprint: tuple, allowed: tuple[str, ...] = ()) -> AuditLog:
+    """The log of a server folder or file inside the `allowed` folders (symlinks may not lead out of them);
+    `fingerprint` (names, sizes, mtimes) invalidates the cache."""
+    return _parsed_path(path, fingerprint, allowed or (path,)).with_tz(tz)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _parsed_uploads(key: str, label: str, _uploads: tuple[tuple[str, bytes], ...]) -> AuditLog:
     del key
-    return load(list(_uploads), tz=tz)
+    return load(list(_uploads), tz="UTC", label=label or None)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_uploads(key: str, tz: str, _uploads: tuple[tuple[str, bytes], ...], label: str = "") -> AuditLog:
+    """The log of uploaded files; `key` names the uploads (their file ids); `label` names their node."""
+    return _parsed_uploads(key, label, _uploads).with_tz(tz)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

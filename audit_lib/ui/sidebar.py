@@ -97,9 +97,14 @@ def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
             ids.append(f.file_id)
     if not good:
         return None, "", messages
+    label = st.sidebar.text_input(
+        "Node of these files", key=S.UPLOAD_LABEL, placeholder="e.g. mi-node-2 (optional)",
+        help="Rotated files of different nodes share names (audit-10-08-2026.log.gz): upload one .zip per node "
+             "(its folders name the nodes), or give the node of a batch of plain files here. Without either, "
+             "same-named files are kept apart as upload, upload (2), ...").strip()
     size = sum(len(d) for _, d in good)
     with st.spinner(f"Reading {len(good)} uploaded file(s), {size / 1e6:.1f} MB...", show_time=True):
-        log = loading.load_uploads("|".join(ids), tz, tuple(good))
+        log = loading.load_uploads("|".join(ids), tz, tuple(good), label)
     return log, f"{len(good)} uploaded file(s)", messages
 
 
@@ -114,7 +119,7 @@ def _folder(tz: str) -> tuple[AuditLog | None, str]:
     fp = roots.path_fingerprint(path)
     size = sum(s for _, s, _ in fp)
     with st.spinner(f"Reading {len(fp)} files, {size / 1e6:.0f} MB, from {path}...", show_time=True):
-        log = loading.load_path(str(path), tz, fp)
+        log = loading.load_path(str(path), tz, fp, tuple(map(str, allowed)))
     return log, str(path)
 
 
@@ -129,8 +134,9 @@ def _file_messages(log: AuditLog) -> list[tuple[str, str]]:
     for source, lines, rejects in empty.select("source", "lines", "rejects").iter_rows():
         out.append(("warning", f"{source}: no audit event in {lines} line(s) ({rejects} rejected); "
                                "is it an audit.log file?"))
-    for skipped in log.skipped:  # left alone, with the reason (not an audit log name or content, unreadable ...)
-        out.append(("warning", f"{skipped.name}: left alone, {skipped.reason}"))
+    for skipped in log.skipped:  # left alone, with the reason (other logs beside them are listed on Data quality)
+        if skipped.reason != "not an audit log name":
+            out.append(("warning", f"{skipped.name}: left alone, {skipped.reason}"))
     return out
 
 

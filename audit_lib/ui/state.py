@@ -2,6 +2,7 @@
 
 SOURCE_KIND = "source_kind"  # "samples" | "upload" | "folder"
 UPLOADS = "uploads"
+UPLOAD_LABEL = "upload_label"
 FOLDER = "folder"
 TZ = "tz"
 RANGE = "range"  # quick range: one of RANGES
