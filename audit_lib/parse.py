@@ -187,16 +187,16 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
         t_len=pl.coalesce([pl.when(c.is_not_null()).then(pl.lit(len(t), pl.Int64)) for c, t in found]),
         typkey=pl.coalesce([pl.when(c.is_not_null()).then(pl.lit(t[3:-3])) for c, t in found]),
     ).drop(*finds)
-    n = msg.str.len_chars()
-    df = df.with_columns(
-        user=msg.str.slice(len(head), pl.col("p_a") - len(head)),
-        action=msg.str.slice(pl.col("p_a") + len(a_key), pl.col("p_t") - pl.col("p_a") - len(a_key)),
-        artifact_type=msg.str.slice(pl.col("p_t") + pl.col("t_len"), pl.col("p_i") - pl.col("p_t") - pl.col("t_len")),
-        info=msg.str.slice(pl.col("p_i") + len(i_key), n - pl.col("p_i") - len(i_key) - 1),
+    n = msg.str.len_bytes()
+    df = df.with_columns(  # `find` gives byte offsets: cut bytes (always at ASCII quotes, so valid UTF-8)
+        user=_cut(msg, len(head), pl.col("p_a") - len(head)),
+        action=_cut(msg, pl.col("p_a") + len(a_key), pl.col("p_t") - pl.col("p_a") - len(a_key)),
+        artifact_type=_cut(msg, pl.col("p_t") + pl.col("t_len"), pl.col("p_i") - pl.col("p_t") - pl.col("t_len")),
+        info=_cut(msg, pl.col("p_i") + len(i_key), n - pl.col("p_i") - len(i_key) - 1),
     )
     plain = pl.all_horizontal([~pl.col(c).str.contains(r'["\\]') for c in ("user", "action", "artifact_type")])
     info = pl.col("info")
-    inner = info.str.slice(1, info.str.len_chars() - 2)
+    inner = _cut(info, 1, info.str.len_bytes() - 2)
     as_string = info.str.starts_with('"') & info.str.ends_with('"') & (info.str.len_chars() >= 2)
     # inside a JSON-encoded string the only escape the fast path decodes is \" (no other backslash, no bare ")
     simple_string = as_string & ~inner.str.contains(r'(?:^|[^\\])"|\\[^"]|\\$')
@@ -212,6 +212,13 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
     good = good.with_columns(details=details).with_columns(
         product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
     return _with_artifact(good, jf), slow
+
+
+def _cut(text: pl.Expr, offset: pl.Expr | int, length: pl.Expr | int) -> pl.Expr:
+    """`length` bytes of `text` from byte `offset` (polars' `str.slice` counts characters, `str.find` bytes)."""
+    if not isinstance(length, int):
+        length = length.clip(lower_bound=0)
+    return text.cast(pl.Binary).bin.slice(offset, length).cast(pl.String, strict=False)
 
 
 def _with_artifact(df: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:

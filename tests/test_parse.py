@@ -151,3 +151,12 @@ def test_every_line_is_accounted_for_in_random_mixes():
         assert row["lines"] == sum(p.count(b"\n") + 1 for p in chosen)
         assert row["lines"] == row["events"] + row["attached"] + row["rejects"] + row["blank"], row
         assert log.events.height == row["events"] and log.rejects.height == row["rejects"]
+
+
+def test_compact_records_with_non_ascii_values_take_the_fast_path_intact():
+    line = ('[2026-11-21 00:00:03,888]  INFO {AUDIT_LOG} - {"performedBy":"josé","action":"enabled",'
+            '"type":"endpoint","info":"{\\"endpointName\\":\\"Légacy_EP\\"}"}')
+    event = plain(load_text(line).events)[0]
+    assert (event["user"], event["action"], event["artifact_type"], event["artifact"]) == (
+        "josé", "enabled", "endpoint", "Légacy_EP")
+    assert event["details"] == '{"endpointName":"Légacy_EP"}'
