@@ -98,6 +98,11 @@ def change_expr(events: pl.DataFrame) -> pl.Expr:
             & ~pl.col("artifact").is_in(list(FRAMEWORK_TARGETS)).fill_null(False))
 
 
+def _physical(column: str) -> pl.Expr:
+    """A sort key that groups equal values: a categorical's codes, any other column as it is."""
+    return pl.col(column).to_physical()
+
+
 def _marked(events: pl.DataFrame, timeout: timedelta) -> pl.DataFrame:
     """The sign-ins, sign-outs and changes of named actors, ordered by actor, node and time. Each row gets its
     segment `seg` (a run of rows of one actor and node that starts at a sign-in, or at the first row of that
@@ -111,7 +116,9 @@ def _marked(events: pl.DataFrame, timeout: timedelta) -> pl.DataFrame:
         sign_in=sign_in_expr(events).fill_null(False), sign_out=sign_out_expr(events).fill_null(False),
         change=change_expr(events).fill_null(False))
         .filter(pl.col("actor").is_not_null() & (pl.col("sign_in") | pl.col("sign_out") | pl.col("change")))
-        .sort([pl.col("actor").to_physical(), pl.col("node").to_physical(), "timestamp", "_i"]))
+        # events of the same millisecond keep their order in the file, whatever the order of the input
+        .sort([pl.col("actor").to_physical(), pl.col("node").to_physical(), "timestamp", _physical("source"), "line",
+               "_i"]))
     new_pair = (pl.col("actor").ne_missing(pl.col("actor").shift(1))
                 | pl.col("node").ne_missing(pl.col("node").shift(1))).fill_null(True)
     gap = ((pl.col("timestamp") - pl.col("timestamp").shift(1)) > timeout).fill_null(False)
