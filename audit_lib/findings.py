@@ -559,7 +559,9 @@ def _eval_threshold(frame: _Frame, rule: Rule) -> list[Finding]:
     reach = pl.when(qualifies).then(pl.col("_from")).otherwise(pl.lit(2**62, pl.Int64))
     # a row is in a burst when some qualifying window that ends at or after it starts at or before it
     rows = rows.with_columns(_in=reach.reverse().cum_min().reverse() <= pl.col("_n"))
-    starts = pl.col("_in") & (~pl.col("_in").shift(1).fill_null(False) | (pl.col("_k") != pl.col("_k").shift(1)))
+    # a burst goes on while covered rows of one key follow each other within the window
+    starts = pl.col("_in") & (~pl.col("_in").shift(1).fill_null(False) | (pl.col("_k") != pl.col("_k").shift(1))
+                              | ((pl.col("_pos") - pl.col("_pos").shift(1)) > window).fill_null(True))
     hits = rows.with_columns(_part=starts.cum_sum()).filter(pl.col("_in"))
     return _to_findings(frame, rule, hits.select(*key, "_part", "_i"), [*key, "_part"])
 
