@@ -2,7 +2,9 @@
 
 The charts are plain Vega-Lite: they render in the app, in a notebook and to PNG through vl-convert
 (`chart_png`). Times are sent as wall-clock text of the log's zone and drawn on a UTC scale, so a chart
-shows the same hours whatever the zone of the browser or the machine that renders it.
+shows the same hours whatever the zone of the browser or the machine that renders it. Text from the logs
+(names, titles) is sent with its control and invisible characters as escapes (`audit_lib.textsafe`): the PNG
+renderer aborts the whole process on a control character in a label.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import polars as pl
 
-from audit_lib.metrics import KINDS, OTHER, WEEKDAYS
+from audit_lib.metrics import EVERY_NAME, KINDS, OTHER, WEEKDAYS
+from audit_lib.textsafe import visible, visible_column
 
 MAX_ROWS = 5000  # a chart never gets more rows than this (altair's own limit)
 MAX_POINTS = 2000  # point charts (histories) show at most the latest this many events
@@ -26,18 +29,32 @@ BRUSH = "brush"  # name of the time-interval selection of `over_time_chart(..., 
 PICK = "pick"  # name of the legend / click selection on the stacked group
 
 
+LABEL = {"1h": "%Y-%m-%d %H:00", "1d": "%Y-%m-%d (%a)", "1w": "week of %Y-%m-%d", "1mo": "%B %Y",
+         "1q": "quarter from %Y-%m", "1y": "%Y", "10y": "decade from %Y", "100y": "century from %Y",
+         "1000y": "millennium from %Y"}
+AXIS = {"1h": "%b %d %H:%M", "1d": "%b %d", "1w": "%b %d", "1mo": "%b %Y", "1q": "%b %Y", "1y": "%Y", "10y": "%Y",
+        "100y": "%Y", "1000y": "%Y"}
+
+
 def _wall(df: pl.DataFrame, column: str, every: str = "1s") -> pl.DataFrame:
     """Replace an aware time column by its wall-clock text marked UTC, plus `<column>_label` for tooltips."""
-    fmt = {"1h": "%Y-%m-%d %H:00", "1d": "%Y-%m-%d (%a)", "1w": "week of %Y-%m-%d"}.get(every, "%Y-%m-%d %H:%M:%S")
+    fmt = LABEL.get(every, "%Y-%m-%d %H:%M:%S")
     col = pl.col(column)
     return df.with_columns(col.dt.strftime(fmt).alias(f"{column}_label"),
                            col.dt.strftime("%Y-%m-%dT%H:%M:%S.%3fZ").alias(column))
 
 
 def _check(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` if it is small enough for a chart, with its text columns made safe to draw (see `_safe`)."""
     if df.height > MAX_ROWS:
         raise ValueError(f"A chart was given {df.height} rows; aggregate first (at most {MAX_ROWS}).")
-    return df
+    return _safe(df)
+
+
+def _safe(df: pl.DataFrame) -> pl.DataFrame:
+    """Text columns with control, bidi and invisible characters as escapes (each distinct value once)."""
+    text = [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical)]
+    return df.with_columns(visible_column(c) for c in text) if text else df
 
 
 def _bar_size(data: pl.DataFrame, width: int) -> float:
@@ -47,7 +64,7 @@ def _bar_size(data: pl.DataFrame, width: int) -> float:
 
 
 def _time_x(field: str, every: str, title: str | None = None) -> alt.X:
-    fmt = {"1h": "%b %d %H:%M", "1d": "%b %d", "1w": "%b %d"}.get(every, "%b %d")
+    fmt = AXIS.get(every, "%b %d")
     return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"),
                  axis=alt.Axis(format=fmt, formatType="utc", labelOverlap=True, labelAngle=0))
 
@@ -60,7 +77,7 @@ def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "
 
     every = EVERY.get(every, every)
     data = _wall(_check(df), "bucket", every)
-    base = alt.Chart(data, title=title, height=height, width=width)
+    base = alt.Chart(data, title=visible(title), height=height, width=width)
     tooltip = [alt.Tooltip("bucket_label:N", title="from"), alt.Tooltip("events:Q", title="events", format=",")]
     enc: dict = {"x": _time_x("bucket", every), "y": alt.Y("sum(events):Q", title="events")}
     params = []
@@ -80,7 +97,7 @@ def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "
         enc["order"] = alt.Order("group_order:Q")
         data = data.with_columns(group_order=pl.col("group").replace_strict(groups, list(range(len(groups))),
                                                                             default=len(groups)))
-        base = alt.Chart(data, title=title, height=height, width=width)
+        base = alt.Chart(data, title=visible(title), height=height, width=width)
         tooltip.insert(0, alt.Tooltip("group:N", title=group_title))
     if brush:
         params.append(alt.selection_interval(encodings=["x"], name=BRUSH))
@@ -123,7 +140,7 @@ def bar_chart(df: pl.DataFrame, category: str, value: str = "events", *, title: 
     tips = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=",")]
     tips += [alt.Tooltip(c) for c in (extra_tooltip or []) if c in data.columns]
     hover = alt.selection_point(on="pointerover", fields=[category], empty=False)
-    return (alt.Chart(data, title=title, height=max(80, 22 * data.height), width=width).mark_bar(color=color)
+    return (alt.Chart(data, title=visible(title), height=max(80, 22 * data.height), width=width).mark_bar(color=color)
             .encode(y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=240)),
                     x=alt.X(f"{value}:Q", title=value),
                     opacity=alt.condition(hover, alt.value(0.75), alt.value(1.0)), tooltip=tips)
@@ -136,7 +153,7 @@ def user_kinds_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "Acti
     users = data.sort("order")["user"].unique(maintain_order=True).to_list()
     kinds = [k for k in KINDS if k in set(data["kind"].to_list())]
     pick = alt.selection_point(fields=["kind"], bind="legend", name=PICK)
-    return (alt.Chart(data, title=title, height=max(80, 24 * len(users)), width=width).mark_bar()
+    return (alt.Chart(data, title=visible(title), height=max(80, 24 * len(users)), width=width).mark_bar()
             .encode(y=alt.Y("user:N", sort=users, title=None, axis=alt.Axis(labelLimit=240)),
                     x=alt.X("sum(events):Q", title="events"),
                     color=alt.Color("kind:N", sort=KINDS, scale=alt.Scale(domain=KINDS, range=KIND_COLORS),
@@ -152,7 +169,7 @@ def weekday_hour_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "We
     """Heatmap of `metrics.weekday_hour` output; off-hours cells (before/after work, weekends) are outlined."""
     data = _check(df).with_columns(when=pl.when(pl.col("off_hours")).then(pl.lit("off-hours"))
                                    .otherwise(pl.lit("working hours")))
-    base = alt.Chart(data, title=title, width=width, height=210)
+    base = alt.Chart(data, title=visible(title), width=width, height=210)
     x = alt.X("hour:O", title="hour of day", axis=alt.Axis(labelAngle=0))
     y = alt.Y("day:N", sort=WEEKDAYS, title=None)
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
@@ -171,12 +188,12 @@ def history_chart(df: pl.DataFrame, *, row: str = "user", width: int = WIDTH, ti
     extra = [c for c in ["user", "outcome", "node", "state", "artifact", "artifact_type"]
              if c in df.columns and c != row]
     data = df.tail(MAX_POINTS).select("timestamp", row, "action", "kind", *extra)
-    data = _wall(data, "timestamp")
+    data = _safe(_wall(data, "timestamp"))
     users = data[row].unique().sort().to_list()
     pick = alt.selection_point(fields=["kind"], bind="legend", name=PICK)
     tips = [alt.Tooltip("timestamp_label:N", title="time"), f"{row}:N", "action:N"]
     tips += [alt.Tooltip(f"{c}:N") for c in extra]
-    return (alt.Chart(data, title=title, width=width, height=max(90, 30 * len(users)))
+    return (alt.Chart(data, title=visible(title), width=width, height=max(90, 30 * len(users)))
             .mark_point(filled=True, size=80)
             .encode(x=alt.X("timestamp:T", title=None, scale=alt.Scale(type="utc", padding=12),
                             axis=alt.Axis(format="%b %d %H:%M", formatType="utc", labelOverlap=True)),
@@ -188,18 +205,46 @@ def history_chart(df: pl.DataFrame, *, row: str = "user", width: int = WIDTH, ti
             .add_params(pick))
 
 
+def coverage_cells(df: pl.DataFrame, max_rows: int = MAX_ROWS) -> tuple[pl.DataFrame, str]:
+    """`metrics.coverage_gaps` output with at most `max_rows` rows, and the width of a cell ("1d", "1w",
+    "1mo", ...): with too many node-days (14 nodes over a year), one cell per node and week, month or year,
+    whose status is the worst of its days (a "no file" day makes the week "no file") and `days` counts them."""
+    cells = df.with_columns(days=pl.lit(1, pl.UInt32))
+    if df.height <= max_rows:
+        return cells, "1d"
+    order = list(STATUS_COLORS)  # from best to worst; an unknown status counts as the worst
+    rank = pl.col("status").replace_strict(order, list(range(len(order))), default=len(order))
+    for every in ("1w", "1mo", "1y", "10y", "100y", "1000y"):
+        cells = (df.with_columns(day=pl.col("day").dt.truncate(every), rank=rank)
+                 .group_by("node", "day")
+                 .agg(pl.col("files").sum(), pl.col("events").sum(), days=pl.len().cast(pl.UInt32),
+                      status=pl.col("status").sort_by("rank").last())
+                 .sort("node", "day"))
+        if cells.height <= max_rows:
+            break
+    return cells, every
+
+
 def coverage_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "Coverage per node and day") -> alt.Chart:
-    """Node x day grid of `metrics.coverage_gaps` output coloured by status (ok / no events / no file)."""
-    data = _check(df).with_columns(label=pl.col("day").dt.strftime("%Y-%m-%d (%a)"),
-                                   day=pl.col("day").dt.strftime("%Y-%m-%dT00:00:00Z"))
+    """Node x day grid of `metrics.coverage_gaps` output coloured by status (ok / no events / no file); with
+    more node-days than a chart takes, node x week (month, year) cells with the worst status of their days."""
+    cells, every = coverage_cells(df)
+    label = {"1d": "%Y-%m-%d (%a)", "1w": "week of %Y-%m-%d"}.get(every, LABEL.get(every, "%Y-%m-%d"))
+    data = _check(cells).with_columns(label=pl.col("day").dt.strftime(label),
+                                      day=pl.col("day").dt.strftime("%Y-%m-%dT00:00:00Z"))
     nodes = data["node"].unique().sort().to_list()
-    return (alt.Chart(data, title=title, width=width, height=max(60, 28 * len(nodes))).mark_rect(stroke="white")
-            .encode(x=alt.X("day:O", title=None, timeUnit="utcyearmonthdate",
-                            axis=alt.Axis(format="%b %d", formatType="utc", labelAngle=-90, labelOverlap=True)),
+    statuses = list(STATUS_COLORS) + sorted(set(data["status"].to_list()) - set(STATUS_COLORS))
+    colors = list(STATUS_COLORS.values()) + ["#7f7f7f"] * (len(statuses) - len(STATUS_COLORS))
+    what = EVERY_NAME.get(every, every)
+    return (alt.Chart(data, title=visible(title), width=width, height=max(60, 28 * len(nodes)))
+            .mark_rect(stroke="white")
+            .encode(x=alt.X("day:O", title=None if every == "1d" else f"one cell per {what}",
+                            timeUnit="utcyearmonthdate",
+                            axis=alt.Axis(format=AXIS.get(every, "%b %d"), formatType="utc", labelAngle=-90,
+                                          labelOverlap=True)),
                     y=alt.Y("node:N", sort=nodes, title=None, axis=alt.Axis(labelLimit=200)),
-                    color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS),
-                                                                range=list(STATUS_COLORS.values())), title="day"),
-                    tooltip=["node:N", alt.Tooltip("label:N", title="day"), "status:N",
+                    color=alt.Color("status:N", scale=alt.Scale(domain=statuses, range=colors), title=what),
+                    tooltip=["node:N", alt.Tooltip("label:N", title=what), "status:N", alt.Tooltip("days:Q"),
                              alt.Tooltip("files:Q"), alt.Tooltip("events:Q", format=",")]))
 
 
@@ -214,11 +259,14 @@ def brush_range(selection: dict | None, tz: str) -> tuple[datetime, datetime] | 
         return None
     zone = ZoneInfo(tz)
     out = []
-    for v in values:
-        if isinstance(v, int | float):
-            t = datetime.fromtimestamp(v / 1000, UTC)
-        else:
-            t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    for v in values:  # sent by the browser: anything that is not a time in range means no selection
+        try:
+            if isinstance(v, int | float):
+                t = datetime.fromtimestamp(v / 1000, UTC)
+            else:
+                t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except (ValueError, OverflowError, OSError, TypeError):
+            return None
         out.append(t.replace(tzinfo=None).replace(tzinfo=zone))
     lo, hi = sorted(out)
     return (lo, hi) if hi > lo else None

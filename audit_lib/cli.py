@@ -17,6 +17,7 @@ from audit_lib import __version__
 from audit_lib.filters import FilterError
 from audit_lib.loader import AuditLog, load
 from audit_lib.sources import SourceError
+from audit_lib.textsafe import escape_controls
 
 
 class CliError(Exception):
@@ -126,7 +127,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Escaping:
+    """A text stream that writes control and bidi characters as escapes (newlines kept): log text printed
+    by any command cannot move the cursor, recolour or reorder the terminal."""
+
+    def __init__(self, stream: object) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(escape_controls(text))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Escaping(out), _Escaping(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

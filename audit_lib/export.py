@@ -20,8 +20,11 @@ from audit_lib.filters import Filters
 from audit_lib.schema import EVENT_COLUMNS
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.3f%:z"
-# a cell starting with one of these is run as a formula by spreadsheet programs (OWASP "CSV injection")
-FORMULA_START = r"^[=+\-@\t\r]"
+# A cell a spreadsheet program may run as a formula (OWASP "CSV injection"): one starting with = + - @ (or
+# their fullwidth and small forms, which some programs fold to ASCII), also after leading whitespace or
+# invisible format characters (zero-width space, BOM, ...), and any cell starting with a tab, CR or LF.
+FORMULA_CHARS = "=+\\-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212"
+FORMULA_START = rf"^(?:[\s\p{{Cf}}\u3164\u115f\u1160\uffa0]*[{FORMULA_CHARS}]|[\t\r\n])"
 FORMATS = ("csv", "jsonl", "parquet")
 
 

@@ -76,8 +76,11 @@ def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
         conds.append(pl.col("timestamp") >= _instant(f.start, events))
     if f.end is not None:
         conds.append(pl.col("timestamp") < _instant(f.end, events))
-    people = "actor" if "actor" in events.columns else "user"  # users are picked by actor (see metrics.who)
-    for column, values in [(people, f.users), ("action", f.actions), ("artifact_type", f.artifact_types),
+    if f.users:  # users are picked by actor (see metrics.who); a name as written in the log matches too
+        people = [c for c in ("actor", "user") if c in events.columns]
+        conds.append(pl.any_horizontal(pl.col(c).cast(pl.String).is_in(list(f.users)).fill_null(False)
+                                       for c in people))
+    for column, values in [("action", f.actions), ("artifact_type", f.artifact_types),
                            ("node", f.nodes), ("product", f.products), ("outcome", f.outcomes)]:
         if values:
             conds.append(pl.col(column).cast(pl.String).is_in(list(values)))

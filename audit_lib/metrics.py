@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from audit_lib.zones import extreme
+
 # Kinds of action, in display order. `action_kind` maps the raw action texts of MI, API-M and IS onto them.
 KINDS = ["sign-in", "sign-out", "failed sign-in", "create", "update", "delete", "enable", "disable", "deploy",
          "undeploy", "other"]
@@ -32,6 +34,16 @@ STATE_OF_KIND = {"create": "created", "enable": "enabled", "disable": "disabled"
                  "deploy": "deployed", "undeploy": "undeployed"}
 
 EVERY = {"hour": "1h", "day": "1d", "week": "1w"}
+# bucket widths from fine to coarse: a chart that would get too many buckets takes the next one
+COARSER = ["1h", "1d", "1w", "1mo", "1q", "1y", "10y", "100y", "1000y"]
+EVERY_NAME = {"1h": "hour", "1d": "day", "1w": "week", "1mo": "month", "1q": "quarter", "1y": "year", "10y": "decade",
+              "100y": "century", "1000y": "millennium"}
+_SECONDS = {"1h": 3600, "1d": 86400, "1w": 604800, "1mo": 2419200, "1q": 7776000, "1y": 31536000,
+            "10y": 315360000, "100y": 3153600000, "1000y": 31536000000}  # shortest length of each width
+MAX_BUCKETS = 2500  # time buckets of a stacked chart: with "(other)" it stays within 5,000 rows
+# a node whose first and last day lie further apart (misdated lines: year 1, year 9999) has only the days
+# with a file or events listed in its coverage, not every day in between
+MAX_COVERAGE_DAYS = 36_600
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WORK_HOURS = (8, 18)  # [start, end) of the working day, local time; weekends are off-hours
 OTHER = "(other)"
@@ -78,12 +90,12 @@ def key_figures(events: pl.DataFrame, files: pl.DataFrame | None = None,
         artifact_types=pl.col("artifact_type").drop_nulls().n_unique(),
         artifacts=pl.struct("artifact_type", "artifact").drop_nulls().n_unique(),
         nodes=pl.col("node").drop_nulls().n_unique(),
-        first=pl.col("timestamp").min(),
-        last=pl.col("timestamp").max(),
         failures=(pl.col("outcome").cast(pl.String) == "failure").sum(),
         off_hours=_off_hours(pl.col("timestamp")).sum(),
-    ).row(0, named=True) if n else {"users": 0, "artifact_types": 0, "artifacts": 0, "nodes": 0, "first": None,
-                                    "last": None, "failures": 0, "off_hours": 0}
+    ).row(0, named=True) if n else {"users": 0, "artifact_types": 0, "artifacts": 0, "nodes": 0, "failures": 0,
+                                    "off_hours": 0}
+    row["first"], row["last"] = (extreme(events["timestamp"], "min"), extreme(events["timestamp"], "max")) if n \
+        else (None, None)
     by_kind = dict(events.group_by("action").len().pipe(lambda d: d.with_columns(kind=action_kind(
         pl.col("action")))).group_by("kind").agg(pl.col("len").sum()).iter_rows()) if n else {}
     out: dict[str, Any] = {"events": n, **row}
@@ -281,8 +293,10 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
     """Events per time bucket (`every`: "1h", "1d", "1w" or a key of EVERY), stacked by the column `by`.
 
     The `top` most frequent values of `by` keep their name, the rest become "(other)"; `top` is lowered
-    so that the result never exceeds `max_rows` rows. Without `by`, every bucket of the covered range is
-    present (zeros included). Columns: bucket (start of the bucket, in the events' zone), [group], events.
+    so that the result never exceeds `max_rows` rows; with more buckets than that allows, the buckets are
+    as coarse as `bucket_every` says (hour -> day -> week -> month ...). Without `by`, every bucket of the covered
+    range is present (zeros included) unless that would exceed `max_rows` (events in the years 1 and 9999).
+    Columns: bucket (start of the bucket, in the events' zone), [group], events.
     """
     every = EVERY.get(every, every)
     ts_type = events["timestamp"].dtype
@@ -291,15 +305,25 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
     if events.is_empty():
         schema = {"bucket": ts_type, **({"group": pl.String} if by else {}), "events": pl.Int64}
         return pl.DataFrame(schema=schema)
-    bucket = pl.col("timestamp").dt.truncate(every).alias("bucket")
+    keys = [] if by is None else [pl.col(by).alias("group")]
+
+    def count(width: str) -> pl.DataFrame:
+        return events.group_by(pl.col("timestamp").dt.truncate(width).alias("bucket"), *keys).agg(
+            events=pl.len().cast(pl.Int64))
+
+    counts = count(every)
+    limit = max_rows if by is None else max(1, max_rows // 2)
+    if counts["bucket"].n_unique() > limit:  # too many buckets for a chart: the first coarser width that fits
+        every = bucket_every(events, every, limit)
+        counts = count(every)
     if by is None:
-        counts = events.group_by(bucket).agg(events=pl.len().cast(pl.Int64))
-        lo, hi = counts["bucket"].min(), counts["bucket"].max()
-        full = pl.DataFrame({"bucket": pl.datetime_range(lo, hi, every, eager=True)}).with_columns(
-            pl.col("bucket").cast(ts_type))
+        span = counts.select((pl.col("bucket").max() - pl.col("bucket").min()).dt.total_seconds()).item()
+        if span // _SECONDS.get(every, 1) >= max_rows:  # the empty buckets in between would be too many
+            return counts.sort("bucket")
+        full = counts.select(pl.datetime_range(pl.col("bucket").min(), pl.col("bucket").max(), every)
+                             .cast(ts_type).alias("bucket"))
         return full.join(counts, on="bucket", how="left").with_columns(pl.col("events").fill_null(0)).sort("bucket")
-    counts = (events.group_by(bucket, pl.col(by).alias("group")).agg(events=pl.len().cast(pl.Int64))
-              .pipe(_text, "group").with_columns(pl.col("group").fill_null("(none)")))
+    counts = counts.pipe(_text, "group").with_columns(pl.col("group").fill_null("(none)"))
     n_buckets = counts["bucket"].n_unique()
     top = max(1, min(top, max_rows // max(n_buckets, 1) - 1))
     ranked = counts.group_by("group").agg(pl.col("events").sum()).sort(["events", "group"], descending=[True, False])
@@ -308,6 +332,22 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
         counts = (counts.with_columns(group=pl.when(pl.col("group").is_in(keep)).then("group").otherwise(pl.lit(OTHER)))
                   .group_by("bucket", "group").agg(pl.col("events").sum()))
     return counts.sort("bucket", "group")
+
+
+def bucket_every(events: pl.DataFrame, every: str = "1d", max_buckets: int = MAX_BUCKETS) -> str:
+    """`every` (a key or value of EVERY), or the first coarser width of COARSER at which the events fall in
+    at most `max_buckets` buckets: a year of events asked for per hour is shown per day."""
+    every = EVERY.get(every, every)
+    if events.is_empty():
+        return every
+    steps = COARSER[COARSER.index(every):] if every in COARSER else [every, *COARSER]
+    ts = events["timestamp"]
+    # the distinct hours (or days) first: each width of COARSER is counted exactly on those few values
+    base = ts.dt.truncate("1h" if every == "1h" else "1d").unique() if every in COARSER else ts
+    for step in steps:
+        if base.dt.truncate(step).n_unique() <= max_buckets:
+            return step
+    return steps[-1]
 
 
 def weekday_hour(events: pl.DataFrame) -> pl.DataFrame:
@@ -348,9 +388,13 @@ def _file_days(files: pl.DataFrame) -> pl.DataFrame:
             name.str.extract(r"audit-(\d{2}-\d{2}-\d{4})", 1).str.strptime(pl.Date, "%m-%d-%Y", strict=False),
             name.str.extract(r"audit-(\d{4}-\d{2}-\d{2})", 1).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
             name.str.extract(r"audit\.log-(\d{8})", 1).str.strptime(pl.Date, "%Y%m%d", strict=False)))
-    spans = files.filter(pl.col("first").is_not_null()).select(
-        "node", "complete", day=pl.date_ranges(pl.col("first").dt.date(), pl.col("last").dt.date())).explode("day")
-    return pl.concat([named.drop_nulls("day"), spans]).unique()
+    dated = files.filter(pl.col("first").is_not_null()).with_columns(
+        first_day=pl.col("first").dt.date(), last_day=pl.col("last").dt.date())
+    long = (pl.col("last_day") - pl.col("first_day")).dt.total_days() > MAX_COVERAGE_DAYS
+    spans = dated.select("node", "complete", day=pl.date_ranges(  # a misdated span: its first and last day only
+        "first_day", pl.when(long).then("first_day").otherwise("last_day"))).explode("day")
+    ends = dated.filter(long).select("node", "complete", day="last_day")
+    return pl.concat([named.drop_nulls("day"), spans, ends]).unique()
 
 
 def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None,
@@ -382,7 +426,11 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
         lo=pl.col("day").min(), hi=pl.col("day").max())
     if bounds.is_empty():
         return pl.DataFrame(schema=schema)
-    grid = bounds.select("node", day=pl.date_ranges("lo", "hi")).explode("day")
+    long = (pl.col("hi") - pl.col("lo")).dt.total_days() > MAX_COVERAGE_DAYS
+    grid = bounds.filter(~long).select("node", day=pl.date_ranges("lo", "hi")).explode("day")
+    if bounds.filter(long).height:  # centuries between a node's first and last day: only its dated days
+        seen = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).unique()
+        grid = pl.concat([grid, seen.filter(pl.col("node").is_in(bounds.filter(long)["node"].implode()))])
     off = ~(pl.col("day").dt.weekday() - 1).is_in(list(work_days)) | pl.col("day").is_in(list(holidays))
     out = (grid.join(covered, on=["node", "day"], how="left").join(ev, on=["node", "day"], how="left")
            .with_columns(pl.col("files").fill_null(0).cast(pl.UInt32), pl.col("events").fill_null(0))
@@ -400,14 +448,14 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
 
 def newest_event(events: pl.DataFrame) -> datetime | None:
     """The time of the last event (the anchor of relative ranges such as "last 7 days")."""
-    return events["timestamp"].max() if events.height else None
+    return extreme(events["timestamp"], "max") if events.height else None
 
 
 def date_bounds(events: pl.DataFrame) -> tuple[date, date] | None:
     """First and last calendar day with events, in the events' zone."""
     if events.is_empty():
         return None
-    return events["timestamp"].min().date(), events["timestamp"].max().date()
+    return extreme(events["timestamp"], "min").date(), extreme(events["timestamp"], "max").date()
 
 
 def user_activity(events: pl.DataFrame, user: str, every: str = "1d") -> pl.DataFrame:

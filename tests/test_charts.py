@@ -88,3 +88,100 @@ def test_brush_range_reads_streamlit_selection():
     assert (lo.day, lo.hour, hi.day, hi.hour) == (31, 0, 1, 0) and str(lo.tzinfo) == "Asia/Colombo"
     assert charts.brush_range({}, "UTC") is None
     assert charts.brush_range({charts.BRUSH: {}}, "UTC") is None
+
+
+def _write(folder: Path, lines: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "audit.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _line(when: datetime, user: str = "admin", artifact: str = "bob") -> str:
+    import hostile
+
+    stamp = f"{when.year:04d}-{when:%m-%d %H:%M:%S}"  # %Y gives "1", not "0001"
+    return hostile.line(user, artifact, 0).replace("2026-11-03 10:00:00", stamp)
+
+
+def _rows(chart) -> int:
+    return sum(len(v) for v in chart.to_dict()["datasets"].values())
+
+
+def test_a_year_at_hour_granularity_is_drawn_per_day(tmp_path):
+    from datetime import timedelta
+
+    start = datetime(2025, 1, 1)
+    _write(tmp_path / "n1" / "repository" / "logs", [_line(start + timedelta(hours=h)) for h in range(8761)])
+    ev = audit_lib.load(str(tmp_path), tz="UTC").events
+    assert ev.height == 8761
+    assert metrics.bucket_every(ev, "hour") == "1d"
+    for by in ["artifact_type", "kind", None]:
+        series = metrics.over_time(ev, "hour", by=by)
+        assert 0 < series.height <= charts.MAX_ROWS
+        assert series["events"].sum() == ev.height
+        chart = charts.over_time_chart(series, metrics.bucket_every(ev, "hour"), brush=True)
+        assert _rows(chart) == series.height
+    assert metrics.user_activity(ev, "admin", "1h")["events"].sum() == ev.height
+
+
+def test_fourteen_nodes_over_a_year_on_the_coverage_chart(tmp_path):
+    from datetime import timedelta
+
+    for n in range(14):
+        days = [_line(datetime(2025, 1, 1, 12) + timedelta(days=d)) for d in range(365) if (d + n) % 50 != 30]
+        _write(tmp_path / f"node-{n:02d}" / "repository" / "logs", days)
+    log = audit_lib.load(str(tmp_path), tz="UTC")
+    cov = metrics.coverage_gaps(log.events, log.files, log.tz)
+    assert cov.height == 14 * 365 > charts.MAX_ROWS
+    cells, every = charts.coverage_cells(cov)
+    assert every == "1w" and cells.height <= charts.MAX_ROWS
+    assert cells["days"].sum() == cov.height
+    # a week with a missing day is not "ok"
+    gaps = cells.filter(pl.col("status") != "ok")
+    assert gaps.height and gaps["node"].n_unique() == 14
+    chart = charts.coverage_chart(cov)
+    assert _rows(chart) == cells.height
+    assert charts.chart_png(chart, scale=1)[:4] == b"\x89PNG"
+
+
+def test_events_in_the_years_1_and_9999_stay_small(tmp_path):
+    _write(tmp_path / "n1" / "repository" / "logs", [_line(datetime(1, 1, 1)), _line(datetime(9999, 12, 31, 23))])
+    log = audit_lib.load(str(tmp_path), tz="America/New_York")
+    ev = log.events
+    assert ev.height == 2
+    for every in ["hour", "day", "week"]:
+        for by in ["artifact_type", None]:
+            assert metrics.over_time(ev, every, by=by).height <= 2
+    k = metrics.key_figures(ev, log.files, log.rejects)
+    assert (k["first"].year, k["last"].year) == (1, 9999)
+    assert metrics.newest_event(ev).year == 9999 and metrics.date_bounds(ev)[1].year == 9999
+    assert metrics.coverage_gaps(ev, log.files, log.tz).height == 2
+    chart = charts.over_time_chart(metrics.over_time(ev, "hour", by=None), "1h")
+    assert _rows(chart) == 2
+
+
+def test_log_text_in_charts_renders_to_png(tmp_path):
+    """A control character in a label used to abort the whole process inside the PNG renderer: run it in a
+    child process so that a regression fails this test, not the test session."""
+    import subprocess
+    import sys
+
+    import hostile
+
+    hostile.write_folder(tmp_path)
+    code = f"""
+import audit_lib
+from audit_lib import charts, metrics
+log = audit_lib.load({str(tmp_path)!r})
+ev = log.events
+users = metrics.per_user(ev)
+built = [charts.bar_chart(metrics.top_values(ev, "user", 30), "value", title="Top users"),
+         charts.user_kinds_chart(metrics.user_kinds_long(users), title=users["user"][0]),
+         charts.over_time_chart(metrics.over_time(ev, "hour", by="user"), "1h", title=users["user"][1]),
+         charts.history_chart(metrics.with_kind(ev), row="user"),
+         charts.coverage_chart(metrics.coverage_gaps(ev, log.files, log.tz))]
+for c in built:
+    assert charts.chart_png(c, scale=1)[:4] == b"\\x89PNG"
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

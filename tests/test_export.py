@@ -112,3 +112,20 @@ def test_scope_name_names_range_and_filters(samples):
     assert scope_name(f, "UTC") == "audit_2026-11-01_2026-11-07_user-josé"
     first, last = samples.events["timestamp"].min(), samples.events["timestamp"].max()
     assert scope_name(Filters(), "UTC", samples.events) == f"audit_{first:%Y-%m-%d}_{last:%Y-%m-%d}"
+
+
+def test_csv_neutralises_every_formula_disguise_in_a_hostile_log(tmp_path):
+    import hostile
+
+    log = audit_lib.load(str(hostile.write_folder(tmp_path)), tz="UTC")
+    rows = list(csv.DictReader(io.StringIO(to_csv_bytes(log.events).decode("utf-8"), newline="")))
+    by_user = {r["user"].removeprefix("'"): r for r in rows}
+    for value in hostile.FORMULAS:  # = + - @, fullwidth forms, after a space or a zero-width space, tab, CR
+        assert value in by_user, value
+        assert by_user[value]["user"] == "'" + value, value
+    for r in rows:
+        if r["artifact"].removeprefix("'") in ("=HYPERLINK(1)", "\uff0dminus"):
+            assert r["artifact"].startswith("'"), r["artifact"]
+    # text that merely contains such characters later on is left alone
+    assert by_user["www.example.com"]["user"] == "www.example.com"
+    assert by_user["a\u202eevil\u202cb"]["user"] == "a\u202eevil\u202cb"

@@ -1,6 +1,8 @@
 """`python -m audit_lib report`: files written, hashes that match, and exit codes."""
 
 import hashlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +72,99 @@ def test_unknown_option_and_missing_pdf_exit_2_in_a_real_process(tmp_path):
                               timeout=120)
         assert proc.returncode == 2, proc.stderr
         assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _log_folder(tmp_path: Path) -> Path:
+    import hostile
+
+    return hostile.write_folder(tmp_path / "logs")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_report_refuses_to_overwrite_an_input_log(tmp_path, capsys):
+    folder = _log_folder(tmp_path)
+    log = next(folder.rglob("audit.log"))
+    before = _digest(log)
+    link = tmp_path / "link.pdf"
+    link.symlink_to(log)  # a symlink to an input
+    hard = tmp_path / "hard.csv"
+    os.link(log, hard)  # a hard link to an input
+    cases = [["--pdf", str(log)],  # the input file itself, given as a folder's member
+             ["--pdf", str(tmp_path / "r.pdf"), "--csv", str(log.parent / "out.csv")],  # inside the scanned folder
+             ["--pdf", str(tmp_path / "r.pdf"), "--jsonl", str(log)],
+             ["--pdf", str(link)],
+             ["--pdf", str(tmp_path / "r.pdf"), "--csv", str(hard)]]
+    for extra in cases:
+        assert main(["report", str(folder), *extra]) == 1, extra
+        err = capsys.readouterr().err
+        assert "input logs" in err or "inside the scanned folder" in err, err
+    # a log named as a file input is protected too, and so are logs named through a glob
+    assert main(["report", str(log), "--pdf", str(tmp_path / "r.pdf"), "--csv", str(hard)]) == 1
+    assert main(["report", str(log.parent / "*.log"), "--pdf", str(log)]) == 1
+    assert _digest(log) == before and not (tmp_path / "r.pdf").exists()
+    assert list(folder.rglob("*.part")) == [] and not (log.parent / "out.csv").exists()
+
+
+def test_report_writes_all_outputs_or_none_and_quotes_only_what_it_wrote(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    folder = _log_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.pdf").write_bytes(b"an older report")
+    real = tempfile.mkstemp
+    calls = []
+
+    def failing(*args, **kwargs):  # the third output cannot be written (a full disk, say)
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", failing)
+    args = ["report", str(folder), "--pdf", str(out / "r.pdf"), "--csv", str(out / "r.csv"), "--jsonl",
+            str(out / "r.jsonl")]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "No space left on device" in captured.err and "sha256" not in captured.out
+    assert sorted(p.name for p in out.iterdir()) == ["r.pdf"]  # no temporary file left, nothing replaced
+    assert (out / "r.pdf").read_bytes() == b"an older report"
+    monkeypatch.setattr(tempfile, "mkstemp", real)
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    for name in ["r.csv", "r.jsonl"]:
+        assert f"sha256 {_digest(out / name)}" in printed
+    assert _digest(out / "r.csv") in text_of(out / "r.pdf").replace("\n", "")
+
+
+def test_companion_csv_is_always_written_next_to_the_pdf(tmp_path):
+    pdf = tmp_path / "week.pdf"
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--type", "session", "--max-rows", "100000"]) == 0
+    companion = tmp_path / "week.csv"
+    assert _digest(companion) in text_of(pdf).replace("\n", "")
+
+
+def test_dates_at_the_end_of_time_and_odd_zones(tmp_path, capsys):
+    folder = _log_folder(tmp_path)
+    pdf = tmp_path / "r.pdf"
+    assert main(["report", str(folder), "--to", "9999-12-31", "--tz", "America/New_York", "--pdf", str(pdf)]) == 0
+    assert "to 9999-12-31 23:59 (America/New_York)" in text_of(pdf)
+    assert main(["report", str(folder), "--to", "9999-12-31T23:00-05:00", "--pdf", str(pdf)]) == 1
+    assert "too close to the year 1 or 9999" in capsys.readouterr().err
+    for zone in ["Factory", "localtime", "posixrules", "right/UTC"]:
+        assert main(["report", str(folder), "--tz", zone, "--pdf", str(pdf)]) == 1
+        assert "Unknown time zone" in capsys.readouterr().err
+
+
+def test_terminal_output_escapes_control_characters(tmp_path, capsys):
+    folder = _log_folder(tmp_path)
+    assert main(["summary", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "bell\\u0007\\u001b[31mred" in out and "a\\u202eevil\\u202cb" in out
+    assert main(["summary", str(folder), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # still valid JSON, with the names intact
+    assert data["by_user"]["bell\x07\x1b[31mred"] == 1

@@ -4,14 +4,19 @@ report of a scope for scheduled runs, with the same content as the app's Reports
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from audit_lib.cli import CliError
 from audit_lib.export import export_bytes, sha256_hex
 from audit_lib.filters import Filters, apply_filters, parse_when
-from audit_lib.loader import check_tz, load
+from audit_lib.loader import AuditLog, check_tz, load
 from audit_lib.report.build import MAX_ROWS, build_report
+from audit_lib.textsafe import escape_controls
+from audit_lib.zones import is_zone
 
 
 def add_report_command(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +34,8 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--action", action="append", default=[], metavar="A", help="only this action (repeatable)")
     p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
     p.add_argument("--pdf", required=True, metavar="FILE", help="write the PDF report here")
-    p.add_argument("--csv", metavar="FILE", help="write every event in scope as CSV (the companion CSV)")
+    p.add_argument("--csv", metavar="FILE", help="write every event in scope as CSV, the companion CSV whose SHA-256 "
+                                                  "the PDF quotes (default: next to the PDF, named like it)")
     p.add_argument("--jsonl", metavar="FILE", help="write every event in scope as JSON Lines")
     p.add_argument("--parquet", metavar="FILE", help="write every event in scope as Parquet")
     p.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
@@ -41,38 +47,132 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
 def scope_from_args(args: argparse.Namespace) -> Filters:
     """The Filters named by the report options (raises FilterError for a date that does not parse)."""
     tz = check_tz(args.tz)
+    if not is_zone(tz):
+        raise CliError(f"Unknown time zone {escape_controls(str(tz)[:60])!r}: use an IANA name such as UTC or "
+                       "Asia/Colombo")
     start = parse_when(args.start, tz) if args.start else None
     end = parse_when(args.end, tz, end=True) if args.end else None
     return Filters(start=start, end=end, users=tuple(args.user), actions=tuple(args.action),
                    artifact_types=tuple(args.type), nodes=tuple(args.node))
 
 
+def output_paths(args: argparse.Namespace) -> dict[str, Path]:
+    """What to write where: the PDF, the companion CSV (next to the PDF unless --csv says otherwise: the
+    PDF quotes its SHA-256) and the optional JSON Lines and Parquet files."""
+    pdf = Path(args.pdf).expanduser()
+    out = {"pdf": pdf, "csv": Path(args.csv).expanduser() if args.csv else pdf.with_suffix(".csv")}
+    for fmt in ("jsonl", "parquet"):
+        if getattr(args, fmt):
+            out[fmt] = Path(getattr(args, fmt)).expanduser()
+    return out
+
+
+def _inputs(paths: list[str]) -> tuple[list[Path], list[Path]]:
+    """The folders and the files named by the PATH arguments (globs expanded), symlinks resolved."""
+    folders, files = [], []
+    for p in paths:
+        for name in (glob.glob(os.path.expanduser(p), recursive=True) if glob.has_magic(p) else [p]):
+            try:
+                path = Path(name).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError):
+                continue
+            if path.is_dir():
+                folders.append(path)
+            elif path.exists():
+                files.append(path)
+    return folders, files
+
+
+def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | None = None) -> dict[str, Path]:
+    """The outputs resolved (symlinks followed), or a CliError when one would overwrite a log: an input file
+    (the same path or a hard link to it), a file inside a scanned folder, or when two outputs are one file.
+    With `log`, the files it was read from count as inputs too."""
+    folders, files = _inputs(paths)
+    if log is not None:
+        files += [e.path for e in log.entries.values() if e.path is not None]
+    resolved: dict[str, Path] = {}
+    for kind, path in outputs.items():
+        shown = escape_controls(str(path))
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CliError(f"--{kind} {shown}: cannot be resolved ({exc})") from None
+        if target.is_dir():
+            raise CliError(f"--{kind} {shown} is a folder; give a file name")
+        if not target.parent.is_dir():
+            raise CliError(f"--{kind} {shown}: the folder {escape_controls(str(target.parent))} does not exist")
+        inside = next((f for f in folders if target == f or target.is_relative_to(f)), None)
+        if inside is not None:
+            raise CliError(f"--{kind} {shown} lies inside the scanned folder {escape_controls(str(inside))}: "
+                           "write reports outside the logs")
+        if any(target == f or _same_file(target, f) for f in files):
+            raise CliError(f"--{kind} {shown} is one of the input logs: refusing to overwrite it")
+        other = next((k for k, t in resolved.items() if t == target), None)
+        if other is not None:
+            raise CliError(f"--{kind} and --{other} name the same file {shown}")
+        resolved[kind] = target
+    return resolved
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def write_all(items: list[tuple[Path, bytes]]) -> None:
+    """Write every (path, bytes) to a temporary file in the path's folder, then rename them all into place;
+    when any write fails, no path is touched and the temporary files are removed."""
+    umask = os.umask(0)
+    os.umask(umask)
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, data in items:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            temps.append((Path(tmp), target))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
+            except OSError:
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+
+
 def run_report(args: argparse.Namespace) -> int:
     if args.max_rows < 0:
         raise CliError("--max-rows must be 0 or more")
     filters = scope_from_args(args)
+    check_outputs(output_paths(args), args.paths)  # before the (long) load: refuse early
     log = load(args.paths, tz=args.tz)
+    targets = check_outputs(output_paths(args), args.paths, log)  # and the files actually read
     report = build_report(log, filters, sources=args.paths, max_rows=args.max_rows)
     if report.events == 0 and not args.allow_empty:
-        raise CliError(f"No events in scope ({filters.describe(args.tz)}); nothing written. "
+        raise CliError(f"No events in scope ({escape_controls(filters.describe(args.tz))}); nothing written. "
                        "Use --allow-empty to write a report that says so.")
-    pdf_path = Path(args.pdf)
-    csv_path = Path(args.csv) if args.csv else None
-    if csv_path is None and report.truncated:  # the PDF quotes the CSV that holds every event: keep it with it
-        csv_path = pdf_path.with_suffix(".csv")
-    pdf_path.write_bytes(report.pdf)
-    print(f"PDF      {pdf_path}  ({report.events:,} events, appendix {report.appendix_rows:,} rows)")
-    if csv_path is not None:
-        csv_path.write_bytes(report.csv)
-        print(f"CSV      {csv_path}  sha256 {report.csv_sha256}")
+    data = {"pdf": report.pdf, "csv": report.csv}
     scoped = None
-    for fmt, target in [("jsonl", args.jsonl), ("parquet", args.parquet)]:
-        if target:
+    for fmt in ("jsonl", "parquet"):
+        if fmt in targets:
             if scoped is None:
                 scoped = apply_filters(log.events, filters)
-            data = export_bytes(scoped, fmt)
-            Path(target).write_bytes(data)
-            print(f"{fmt:<8} {target}  sha256 {sha256_hex(data)}")
+            data[fmt] = export_bytes(scoped, fmt)
+    write_all([(targets[k], data[k]) for k in targets])
+    # only now, with every file in place, say what was written and quote the hashes of those bytes
+    print(f"PDF      {escape_controls(str(targets['pdf']))}  ({report.events:,} events, appendix "
+          f"{report.appendix_rows:,} rows)")
+    for kind in ("csv", "jsonl", "parquet"):
+        if kind in targets:
+            print(f"{kind.upper() if kind == 'csv' else kind:<8} {escape_controls(str(targets[kind]))}  "
+                  f"sha256 {sha256_hex(data[kind])}")
     if report.events == 0:
         print("note: no events in scope; the report says so", file=sys.stderr)
     return 0

@@ -1,5 +1,9 @@
 """Drawing primitives for the compliance report: an fpdf2 document with the bundled Unicode font, a
-"page X of Y" footer and a fast table that wraps or truncates long cells and repeats its header."""
+"page X of Y" footer and a fast table that wraps or truncates long cells and repeats its header.
+
+No character is dropped silently: every text passes through `ReportPDF.clean`, which prints control, bidi and
+invisible characters as escapes (``\\t``, ``\\u202e``) and characters the font has no glyph for as
+``\\u{FF1D}``, so that ``=1+1``, ``＝1+1`` and a tab before ``=1+1`` print differently."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
+
+from audit_lib.textsafe import visible
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -31,6 +37,7 @@ class ReportPDF(FPDF):
         self.running_title = running_title
         self.footer_note = footer_note
         self._widths: dict[tuple[str, str], dict[str, float]] = {}
+        self._glyphs: dict[tuple[str, str], dict[str, str]] = {}
         self.c_margin = 0
         self.set_font(FONT, "", 9)
 
@@ -57,7 +64,29 @@ class ReportPDF(FPDF):
         self.cell(half, 4, f"Page {self.page_no()} of {{nb}}", align="R")
         self.set_text_color(0, 0, 0)
 
-    # ------------------------------------------------------------ text measuring and fitting
+    # ------------------------------------------------------------ text cleaning, measuring and fitting
+
+    def clean(self, text: str, multiline: bool = False) -> str:
+        """`text` as it can be printed in the current font: control, bidi and invisible characters as
+        escapes (newlines kept when `multiline`), characters without a glyph as ``\\u{1F600}``."""
+        s = visible(text, keep="\n" if multiline else "")
+        if s.isascii():
+            return s
+        key = (self.font_family, self.font_style)
+        seen = self._glyphs.get(key)
+        if seen is None:
+            seen = self._glyphs[key] = {}
+        cmap = self.current_font.cmap
+        out = []
+        for ch in s:
+            if ch < "\x80":
+                out.append(ch)
+                continue
+            rep = seen.get(ch)
+            if rep is None:
+                rep = seen[ch] = ch if ord(ch) in cmap else f"\\u{{{ord(ch):X}}}"
+            out.append(rep)
+        return "".join(out)
 
     def _char_widths(self) -> dict[str, float]:
         key = (self.font_family, self.font_style)
@@ -84,6 +113,7 @@ class ReportPDF(FPDF):
     def fit(self, text: str, width: float, keep_end: bool = False) -> str:
         """`text` on one line of `width` mm, cut with an ellipsis when it is too long (at the start when
         `keep_end`, which keeps a file name and line number readable)."""
+        text = self.clean(text)
         if self.text_width(text) <= width:
             return text
         if keep_end:
@@ -97,10 +127,11 @@ class ReportPDF(FPDF):
                 return text[:i].rstrip() + ELLIPSIS
         return text
 
-    def wrap(self, text: str, width: float, max_lines: int) -> list[str]:
+    def wrap(self, text: str, width: float, max_lines: int, multiline: bool = False) -> list[str]:
         """`text` broken into at most `max_lines` lines of `width` mm (after a space, "-", "/", "," or ";" where
-        possible, else anywhere);
+        possible, else anywhere; at its newlines when `multiline`, else they print as escapes);
         the last line ends with an ellipsis when text remains."""
+        text = self.clean(text, multiline)
         table = self._char_widths()
         room = width / self.font_size
         lines: list[str] = []
@@ -150,25 +181,27 @@ class ReportPDF(FPDF):
         self.set_font(FONT, "B", size)
         self.set_text_color(*ACCENT) if level < 3 else self.set_text_color(0, 0, 0)
         self.ln(1 if level == 1 else 2)
-        self.multi_cell(self.epw, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(self.epw, size * 0.5, self.clean(text), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.ln(1.5)
         self.set_font(FONT, "", 9)
 
     def para(self, text: str, size: float = 9, style: str = "", color: tuple[int, int, int] | None = None) -> None:
+        """A paragraph; its newlines break lines (log text in it must come through `visible` first)."""
         self.set_font(FONT, style, size)
         if color:
             self.set_text_color(*color)
-        self.multi_cell(self.epw, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(self.epw, size * 0.45, self.clean(text, multiline=True), new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.ln(1)
 
     def key_values(self, rows: Sequence[tuple[str, str]], key_width: float = 45, size: float = 9) -> None:
-        """Label: value lines; values wrap within the page."""
+        """Label: value lines; values wrap within the page and break at their newlines (log text in them must
+        come through `visible` first)."""
         lh = size * 0.47
         for key, value in rows:
             self.set_font(FONT, "", size)
-            lines = self.wrap(value, self.epw - key_width, 12)
+            lines = self.wrap(value, self.epw - key_width, 12, multiline=True)
             if self.get_y() + lh * len(lines) > self.page_break_trigger:
                 self.add_page()
             y = self.get_y()
@@ -183,10 +216,11 @@ class ReportPDF(FPDF):
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *,
               aligns: Sequence[str] | None = None, max_lines: Sequence[int] | int = 1, size: float = 7,
-              keep_end: Sequence[int] = ()) -> None:
+              keep_end: Sequence[int] = (), multiline: Sequence[int] = ()) -> None:
         """A table whose header repeats on every page it spans. `widths` are relative (scaled to the page
         width); cell text wraps up to `max_lines` lines per column, then ends with an ellipsis. One-line cells
-        of the columns in `keep_end` lose their start instead of their end."""
+        of the columns in `keep_end` lose their start instead of their end. Newlines in cells print as
+        escapes, except in the columns in `multiline`, where they break the line."""
         scale = self.epw / sum(widths)
         widths = [w * scale for w in widths]
         ncol = len(widths)
@@ -225,7 +259,7 @@ class ReportPDF(FPDF):
                 if limit == 1:
                     cells.append([self.fit(text, w - 2 * pad, c in keep_end)] if text else [""])
                 else:
-                    cells.append(self.wrap(text, w - 2 * pad, limit))
+                    cells.append(self.wrap(text, w - 2 * pad, limit, c in multiline))
             h = lh * max(len(c) for c in cells) + 1.2
             if self.get_y() + h > self.page_break_trigger:
                 self.add_page()

@@ -1,18 +1,59 @@
-"""Helpers every page uses: its context, the one-line scope, the empty state and cached metrics."""
+"""Helpers every page uses: its context, the one-line scope, the empty state, cached metrics, and the guard
+that turns an unexpected error into one line on the page (the traceback goes to the server log).
+
+Text that comes from the logs (names, file names, messages) goes through `md` before any markdown element
+(st.markdown, st.caption, st.info/warning/error, help texts): it is shown literally, never as a link or image.
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import altair as alt
 import polars as pl
 import streamlit as st
+from streamlit.logger import get_logger
 
+from audit_lib.textsafe import md
 from audit_lib.ui import loading
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context, build_context
 
 TABLE_LIMIT = 2000  # rows sent to a table on the pages (the explorer pages through all)
+LOG = get_logger("audit_lib.app")
+
+
+def failure_line(exc: BaseException, what: str) -> str:
+    """The one line a visitor sees for an unexpected error; the traceback is logged under its reference."""
+    ref = secrets.token_hex(4)
+    LOG.error("%s failed (reference %s)", what, ref, exc_info=exc)
+    return (f"{what} could not be completed: an unexpected error ({type(exc).__name__}). The details are in the "
+            f"server log under reference {ref}.")
+
+
+@contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Run a block; an unexpected exception becomes one st.error line plus a logged traceback. Streamlit's
+    own control flow (st.rerun, st.stop, st.switch_page) passes through: it is not an Exception."""
+    try:
+        yield
+    except Exception as exc:
+        st.error(failure_line(exc, what))
+
+
+def render(title: str, caption: str | None, body: Callable[[Context], None], *, needs_events: bool = True) -> None:
+    """A page: its title and scope (see `start`), then `body(ctx)` inside `guard`. With `needs_events` False
+    the body also runs when the filters match nothing, as long as logs are loaded."""
+    with guard(f"The {title} page"):
+        ctx = start(title, caption)
+        if ctx is None and not needs_events:
+            loaded = st.session_state.get(S.CONTEXT)
+            ctx = loaded if loaded is not None and loaded.log is not None else None
+        if ctx is not None:
+            body(ctx)
 
 
 def start(title: str, caption: str | None = None) -> Context | None:
@@ -24,13 +65,13 @@ def start(title: str, caption: str | None = None) -> Context | None:
     st.title(title)
     if caption:
         st.caption(caption)
-    for level, text in ctx.messages:
-        getattr(st, level)(text)
+    for level, text in ctx.messages:  # file names and loader messages: log text, shown literally
+        getattr(st, level)(md(text))
     if ctx.log is None:
         if not any(level == "error" for level, _ in ctx.messages) and not ctx.messages:
             st.info("No logs loaded: pick a source in the sidebar.")
         return None
-    st.markdown(f"**Scope:** {scope_line(ctx)}")
+    st.markdown(f"**Scope:** {md(scope_line(ctx))}")
     if ctx.events is None or ctx.events.is_empty():
         st.info("No event matches the filters in the sidebar. Widen the time range or clear some filters "
                 "(**Clear filters** at the bottom of the sidebar).")
@@ -53,7 +94,7 @@ def m(ctx: Context, name: str, *args: Any, events: pl.DataFrame | None = None, k
 def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows", **kwargs: Any) -> None:
     """A table capped at `limit` rows, saying how many are shown when capped."""
     if df.height > limit:
-        st.caption(f"Showing the first {limit:,} of {df.height:,} {what}.")
+        st.caption(md(f"Showing the first {limit:,} of {df.height:,} {what}."))
     st.dataframe(df.head(limit), hide_index=True, **kwargs)
 
 
