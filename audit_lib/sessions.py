@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from audit_lib.metrics import action_kind
+from audit_lib.metrics import action_kind, who
 
 DEFAULT_TIMEOUT = timedelta(hours=1)
 
@@ -52,10 +52,9 @@ def parse_duration(value: timedelta | str | float) -> timedelta:
     return out
 
 
-def actor_expr(events: pl.DataFrame | pl.LazyFrame) -> pl.Expr:
-    """Who did it: the loader's `actor` (tenant suffix folded, qualified by product) when present, else `user`."""
-    names = events.collect_schema().names() if isinstance(events, pl.LazyFrame) else events.columns
-    return (pl.col("actor") if "actor" in names else pl.col("user")).alias("actor")
+def actor_expr(events: pl.DataFrame) -> pl.Expr:
+    """Who did it, as a column named `actor`: `metrics.who` (the loader's actor when present, else the user)."""
+    return who(events).alias("actor")
 
 
 def _actions(events: pl.DataFrame, low: tuple[str, ...]) -> list[str]:
