@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from audit_lib.report.cli import add_report_command  # it uses CliError from here
 
     add_report_command(sub)
+    from audit_lib.findings_cli import add_commands as add_findings_commands  # findings, sessions
+
+    add_findings_commands(sub)
     return parser
 
 
