@@ -28,6 +28,15 @@ PAGE = "explorer_page"
 ROW = "explorer_row"
 TIME_BRUSH = "timeline_chart"
 REPORT_BUILT = "report_built_for"  # the scope key of the report last built on the Reports page
+FINDING_SEVERITIES = "findings_severities"
+FINDING_RULES = "findings_rules"
+FINDING_TABLE = "findings_table"
+FINDING_EVENTS = "findings_events"
+WORK_HOURS = "work_hours"  # (start, end) times of the working day
+WORK_DAYS = "work_days"
+HOLIDAYS = "holidays"  # text: dates separated by commas or spaces
+SESSION_TIMEOUT = "session_timeout"  # minutes
+USER_SESSIONS = "user_sessions_table"
 
 FILTER_KEYS = [USERS, ACTIONS, ARTIFACT_TYPES, NODES, OUTCOMES]
 RANGES = ["All", "Last 24 h", "Last 7 days", "Last 30 days", "Dates"]
