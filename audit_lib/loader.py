@@ -157,8 +157,7 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
     dup_of = _duplicates(entries, facts)
-    ev = pl.concat(events) if events else _empty_parsed()
-    events.clear()
+    ev = _assemble(events) if events else _empty_parsed()
     rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
     if dup_of:
         dup_ids = pl.Series(list(dup_of), dtype=pl.UInt32)
@@ -258,6 +257,17 @@ def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
     counts.append(parsed.counts)
 
 
+def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """One frame of contiguous columns from the batches' frames, a column at a time: each column's pieces are
+    freed as soon as it is built, so memory holds the events about once (a plain concat and rechunk, twice)."""
+    columns = {}
+    for name in frames[0].columns:
+        columns[name] = pl.concat([f[name] for f in frames], rechunk=True)
+        frames[:] = [f.drop(name) for f in frames]
+    frames.clear()
+    return pl.DataFrame(columns)
+
+
 def _own(column: str) -> pl.Expr:
     return pl.concat_str([pl.col(column), pl.lit("")]).alias(column)
 
@@ -284,7 +294,9 @@ def _duplicates(entries: list[Entry], facts: list[FileFacts]) -> dict[int, str]:
 
 
 def _typed(ev: pl.DataFrame) -> pl.DataFrame:
-    return ev.with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL if c in ev.columns and c != "actor"])
+    """The repetitive text columns as categoricals (those that are not yet: a cast would copy them)."""
+    todo = [c for c in CATEGORICAL if c in ev.columns and ev.schema[c] != pl.Categorical]
+    return ev.with_columns([pl.col(c).cast(pl.Categorical) for c in todo]) if todo else ev
 
 
 @cache
@@ -309,11 +321,15 @@ def actors(pairs: pl.DataFrame, rule: dict | None = None) -> pl.DataFrame:
 
 
 def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
-    pairs = ev.select("user", "product").unique()
-    mapping = actors(pairs).with_columns(pl.col("actor").cast(pl.Categorical))
-    keys = ev.select("user", "product")  # join the two key columns only: the events are not copied
-    actor = keys.join(mapping, on=["user", "product"], how="left", maintain_order="left", nulls_equal=True)["actor"]
-    return ev.with_columns(actor=actor)
+    """The `actor` column, mapped from the few distinct (user, product) pairs through their categorical codes
+    (no text is made per event)."""
+    codes = (pl.col("user").to_physical().cast(pl.Int64).fill_null(-1) * 65_536
+             + pl.col("product").to_physical().cast(pl.Int64).fill_null(65_535))
+    pairs = ev.select("user", "product", key=codes).unique("key", maintain_order=True)
+    table = actors(pairs.select("user", "product"))["actor"].cast(pl.Categorical)
+    index = ev.select(codes.replace_strict(pairs["key"], pl.int_range(pairs.height, dtype=pl.UInt32, eager=True),
+                                           return_dtype=pl.UInt32)).to_series()
+    return ev.with_columns(actor=table.gather(index))
 
 
 def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
@@ -372,8 +388,9 @@ def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, st
 
 def _file_times(files: pl.DataFrame, ev: pl.DataFrame, tz: str) -> pl.DataFrame:
     """Per file: events, first and last time; the manifest's columns in order."""
-    per = ev.group_by(pl.col("source").cast(pl.String)).agg(
-        events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max())
+    per = ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
+        events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max()).with_columns(
+        pl.col("source").cast(pl.String))
     files = files.drop([c for c in ("events", "first", "last") if c in files.columns]).join(
         per, on="source", how="left").with_columns(pl.col("events").fill_null(0).cast(pl.Int64))
     schema = files_schema(tz)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -146,16 +147,29 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
 def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
     `reason` for a message that no format reads."""
+    return _once(bodies, lambda df: _read_messages(df, fmts))
+
+
+def _once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """`read(rows)`; where messages repeat (the same change records again and again), each distinct one is
+    read once and the result joined back. Finding out costs one hash a row."""
+    keys = ["body", "tenant"]
+    distinct = rows.select(keys).unique()
+    if distinct.height > rows.height // 2:
+        return read(rows)
+    distinct = distinct.with_row_index("row").with_columns(msg=pl.col("body").str.strip_chars())
+    keyed = distinct.join(read(distinct), on="row").drop("row", "msg")
+    out = rows.select("row", *keys).join(keyed, on=keys, how="left", nulls_equal=True)
+    return out.select([c for c in out.columns if c not in ("body", "tenant", "msg")])
+
+
+def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        records = rest.filter(is_json)
+        parts.append(_once(rest.filter(is_json), lambda df: _json_records(df, fmts)))
         rest = rest.filter(~is_json)
-        if (jf := fmts.json_format) is not None:
-            compact, records = _compact_records(records, jf)
-            parts.append(compact)
-        parts.append(_tolerant_records(records, fmts))
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
@@ -167,6 +181,16 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
         parts.append(_regex_events(pl.concat([hit, groups], how="horizontal"), mf))
         rest = rest.filter(~mask)
     parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
+    return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
+                                for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
+
+
+def _json_records(records: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+    parts = []
+    if (jf := fmts.json_format) is not None:
+        compact, records = _compact_records(records, jf)
+        parts.append(compact)
+    parts.append(_tolerant_records(records, fmts))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
@@ -194,12 +218,12 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
         artifact_type=_cut(msg, pl.col("p_t") + pl.col("t_len"), pl.col("p_i") - pl.col("p_t") - pl.col("t_len")),
         info=_cut(msg, pl.col("p_i") + len(i_key), n - pl.col("p_i") - len(i_key) - 1),
     )
-    plain = pl.all_horizontal([~pl.col(c).str.contains(r'["\\]') for c in ("user", "action", "artifact_type")])
+    plain = pl.all_horizontal([~pl.col(c).str.contains(q, literal=True) for c in ("user", "action", "artifact_type")
+                               for q in ('"', "\\")])
     info = pl.col("info")
-    inner = _cut(info, 1, info.str.len_bytes() - 2)
-    as_string = info.str.starts_with('"') & info.str.ends_with('"') & (info.str.len_chars() >= 2)
+    as_string = info.str.starts_with('"')
     # inside a JSON-encoded string the only escape the fast path decodes is \" (no other backslash, no bare ")
-    simple_string = as_string & ~inner.str.contains(r'(?:^|[^\\])"|\\[^"]|\\$')
+    simple_string = info.str.contains(r'^"(?:[^"\\]|\\")*"$')
     simple_object = info.str.starts_with("{") & ~info.str.contains("\\", literal=True)
     fast = (msg.str.starts_with(head) & msg.str.ends_with("}") & pl.col("p_a").is_not_null()
             & pl.col("p_t").is_not_null() & pl.col("p_i").is_not_null()
@@ -207,6 +231,7 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
             & (simple_string | simple_object | (info == "null")))
     df = df.with_columns(_fast=fast.fill_null(False), _as_string=as_string.fill_null(False))
     good, slow = df.filter("_fast"), df.filter(~pl.col("_fast")).select(rec.columns)
+    inner = info.str.strip_prefix('"').str.strip_suffix('"')
     details = (pl.when(pl.col("_as_string")).then(inner.str.replace_all('\\"', '"', literal=True))
                .when(info == "null").then(pl.lit(None, pl.String)).otherwise(info))
     good = good.with_columns(details=details).with_columns(
