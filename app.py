@@ -12,6 +12,7 @@ st.set_page_config(page_title="WSO2 audit logs", page_icon=":material/policy:", 
 
 pages = [
     st.Page(str(HERE / "pages/overview.py"), title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(str(HERE / "pages/findings.py"), title="Findings", icon=":material/report:"),
     st.Page(str(HERE / "pages/users.py"), title="Users", icon=":material/group:"),
     st.Page(str(HERE / "pages/artifacts.py"), title="Artifacts", icon=":material/deployed_code:"),
     st.Page(str(HERE / "pages/timeline.py"), title="Timeline", icon=":material/schedule:"),

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
-from audit_lib.ui import page
+from audit_lib.ui import page, review
 from audit_lib.ui import state as S
 
 ctx = page.start("Users", "Every account seen in the logs: how much it did, of which kind, and when.")
@@ -45,3 +45,4 @@ if ctx is not None:
     page.show_table(metrics.event_page(mine, descending=True, limit=500).select(
         "timestamp", "action", "artifact_type", "artifact", "outcome", "node", "details", "source", "line"),
         limit=500, what=f"events of {who} (latest first)")
+    review.show_user_sessions(ctx, who)

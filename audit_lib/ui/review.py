@@ -1,0 +1,102 @@
+"""Findings and sessions for the pages, cached like the other results (see `audit_lib.ui.loading`).
+
+Event findings depend on the scope and the settings; configuration findings on the loaded source (its
+log4j2.properties files and its manifest), whatever the filters. Both lists are treated as read-only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from audit_lib.findings import Finding, Settings, findings, load_rules, sort_findings
+from audit_lib.sessions import sessions_and_ids
+from audit_lib.sources import SourceError
+from audit_lib.textsafe import md
+from audit_lib.ui import loading, roots
+from audit_lib.ui import state as S
+from audit_lib.ui.sidebar import Context
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _event_findings(key: str, settings: Settings, _events: pl.DataFrame) -> list[Finding]:
+    del key
+    return findings(_events, load_rules(), settings)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _config_findings(key: str, _source: Any, _log: Any) -> tuple[list[Finding], str | None]:
+    del key
+    from audit_lib import config_check
+
+    try:
+        return list(config_check.check_source(_source, _log)), None
+    except SourceError as exc:  # the source moved or broke since it was loaded: say so, keep the event findings
+        return list(config_check.check_source([], _log)), str(exc)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _sessions(key: str, timeout: timedelta, _events: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    del key
+    return sessions_and_ids(_events, timeout)
+
+
+def current_source() -> Any:
+    """What the sidebar loaded from: the samples folder, the server folder typed, or the uploads."""
+    kind = st.session_state.get(S.SOURCE_KIND, "samples")
+    if kind == "upload":
+        return [(f.name, f.getvalue()) for f in st.session_state.get(S.UPLOADS) or []]
+    if kind == "folder":
+        return str(roots.check_path(st.session_state.get(S.FOLDER, ""), roots.allowed_roots(st.secrets)))
+    return str(loading.sample_path())
+
+
+def all_findings(ctx: Context, settings: Settings) -> tuple[list[Finding], str | None]:
+    """The findings of the scope (rules over the filtered events) and of the source (logging configuration,
+    retention at hand, missing PCI DSS fields), in one stable list; and a message when the configuration
+    check could not read the source."""
+    events = _event_findings(f"{ctx.key}|{settings!r}", settings, ctx.events)
+    kind = st.session_state.get(S.SOURCE_KIND, "samples")
+    try:
+        config, problem = _config_findings(f"{ctx.log.fingerprint}|{kind}|{ctx.source_label}", current_source(),
+                                           ctx.log)
+    except SourceError as exc:
+        config, problem = [], str(exc)
+    return sort_findings([*events, *config]), problem
+
+
+def scope_sessions(ctx: Context, timeout: timedelta) -> tuple[pl.DataFrame, pl.Series]:
+    """`sessions_and_ids` of the events in scope."""
+    return _sessions(f"{ctx.key}|{timeout}", timeout, ctx.events)
+
+
+def show_user_sessions(ctx: Context, who: str) -> None:
+    """The Users page's section on one actor's sessions: each sign-in with how it ended and its changes; pick
+    one to list the events it holds."""
+    timeout = timedelta(minutes=int(st.session_state.get(S.SESSION_TIMEOUT, 60)))
+    table, ids = scope_sessions(ctx, timeout)
+    mine = table.filter(pl.col("actor") == who)
+    st.subheader(f"Sessions of {md(who)}")
+    if mine.is_empty():
+        st.caption(md(f"No sign-in of {who} in this scope."))
+        return
+    ended = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in mine.group_by("ended").len().sort("ended").iter_rows())
+    st.caption(md(f"{mine.height:,} sessions ({ended}); a session ends at sign-out, at the next sign-in, or after "
+                  f"{timeout.total_seconds() / 60:.0f} quiet minutes (the timeout is set on the Findings page). "
+                  "Select one to see its events."))
+    shown = mine.with_columns(minutes=(pl.col("duration").dt.total_milliseconds() / 60000).round(1)).select(
+        "session", "start", "end", "minutes", "node", "product", "ended", "changes", "source", "line")
+    picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
+                          key=S.USER_SESSIONS, column_config={
+                              "start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                              "end": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
+    if rows and rows[0] < shown.height:
+        sid = shown["session"][rows[0]]
+        events = ctx.events.filter(ids == sid).select(
+            "timestamp", "action", "artifact_type", "artifact", "outcome", "node", "source", "line")
+        st.dataframe(events, hide_index=True, column_config={
+            "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})

@@ -1,0 +1,116 @@
+"""Findings: what deserves attention in the scope, most severe first, with the events and raw lines behind each."""
+
+import json
+from collections import Counter
+from datetime import date, time, timedelta
+
+import streamlit as st
+
+from audit_lib.findings import SEVERITIES, WEEKDAYS, Finding, Settings, findings_table
+from audit_lib.textsafe import md
+from audit_lib.ui import page, review
+from audit_lib.ui import state as S
+
+EVENT_COLUMNS = ["timestamp", "actor", "action", "artifact_type", "artifact", "outcome", "node", "source", "line"]
+DAY_NAMES = [d.capitalize() for d in WEEKDAYS]
+
+
+def settings_widgets() -> tuple[Settings, list[str]]:
+    """Working time and session timeout as chosen in the expander, and what could not be read."""
+    with st.expander("Working hours, days off and session timeout"):
+        c1, c2, c3 = st.columns([2, 2, 1])
+        start, end = c1.slider("Working hours", value=(time(8), time(18)), step=timedelta(minutes=30),
+                               format="HH:mm", key=S.WORK_HOURS)
+        days = c2.multiselect("Working days", DAY_NAMES, default=DAY_NAMES[:5], key=S.WORK_DAYS)
+        timeout = c3.number_input("Session timeout (min)", min_value=1, max_value=24 * 60, value=60, step=5,
+                                  key=S.SESSION_TIMEOUT, help="The longest quiet spell a sign-in session survives.")
+        text = st.text_input("Holidays", key=S.HOLIDAYS, placeholder="2026-12-25, 2026-12-26",
+                             help="Dates (YYYY-MM-DD) counted as days off, separated by commas or spaces.")
+    problems, holidays = [], []
+    for word in text.replace(",", " ").split():
+        try:
+            holidays.append(date.fromisoformat(word))
+        except ValueError:
+            problems.append(f"{word!r} is not a date (YYYY-MM-DD); it is ignored.")
+    if end <= start:
+        problems.append("The working day must end after it starts; the default 08:00-18:00 is used.")
+        start, end = time(8), time(18)
+    work_days = tuple(DAY_NAMES.index(d) + 1 for d in days) or (1, 2, 3, 4, 5)
+    if not days:
+        problems.append("No working day chosen; Monday to Friday are used.")
+    return Settings(work_start=start, work_end=end, work_days=work_days, holidays=tuple(sorted(set(holidays))),
+                    session_timeout=timedelta(minutes=int(timeout))), problems
+
+
+def show_finding(ctx, f: Finding) -> None:
+    """The meaning of one finding, its events (pick one for its raw line) or its evidence."""
+    st.subheader(f"{f.severity.upper()}: {md(f.title)}")
+    st.markdown(md(f.summary))
+    st.caption(md(f.meaning))
+    st.caption("Supports " + md(", ".join(f.references)) + f" · finding id `{f.id}` · rule `{f.rule}`")
+    events = f.events
+    if events is not None and events.height:
+        shown = events.select([c for c in EVENT_COLUMNS if c in events.columns])
+        if f.count > events.height:
+            st.caption(f"The first {events.height:,} of {f.count:,} events.")
+        picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
+                              key=f"{S.FINDING_EVENTS}_{f.id}", column_config={
+                                  "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
+                                  "line": st.column_config.NumberColumn(format="%d")})
+        rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
+        row = shown.row(rows[0] if rows else 0, named=True)
+        raw = ctx.log.raw_line(str(row["source"]), int(row["line"]))
+        st.markdown(f"**Raw line** {md(row['source'])}, line {row['line']}" + ("" if rows else " (first event)"))
+        st.code(raw if raw is not None else "(the line could not be read back)", language=None, wrap_lines=True)
+    if f.evidence:
+        st.markdown("**Evidence**")
+        st.code("\n".join(f.evidence), language=None, wrap_lines=True)
+
+
+def body(ctx) -> None:
+    settings, problems = settings_widgets()
+    for p in problems:
+        st.warning(md(p))
+    with st.spinner("Evaluating the rules...", show_time=True):
+        found, problem = review.all_findings(ctx, settings)
+    if problem:
+        st.warning(md(f"The logging configuration check could not read the source: {problem}"))
+    counts = Counter(f.severity for f in found)
+    cols = st.columns(len(SEVERITIES))
+    for col, sev in zip(cols, reversed(SEVERITIES), strict=True):
+        col.metric(sev.capitalize(), f"{counts[sev]:,}")
+    if not found:
+        st.success("No finding in this scope: no rule matched the events, and the logging configuration check "
+                   "found nothing to report.")
+        return
+    c1, c2 = st.columns([1, 2])
+    severities = c1.multiselect("Severity", list(reversed(SEVERITIES)), default=list(reversed(SEVERITIES)),
+                                key=S.FINDING_SEVERITIES)
+    rule_ids = sorted({f.rule for f in found})
+    if any(r not in rule_ids for r in st.session_state.get(S.FINDING_RULES, [])):
+        st.session_state[S.FINDING_RULES] = [r for r in st.session_state[S.FINDING_RULES] if r in rule_ids]
+    chosen = c2.multiselect("Rule", rule_ids, key=S.FINDING_RULES, placeholder="all rules")
+    shown = [f for f in found if f.severity in severities and (not chosen or f.rule in chosen)]
+    if not shown:
+        st.info("No finding of the chosen severities and rules.")
+        return
+    table = findings_table(shown[:page.TABLE_LIMIT]).select(
+        "severity", "rule", "subject", "count", "first", "last", "summary", "node")
+    if len(shown) > page.TABLE_LIMIT:
+        st.caption(f"Showing the first {page.TABLE_LIMIT:,} of {len(shown):,} findings (most severe first).")
+    st.caption("Select a finding to see what it means, its events and their lines as written in the files.")
+    picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
+                          key=S.FINDING_TABLE, column_config={
+                              "first": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                              "last": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                              "count": st.column_config.NumberColumn(format="%d")})
+    rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
+    index = rows[0] if rows and rows[0] < table.height else 0
+    lines = "\n".join(json.dumps(f.to_dict(), ensure_ascii=False, default=str) for f in shown)
+    st.download_button("Findings as JSON Lines", lines.encode("utf-8"), file_name="findings.jsonl",
+                       mime="application/x-ndjson", help="One JSON object per finding, with its events (for a SIEM).")
+    show_finding(ctx, shown[index])
+
+
+page.render("Findings", "What deserves attention: rules over the events in scope (audit_lib/rules) and the logging "
+            "configuration check of the source, most severe first.", body)
