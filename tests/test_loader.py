@@ -140,3 +140,19 @@ def test_actor_folds_the_tenant_and_tells_products_apart():
     pairs = log.events.select(pl.col("user", "actor", "product").cast(pl.String)).rows()
     assert pairs == [("admin", "admin (mi)", "mi"), ("admin@carbon.super", "admin (apim)", "apim"),
                      ("admin", "admin (apim)", "apim")]
+
+
+def test_same_named_uploads_from_several_nodes_lose_nothing(samples_dir):
+    uploads, expected = [], 0
+    for node in ("mi-node-1", "mi-node-2"):
+        for f in sorted((samples_dir / node / "repository/logs").glob("audit-11-1[2-6]-2026.log")):
+            uploads.append((f.name, f.read_bytes()))
+    names = [n for n, _ in uploads]
+    assert len(names) > len(set(names))  # the nodes' rotated files share names
+    for name, data in uploads:
+        expected += audit_lib.load([(name, data)]).events.height
+    log = audit_lib.load(uploads)
+    assert log.files.height == len(uploads) and log.events.height == expected
+    assert log.files["source"].n_unique() == len(uploads)
+    labelled = audit_lib.load(uploads[:3], label="mi-node-1")
+    assert set(labelled.events["node"].cast(pl.String)) == {"mi-node-1"}
