@@ -686,9 +686,9 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
     offsets = groups["_offset"].to_list()
     lengths = groups["_count"].clip(upper_bound=MAX_EVENTS).to_list()
     out = []
-    for fid, subject, summary, node, first, last, count, offset, length in zip(
-            groups["_id"], groups["_subject"], groups["_summary"], groups["_node"], groups["_first"], groups["_last"],
-            groups["_count"], offsets, lengths, strict=True):
+    columns_out = [groups[c].to_list() for c in ("_id", "_subject", "_summary", "_node", "_first", "_last", "_count")]
+    for fid, subject, summary, node, first, last, count, offset, length in zip(*columns_out, offsets, lengths,
+                                                                                strict=True):
         out.append(Finding(
             id=hashlib.sha256(fid.encode("utf-8")).hexdigest()[:12], rule=rule.id, title=rule.title,
             severity=rule.severity, meaning=rule.meaning, references=rule.references, node=node, first=first,
