@@ -47,7 +47,7 @@ def show_finding(ctx, f: Finding) -> None:
     st.subheader(f"{f.severity.upper()}: {md(f.title)}")
     st.markdown(md(f.summary))
     st.caption(md(f.meaning))
-    st.caption("Supports " + md(", ".join(f.references)) + f" · finding id `{f.id}` · rule `{f.rule}`")
+    st.caption("Supports " + md(", ".join(f.references)) + f" · finding id {md(f.id)} · rule {md(f.rule)}")
     events = f.events
     if events is not None and events.height:
         shown = events.select([c for c in EVENT_COLUMNS if c in events.columns])
