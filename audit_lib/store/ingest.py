@@ -1,0 +1,500 @@
+"""`ingest`: add what is new in some paths to a store, published by one chain entry.
+
+Each file is looked at once (`scan.scan_file`) and classed against what the store already holds:
+- known: its bytes were stored before (same node, name and SHA-256, or content already read);
+- seen / duplicate: stored content under another name (a rename is remembered; a copy beside the file it
+  copies is a duplicate, as `load` says);
+- grown: a file still written to (`audit.log`) whose first bytes hash as the stored part did: only the bytes
+  after that part are parsed, their lines numbered on from the stored ones;
+- rotated: another file whose first bytes are what was read as `audit.log` (the file log4j renamed): only the
+  rest is parsed, under the name the events were first stored with;
+- new: anything else. The incomplete last line of a file still written to is left for the next ingest.
+Files are parsed in groups (locally, or as Ray tasks), the events streamed into one Delta version.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from audit_lib import __version__
+from audit_lib.loader import check_tz, load_entries
+from audit_lib.sources import Entry, Limits, Skipped, Source, SourceError, discover
+from audit_lib.store import tables as T
+from audit_lib.store.scan import FileScan, is_active, read_slice, scan_file, slice_opener
+
+STREAM_KINDS = ("new", "grown", "rotated", "seen")
+GROUP_BYTES = 32 << 20  # content parsed in one group (one task)
+GROUP_FILES = 400
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did. `seq` is the chain entry it committed (None when nothing was new)."""
+
+    store: str
+    tz: str
+    seq: int | None
+    head: str
+    events_version: int
+    new: int = 0
+    known: int = 0
+    grown: int = 0
+    rotated: int = 0
+    seen: int = 0
+    duplicate: int = 0
+    skipped: int = 0
+    held: int = 0  # new parts left for a later ingest (an incomplete line, or no audit line yet)
+    events_added: int = 0
+    rejects_added: int = 0
+    rolled_back: bool = False  # an earlier ingest had stopped before its commit: its writes were undone
+    seconds: float = 0.0
+    files: list[dict] = field(default_factory=list)  # per file that changed the store: source, kind, events
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["files_count"] = {k: d[k] for k in ("new", "known", "grown", "rotated", "seen", "duplicate", "skipped",
+                                              "held")}
+        return d
+
+
+@dataclass
+class Part:
+    """A run of a file's content to parse: all of a new file, or what a growing or rotated file added."""
+
+    index: int
+    entry: Entry
+    scan: FileScan
+    kind: str
+    stream: str
+    start: int
+    end: int
+    line_start: int
+    prefix_sha256: str
+
+    def loader_entry(self, limits: Limits | None) -> Entry:
+        """The entry the loader reads: the file itself under the stream's name, or the slice of it."""
+        whole = self.start == 0 and self.end == self.scan.content_bytes
+        if whole:
+            return replace(self.entry, source=self.stream)
+        return replace(self.entry, source=self.stream, size=self.end - self.start, path=None,
+                       opener=slice_opener(self.entry, self.start, self.end, limits))
+
+    def payload(self, limits: Limits | None) -> bytes:
+        """The bytes a remote task parses (the stored bytes of a whole file, else the slice of content)."""
+        if self.start == 0 and self.end == self.scan.content_bytes:
+            return self.entry.read()
+        return read_slice(self.entry, self.start, self.end, limits)
+
+
+@dataclass
+class GroupResult:
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: pl.DataFrame  # source (stream), lines, events, attached, rejects, blank, error, complete
+    skipped: list[str]
+
+
+@dataclass
+class Plan:
+    parts: list[Part] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # seen, duplicate and skipped rows
+    dup_of_part: list[tuple[dict, str]] = field(default_factory=list)  # duplicate rows of files parsed now
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("new", "known", "grown", "rotated", "seen", "duplicate", "skipped", "held"), 0))
+
+
+def streams(files: pl.DataFrame) -> pl.DataFrame:
+    """One row per stored stream: the fields of its latest row, with the totals of what its rows added."""
+    rows = files.filter(pl.col("kind").is_in(STREAM_KINDS)).sort("seq", "order")
+    latest = [c for c in files.columns if c not in ("stream", "events", "attached", "rejects", "blank")]
+    return rows.group_by("stream", maintain_order=True).agg(
+        *[pl.col(c).last() for c in latest], pl.col("events", "attached", "rejects", "blank").sum())
+
+
+def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None = None, *,
+           storage_options: dict[str, str] | None = None, ray: str | None = None, limits: Limits | None = None,
+           roots: list[Path] | None = None, progress: Progress | None = None) -> IngestResult:
+    """Add what is new in `paths` to the store (created on first use) as one commit; see the module docstring.
+    `tz`: the zone the log times are written in (fixed by the first ingest; later ones must agree).
+    `ray`: a Ray address (`local` starts one on this machine) to parse the files as Ray tasks."""
+    began = time.monotonic()
+    loc = T.Location.of(store, storage_options)
+    limits = limits or Limits()
+    if tz is not None:
+        check_tz(tz)
+    with T.Lock(loc):
+        T.create_tables(loc)
+        head = T.head(loc)
+        tz = _store_tz(head, tz, loc)
+        rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        files = T.read(loc, T.FILES, head.version(T.FILES))
+        entries, skipped = discover(paths, roots=roots, limits=limits)
+        state = streams(files)
+        scans = _scan_all(entries, state, limits, progress)
+        plan = classify(entries, scans, skipped, files, state)
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        _commit(loc, head, plan, tz, limits, ray, progress, result)
+    for key, n in plan.counts.items():
+        setattr(result, key, n)
+    result.seconds = round(time.monotonic() - began, 3)
+    return result
+
+
+def _store_tz(head: T.Head, tz: str | None, loc: T.Location) -> str:
+    if head.tz is None:
+        return tz or "UTC"
+    if tz is not None and tz != head.tz:
+        raise T.StoreError(f"The store at {loc.uri} holds times read in {head.tz}; ingest with --tz {head.tz} "
+                           "(read it in another zone with summary --tz)")
+    return head.tz
+
+
+def _scan_all(entries: list[Entry], state: pl.DataFrame, limits: Limits, progress: Progress | None) -> list[FileScan]:
+    """Scan every file, asking each for its prefix hashes where a growing file of its node stopped."""
+    ends: dict[str, set[int]] = {}
+    for node, source, end in state.select("node", "source", "end").iter_rows():
+        if is_active(source) and end:
+            ends.setdefault(node, set()).add(end)
+    total = sum(e.size for e in entries)
+    done = 0
+    out = []
+    for e in entries:
+        out.append(scan_file(e, frozenset(ends.get(e.node, ())), limits))
+        done += e.size
+        if progress:
+            progress("hashing", done, total)
+    return out
+
+
+def _row(**values: object) -> dict:
+    row = dict.fromkeys(T.FILES_SCHEMA)
+    row.update(events=0, attached=0, rejects=0, blank=0, start=0, end=0, line_start=0, lines=0, complete=True,
+               utf16=False)
+    row.update(values)
+    return row
+
+
+def _file_fields(e: Entry, sc: FileScan) -> dict:
+    return {"source": e.source, "node": e.node, "sha256": sc.sha256, "bytes": sc.bytes,
+            "content_sha256": sc.content_sha256, "content_bytes": sc.content_bytes, "compressed": sc.compressed,
+            "error": sc.error, "complete": sc.complete, "utf16": sc.utf16}
+
+
+def classify(entries: list[Entry], scans: list[FileScan], skipped: list[Skipped], files: pl.DataFrame,
+             state: pl.DataFrame) -> Plan:
+    """Decide, file by file (in source order), what each adds to the store."""
+    plan = Plan()
+    latest = {r["stream"]: r for r in state.iter_rows(named=True)}
+    same = {(r["node"], r["source"], r["sha256"]) for r in state.iter_rows(named=True)}
+    same |= {(n, s, h) for n, s, h in files.filter(pl.col("kind") == "duplicate")
+             .select("node", "source", "sha256").iter_rows()}
+    owner: dict[str, str] = {}  # content already read -> its stream
+    for r in files.filter(pl.col("kind").is_in(STREAM_KINDS)).iter_rows(named=True):
+        if r["content_bytes"] and r["complete"]:
+            owner.setdefault(r["content_sha256"], r["stream"])
+        if r["end"]:
+            owner.setdefault(r["prefix_sha256"], r["stream"])
+    names = set(files["stream"].drop_nulls().to_list())
+    recorded_skips = {(n, s): r for n, s, r in files.filter(pl.col("kind") == "skipped")
+                      .sort("seq", "order").select("node", "source", "error").iter_rows()}
+
+    known = [(e.node, e.source, sc.sha256) in same for e, sc in zip(entries, scans, strict=True)]
+    present = {latest_name for latest_name, r in latest.items()
+               if any(k and e.node == r["node"] and e.source == r["source"] for k, e in zip(known, entries,
+                                                                                            strict=True))}
+    fresh: dict[str, str] = {}  # content of files parsed in this ingest -> stream
+    extended: set[str] = set()
+    renamed: set[str] = set()
+
+    skips = [(s.name, s.reason) for s in skipped]
+    skips += [(e.source, sc.skip) for e, sc in zip(entries, scans, strict=True) if sc.skip]
+    for order, (name, reason) in enumerate(skips):
+        plan.counts["skipped"] += 1
+        if recorded_skips.get(("", name)) != reason:
+            plan.rows.append(_row(kind="skipped", order=order, source=name, node="", error=reason))
+
+    for i, (e, sc) in enumerate(zip(entries, scans, strict=True)):
+        if sc.skip:
+            continue
+        if known[i]:
+            plan.counts["known"] += 1
+            continue
+        content = sc.content_sha256 if sc.content_bytes else None
+        if content is not None and content in fresh:
+            row = _row(kind="duplicate", order=i, duplicate_of=fresh[content], **_file_fields(e, sc))
+            plan.rows.append(row)
+            plan.dup_of_part.append((row, fresh[content]))
+            plan.counts["duplicate"] += 1
+            continue
+        if content is not None and content in owner:
+            s = owner[content]
+            cur = latest[s]
+            if cur["content_sha256"] != content:  # an earlier state of a stored file: nothing new in it
+                plan.counts["known"] += 1
+            elif s in present or s in renamed:
+                plan.rows.append(_row(kind="duplicate", order=i, duplicate_of=s, lines=cur["lines"],
+                                      attached=cur["attached"], blank=cur["blank"], **_file_fields(e, sc)))
+                plan.counts["duplicate"] += 1
+            else:  # the same content under a new name: remember the name
+                renamed.add(s)
+                plan.rows.append(_row(kind="seen", order=i, stream=s, start=cur["end"], end=cur["end"],
+                                      prefix_sha256=cur["prefix_sha256"], line_start=cur["lines"],
+                                      lines=cur["lines"], **_file_fields(e, sc)))
+                plan.counts["seen"] += 1
+            continue
+        active = is_active(e.source)
+        end = sc.cut if active else sc.content_bytes
+        prefix = sc.cut_sha256 if active else sc.content_sha256
+        base = _continued(e, sc, latest, extended)
+        if base is not None:
+            s = latest[base]
+            extended.add(base)
+            if content is not None:
+                fresh[content] = base
+            if end <= s["end"]:
+                plan.counts["held"] += 1
+                continue
+            kind = "grown" if e.source == s["source"] else "rotated"
+            plan.parts.append(Part(i, e, sc, kind, base, s["end"], end, s["lines"], prefix))
+            continue
+        stream = _unique_name(e.source, names)
+        names.add(stream)
+        if content is not None:
+            fresh[content] = stream
+        plan.parts.append(Part(i, e, sc, "new", stream, 0, end, 0, prefix))
+    return plan
+
+
+def _continued(e: Entry, sc: FileScan, latest: dict[str, dict], taken: set[str]) -> str | None:
+    """The growing stream this file continues (its first bytes are that stream's stored part), if any."""
+    best, best_end = None, -1
+    for name, r in latest.items():
+        if r["node"] != e.node or not is_active(r["source"]) or r["utf16"] or name in taken:
+            continue
+        if r["end"] == 0:  # nothing stored yet: only the same file can go on with it
+            fits = e.source == r["source"]
+        else:
+            fits = r["end"] <= sc.content_bytes and sc.prefix.get(r["end"]) == r["prefix_sha256"]
+        if fits and r["end"] > best_end:
+            best, best_end = name, r["end"]
+    return best
+
+
+def _unique_name(source: str, taken: set[str]) -> str:
+    if source not in taken:
+        return source
+    for k in itertools.count(2):
+        if f"{source} ({k})" not in taken:
+            return f"{source} ({k})"
+    raise AssertionError
+
+
+# --------------------------------------------------------------------------------------------------- parsing
+
+
+def parse_group(entries: Sequence[Entry], line_starts: Sequence[int], tz: str,
+                limits: Limits | None = None) -> GroupResult:
+    """Parse some files (or parts of files) with the loader, as rows of the store's tables: lines numbered on
+    from `line_starts` (the lines already stored of each)."""
+    log, skipped = _load(list(entries), tz, limits)
+    if log is None:
+        return GroupResult(T.empty(T.EVENTS), T.empty(T.REJECTS), _empty_counts(), skipped)
+    names = [e.source for e in entries]
+    nodes = [e.node for e in entries]
+    offset = pl.col("source").replace_strict(names, list(line_starts), default=0, return_dtype=pl.Int64)
+    ev = log.events.with_columns(pl.col(pl.Categorical).cast(pl.String), wall=log.wall)
+    ts = pl.col("timestamp").dt.convert_time_zone("UTC")
+    ev = ev.with_columns(timestamp=ts.dt.cast_time_unit("us"), month=ts.dt.strftime("%Y-%m"),
+                         line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32),
+                         wall=pl.col("wall").dt.cast_time_unit("us"))
+    rej = log.rejects.with_columns(node=pl.col("source").replace_strict(names, nodes, default=None),
+                                   line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32))
+    counts = log.files.select("source", "lines", "events", "attached", "rejects", "blank", "error", "complete")
+    return GroupResult(T.conform(ev, T.EVENTS), T.conform(rej, T.REJECTS), counts, skipped)
+
+
+def _load(entries: list[Entry], tz: str, limits: Limits | None):
+    """load_entries, each file on its own: a part whose text equals another's is not a duplicate here (the
+    scan already found the copies), so files the loader would drop as duplicates are loaded alone."""
+    try:
+        log = load_entries(entries, tz, limits=limits)
+    except SourceError:
+        return None, [e.source for e in entries]
+    skipped = [s.name for s in log.skipped]
+    dups = set(log.files.filter(pl.col("duplicate_of").is_not_null())["source"].to_list())
+    if not dups:
+        return log, skipped
+    from audit_lib.loader import AuditLog
+
+    kept = [e for e in entries if e.source not in dups]
+    logs = [load_entries(kept, tz, limits=limits)] if kept else []
+    logs += [load_entries([e], tz, limits=limits) for e in entries if e.source in dups]
+    ev = pl.concat([lg.events.with_columns(_w=lg.wall) for lg in logs], how="vertical_relaxed")
+    return AuditLog(ev.drop("_w"), pl.concat([lg.rejects for lg in logs]), pl.concat([lg.files for lg in logs]),
+                    tz, [], {}, ev["_w"]), skipped
+
+
+def _empty_counts() -> pl.DataFrame:
+    return pl.DataFrame(schema={"source": pl.String, "lines": pl.Int64, "events": pl.Int64, "attached": pl.Int64,
+                                "rejects": pl.Int64, "blank": pl.Int64, "error": pl.String, "complete": pl.Boolean})
+
+
+def groups(parts: list[Part]) -> list[list[Part]]:
+    """Parts in order, cut into groups of about GROUP_BYTES of content."""
+    out: list[list[Part]] = []
+    size = 0
+    for p in parts:
+        if p.end <= p.start:
+            continue
+        if not out or size >= GROUP_BYTES or len(out[-1]) >= GROUP_FILES:
+            out.append([])
+            size = 0
+        out[-1].append(p)
+        size += p.end - p.start
+    return out
+
+
+def run_local(batches: list[list[Part]], tz: str, limits: Limits) -> Iterator[GroupResult]:
+    for g in batches:
+        yield parse_group([p.loader_entry(limits) for p in g], [p.line_start for p in g], tz, limits)
+
+
+def parse_payloads(specs: list[tuple[str, str, bytes]], line_starts: list[int], tz: str,
+                   limits: Limits | None) -> GroupResult:
+    """parse_group over files given as (name, node, bytes): what a Ray task runs."""
+    entries = [Entry(source=name, node=node, read=(lambda d=data: d), size=len(data),
+                     opener=(lambda d=data: io.BytesIO(d))) for name, node, data in specs]
+    return parse_group(entries, line_starts, tz, limits)
+
+
+# ---------------------------------------------------------------------------------------------------- commit
+
+
+def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, ray: str | None,
+            progress: Progress | None, result: IngestResult) -> None:
+    batches = groups(plan.parts)
+    if ray:
+        from audit_lib.store.distributed import run_ray
+
+        results = run_ray(batches, tz, limits, ray)
+    else:
+        results = run_local(batches, tz, limits)
+    total = sum(p.end - p.start for p in plan.parts)
+    collected: list[GroupResult] = []
+    pairs: set[tuple] = set()
+    done = 0
+
+    def events() -> Iterator:
+        nonlocal done
+        for g, res in zip(batches, results, strict=True):
+            collected.append(GroupResult(res.events.head(0), res.rejects, res.files, res.skipped))
+            pairs.update(res.events.select("user", "product").unique().iter_rows())
+            done += sum(p.end - p.start for p in g)
+            if progress:
+                progress("parsing", done, total)
+            if res.events.height:
+                yield from res.events.to_arrow().to_batches()
+
+    versions = {name: head.version(name) for name in T.TABLES}
+    ev_version = _append_stream(loc, events())
+    if ev_version is not None:
+        versions[T.EVENTS] = ev_version
+    counts = pl.concat([c.files for c in collected]) if collected else _empty_counts()
+    held = {s for c in collected for s in c.skipped}
+    rows = _rows(plan, counts, held, head.seq + 1)
+    for kind in ("new", "grown", "rotated"):
+        plan.counts[kind] = sum(r["kind"] == kind for r in rows)
+    plan.counts["held"] += sum(p.end > p.start for p in plan.parts) - sum(
+        r["kind"] in ("grown", "rotated") or (r["kind"] == "new" and r["end"] > 0) for r in rows)
+    if not rows:
+        _undo_if_needed(loc, head, versions)
+        return
+    rejects = pl.concat([c.rejects for c in collected]) if collected else T.empty(T.REJECTS)
+    if rejects.height:
+        versions[T.REJECTS] = T.append(loc, T.REJECTS, rejects)
+    files_df = pl.DataFrame(rows, schema=T.FILES_SCHEMA, orient="row")
+    versions[T.FILES] = T.append(loc, T.FILES, files_df)
+    known_pairs = set(head.pairs().iter_rows())
+    new_pairs = sorted((p for p in pairs if p not in known_pairs), key=lambda p: (str(p[0]), str(p[1])))
+    entry = {
+        "seq": head.seq + 1, "time": datetime.now(UTC).isoformat(timespec="seconds"), "tz": tz,
+        "tool": f"audit_lib {__version__}", "prev": head.hash,
+        "counts": plan.counts, "events_added": int(files_df["events"].sum() if files_df.height else 0),
+        "rejects_added": rejects.height, "files": files_df.to_dicts(), "pairs": [list(p) for p in new_pairs],
+        "tables": {name: _change(loc, name, head.version(name), versions[name]) for name in T.TABLES},
+    }
+    if progress:
+        progress("committing", 1, 1)
+    digest = T.commit_entry(loc, entry)
+    result.seq, result.head, result.events_version = entry["seq"], digest, versions[T.EVENTS]
+    result.events_added, result.rejects_added = entry["events_added"], rejects.height
+    result.files = [{"source": r["source"], "kind": r["kind"], "events": r["events"]} for r in rows
+                    if r["kind"] != "skipped"]
+
+
+def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> None:
+    """Nothing to commit: bring back any table an empty parse wrote to."""
+    for name in T.TABLES:
+        if versions[name] != head.version(name):
+            T.restore(loc, name, head.version(name))
+
+
+def _append_stream(loc: T.Location, batches: Iterator) -> int | None:
+    """Stream record batches into one Delta version of the events table; None when there are none."""
+    import pyarrow as pa
+
+    first = next(batches, None)
+    if first is None:
+        return None
+    schema = T.empty(T.EVENTS).to_arrow().schema
+    reader = pa.RecordBatchReader.from_batches(schema, itertools.chain([first], batches))
+    return T.append(loc, T.EVENTS, reader)
+
+
+def _rows(plan: Plan, counts: pl.DataFrame, held: set[str], seq: int) -> list[dict]:
+    """The files-table rows of this ingest: parts with what parsing found, and the other rows."""
+    by_stream = {r["source"]: r for r in counts.iter_rows(named=True)}
+    rows = []
+    for p in plan.parts:
+        c = by_stream.get(p.stream)
+        if p.stream in held or (c is None and p.end > p.start):
+            continue  # the new part held no audit line yet: left for a later ingest
+        c = c or {"lines": 0, "events": 0, "attached": 0, "rejects": 0, "blank": 0, "error": p.scan.error,
+                  "complete": p.scan.complete}
+        rows.append(_row(kind=p.kind, order=p.index, stream=p.stream, start=p.start, end=p.end,
+                         prefix_sha256=p.prefix_sha256, line_start=p.line_start, lines=p.line_start + c["lines"],
+                         events=c["events"], attached=c["attached"], rejects=c["rejects"], blank=c["blank"],
+                         **{**_file_fields(p.entry, p.scan), "error": c["error"] or p.scan.error,
+                            "complete": bool(c["complete"]) and p.scan.complete}))
+    parsed = {r["stream"]: r for r in rows}
+    for row, stream in plan.dup_of_part:
+        if stream in parsed:
+            row.update(lines=parsed[stream]["lines"], attached=parsed[stream]["attached"],
+                       blank=parsed[stream]["blank"])
+    rows += plan.rows
+    for r in rows:
+        r["seq"] = seq
+        if r["kind"] in ("duplicate", "skipped"):
+            r["stream"] = None
+    rows.sort(key=lambda r: (r["kind"] == "skipped", r["order"]))
+    return rows
+
+
+def _change(loc: T.Location, name: str, before: int, after: int) -> dict:
+    """What this ingest did to table `name`: its version, the data files added (path, size, SHA-256) and
+    removed, between the version the store stood at and the new one."""
+    if after == before:
+        return {"version": before, "add": [], "remove": []}
+    old, new = T.live_files(loc, name, before), T.live_files(loc, name, after)
+    add = [[p, new[p], T.file_sha256(loc, name, p)] for p in sorted(set(new) - set(old))]
+    return {"version": after, "add": add, "remove": sorted(set(old) - set(new))}

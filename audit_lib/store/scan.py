@@ -1,0 +1,125 @@
+"""The look at each file before anything is parsed: one streaming read that hashes the stored bytes and the
+decompressed content, and the content's first n bytes for each n where a stored growing file stopped, so the
+ingest can tell a file already stored, a file that grew, and a rotated file that continues one."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from audit_lib.sources import Content, Entry, Limits, iter_content
+
+ACTIVE_NAMES = frozenset({"audit.log"})  # the files the products write to (rotation renames them)
+
+
+def is_active(source: str) -> bool:
+    """A file still being written to: its last line may be incomplete, and it may grow."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1].lower() in ACTIVE_NAMES
+
+
+@dataclass
+class FileScan:
+    sha256: str = ""  # the stored bytes
+    bytes: int = 0
+    content_sha256: str = ""  # the decompressed bytes (equal to sha256 for a plain file)
+    content_bytes: int = 0
+    compressed: bool = False
+    skip: str | None = None
+    error: str | None = None
+    complete: bool = True
+    utf16: bool = False
+    prefix: dict[int, str] = field(default_factory=dict)  # offset -> SHA-256 of content[:offset]
+    cut: int = 0  # the end of the last whole line (a final CR may be half of a CRLF: it is left out)
+    cut_sha256: str = ""
+
+
+def scan_file(entry: Entry, offsets: set[int] | frozenset[int] = frozenset(), limits: Limits | None = None) -> FileScan:
+    """Read `entry` once: hashes, sizes, the prefix hashes at `offsets`, and where its last whole line ends."""
+    facts = Content()
+    out = FileScan()
+    h = hashlib.sha256()
+    want = sorted(o for o in offsets if o > 0)
+    i, pos = 0, 0
+    cut, cut_hash = 0, hashlib.sha256().hexdigest()
+    for chunk in iter_content(entry, facts, limits):
+        if pos == 0:
+            out.utf16 = chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:400]
+        end = pos + len(chunk)
+        while i < len(want) and want[i] <= end:
+            part = h.copy()
+            part.update(chunk[: want[i] - pos])
+            out.prefix[want[i]] = part.hexdigest()
+            i += 1
+        k = _last_break(chunk)
+        if k is not None:
+            part = h.copy()
+            part.update(chunk[:k])
+            cut, cut_hash = pos + k, part.hexdigest()
+        h.update(chunk)
+        pos = end
+    out.sha256, out.bytes, out.compressed = facts.sha256, facts.size, facts.compressed
+    out.skip, out.error, out.complete = facts.skip, facts.error, facts.complete
+    out.content_sha256, out.content_bytes = h.hexdigest(), pos
+    out.cut, out.cut_sha256 = cut, cut_hash
+    return out
+
+
+def _last_break(chunk: bytes) -> int | None:
+    """The index just after the last line break of `chunk`, not counting a CR that ends it (maybe half a CRLF)."""
+    k = max(chunk.rfind(b"\n"), chunk.rfind(b"\r", 0, len(chunk) - 1))
+    return k + 1 if k >= 0 else None
+
+
+class _Slice(io.RawIOBase):
+    """Bytes `start` to `end` of an iterator of chunks, as a readable stream."""
+
+    def __init__(self, chunks: Iterator[bytes], start: int, end: int) -> None:
+        self.chunks = chunks
+        self.skip = start
+        self.left = end - start
+        self.rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self.rest and self.left > 0:
+            nxt = next(self.chunks, None)
+            if nxt is None:
+                return 0
+            if self.skip:
+                drop = min(self.skip, len(nxt))
+                nxt, self.skip = nxt[drop:], self.skip - drop
+            self.rest = nxt[: self.left]
+            self.left -= len(self.rest)
+        n = min(len(buffer), len(self.rest))
+        buffer[:n] = self.rest[:n]
+        self.rest = self.rest[n:]
+        return n
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+        super().close()
+
+
+def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = None):
+    """An opener for bytes `start` to `end` of `entry`'s decompressed content (plain text: what the loader reads
+    for the new part of a growing file, or a file less its incomplete last line)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield from iter_content(entry, Content(), limits)
+
+    def opener() -> BinaryIO:
+        return io.BufferedReader(_Slice(chunks(), start, end), 1 << 20)  # type: ignore[arg-type]
+
+    return opener
+
+
+def read_slice(entry: Entry, start: int, end: int, limits: Limits | None = None) -> bytes:
+    with slice_opener(entry, start, end, limits)() as f:
+        return f.read()

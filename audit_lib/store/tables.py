@@ -1,0 +1,302 @@
+"""The store's folder: four Delta Lake tables, and the manifest chain that publishes the others.
+
+    DIR/events/   the canonical events (less `actor`, derived when read), plus `wall` and `month`;
+                  partitioned by node and month (UTC)
+    DIR/rejects/  the lines that are not events, with their file, line number and reason
+    DIR/files/    one row per file observation that changed the store (see `FILES_SCHEMA`)
+    DIR/chain/    the manifest chain: one row per ingest, each entry carrying the SHA-256 of the one before
+
+An ingest writes at most one Delta version of events, rejects and files, then appends its chain entry, which
+names those versions: readers read the tables as of the versions the last entry names, so an ingest that stops
+before its entry is committed leaves nothing visible, and the next ingest restores the tables to those versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import polars as pl
+
+from audit_lib.sources import SourceError
+
+EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
+TABLES = (EVENTS, REJECTS, FILES)
+GENESIS = "0" * 64  # the `prev` of the first entry
+EMPTY_SHA = hashlib.sha256(b"").hexdigest()
+INSTALL_HINT = "the event store needs the optional packages of requirements-store.txt: " \
+               "pip install -r requirements-store.txt"
+
+EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "timestamp": pl.Datetime("us", "UTC"), "node": pl.String(), "month": pl.String(), "product": pl.String(),
+    "user": pl.String(), "action": pl.String(), "artifact_type": pl.String(), "artifact": pl.String(),
+    "outcome": pl.String(), "details": pl.String(), "level": pl.String(), "source": pl.String(),
+    "line": pl.Int32(), "attachment": pl.String(), "time_ambiguous": pl.Boolean(), "wall": pl.Datetime("us"),
+}
+EVENTS_PARTITIONS = ["node", "month"]
+REJECTS_SCHEMA: dict[str, pl.DataType] = {"node": pl.String(), "source": pl.String(), "line": pl.Int32(),
+                                          "text": pl.String(), "reason": pl.String()}
+# kind: new (a file first stored), grown (more lines of a growing file), rotated (a file that continues what was
+# read as audit.log), seen (stored content under a new name), duplicate (a copy of stored content), skipped.
+# `stream` is the name its events are stored under; `start`/`end` are byte offsets into the decompressed
+# content (`prefix_sha256` hashes content[:end]); `lines` is the total read up to `end`; events, attached,
+# rejects and blank count what this row added (a duplicate: what its copy holds).
+FILES_SCHEMA: dict[str, pl.DataType] = {
+    "seq": pl.Int64(), "order": pl.Int64(), "kind": pl.String(), "stream": pl.String(), "source": pl.String(),
+    "node": pl.String(), "sha256": pl.String(), "bytes": pl.Int64(), "content_sha256": pl.String(),
+    "content_bytes": pl.Int64(), "compressed": pl.Boolean(), "start": pl.Int64(), "end": pl.Int64(),
+    "prefix_sha256": pl.String(), "line_start": pl.Int64(), "lines": pl.Int64(), "events": pl.Int64(),
+    "attached": pl.Int64(), "rejects": pl.Int64(), "blank": pl.Int64(), "error": pl.String(),
+    "complete": pl.Boolean(), "duplicate_of": pl.String(), "utf16": pl.Boolean(),
+}
+CHAIN_SCHEMA: dict[str, pl.DataType] = {"seq": pl.Int64(), "time": pl.String(), "prev": pl.String(),
+                                        "hash": pl.String(), "entry": pl.String()}
+SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CHAIN: CHAIN_SCHEMA}
+PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CHAIN: None}
+
+
+class StoreError(SourceError):
+    """The store cannot be used as asked: the message says why."""
+
+
+def deltalake() -> Any:
+    """The deltalake module, or a StoreError that says how to install it."""
+    try:
+        import deltalake as dl
+    except ImportError:
+        raise StoreError(INSTALL_HINT[0].upper() + INSTALL_HINT[1:]) from None
+    return dl
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a store lives: a local folder, or an object-storage URL with its storage options."""
+
+    uri: str
+    options: dict[str, str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, store: str | os.PathLike | Location, options: dict[str, str] | None = None) -> Location:
+        if isinstance(store, Location):
+            return store
+        text = os.fspath(store)
+        if not text.strip():
+            raise StoreError("No store folder given: name one with --store DIR")
+        if "://" in text and not text.startswith("file://"):
+            return cls(text.rstrip("/"), options)
+        return cls(os.path.abspath(text.removeprefix("file://")), options)
+
+    @property
+    def local(self) -> bool:
+        return "://" not in self.uri
+
+    def table(self, name: str) -> str:
+        return f"{self.uri}/{name}" if not self.local else os.path.join(self.uri, name)
+
+    def exists(self) -> bool:
+        return bool(deltalake().DeltaTable.is_deltatable(self.table(CHAIN), storage_options=self.options))
+
+
+def empty(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMAS[name])
+
+
+def conform(df: pl.DataFrame, name: str) -> pl.DataFrame:
+    """`df` with exactly the columns and types of table `name`, in order."""
+    return df.select([pl.col(c).cast(t) for c, t in SCHEMAS[name].items()])
+
+
+def table_version(loc: Location, name: str) -> int | None:
+    dl = deltalake()
+    uri = loc.table(name)
+    if not dl.DeltaTable.is_deltatable(uri, storage_options=loc.options):
+        return None
+    return dl.DeltaTable(uri, storage_options=loc.options).version()
+
+
+def create_tables(loc: Location) -> None:
+    """Create the tables that do not exist yet, each empty at version 0."""
+    dl = deltalake()
+    if loc.local:
+        Path(loc.uri).mkdir(parents=True, exist_ok=True)
+    for name in (*TABLES, CHAIN):
+        if table_version(loc, name) is None:
+            dl.write_deltalake(loc.table(name), empty(name).to_arrow(), mode="append",
+                               partition_by=PARTITIONS[name], storage_options=loc.options)
+
+
+def append(loc: Location, name: str, data: Any) -> int:
+    """Append a frame (or an Arrow stream of batches) to table `name` as one Delta version; returns it."""
+    dl = deltalake()
+    if isinstance(data, pl.DataFrame):
+        data = conform(data, name).to_arrow()
+    dl.write_deltalake(loc.table(name), data, mode="append", partition_by=PARTITIONS[name],
+                       storage_options=loc.options)
+    return dl.DeltaTable(loc.table(name), storage_options=loc.options).version()
+
+
+def restore(loc: Location, name: str, version: int) -> bool:
+    """Bring table `name` back to `version` when later versions exist (left by an ingest that stopped before
+    its chain entry); True when something was undone."""
+    dl = deltalake()
+    dt = dl.DeltaTable(loc.table(name), storage_options=loc.options)
+    if dt.version() <= version:
+        return False
+    dt.restore(version)
+    return True
+
+
+def live_files(loc: Location, name: str, version: int) -> dict[str, int]:
+    """The data files of table `name` at `version`: path (relative to the table) -> size in bytes."""
+    dl = deltalake()
+    dt = dl.DeltaTable(loc.table(name), version=version, storage_options=loc.options)
+    acts = pl.DataFrame(dt.get_add_actions(flatten=True))
+    if acts.is_empty():
+        return {}
+    return {unquote(p): int(s) for p, s in acts.select("path", "size_bytes").iter_rows()}
+
+
+def file_sha256(loc: Location, name: str, path: str) -> str:
+    """SHA-256 of one data file of table `name`, read through the table's own storage."""
+    deltalake()
+    from deltalake.fs import DeltaStorageHandler
+
+    handler = DeltaStorageHandler(loc.table(name), loc.options)
+    h = hashlib.sha256()
+    with handler.open_input_stream(path) as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read(loc: Location, name: str, version: int) -> pl.DataFrame:
+    """Table `name` as of `version`, with the declared types."""
+    return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
+
+
+# ---------------------------------------------------------------------------------------------------- chain
+
+
+def entry_text(entry: dict) -> str:
+    """The canonical text of a chain entry: what its SHA-256 is taken of."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Head:
+    """The published state of a store: its chain entries (oldest first) and what the last one names."""
+
+    entries: list[dict]
+    hashes: list[str]
+    chain_version: int
+
+    @property
+    def seq(self) -> int:
+        return len(self.entries)
+
+    @property
+    def hash(self) -> str:
+        return self.hashes[-1] if self.hashes else GENESIS
+
+    @property
+    def tz(self) -> str | None:
+        return self.entries[0]["tz"] if self.entries else None
+
+    def version(self, name: str) -> int:
+        """The version of table `name` the store stands at (0, the empty table, before any ingest)."""
+        return int(self.entries[-1]["tables"][name]["version"]) if self.entries else 0
+
+    def pairs(self) -> pl.DataFrame:
+        """Every (user, product) pair among the stored events, from the entries."""
+        rows = [p for e in self.entries for p in e.get("pairs", [])]
+        return pl.DataFrame(rows, schema={"user": pl.String, "product": pl.String}, orient="row")
+
+
+def chain_rows(loc: Location) -> pl.DataFrame:
+    """The rows of the chain table (latest version), in sequence order."""
+    if table_version(loc, CHAIN) is None:
+        raise StoreError(f"No event store at {loc.uri}: create one with `python -m audit_lib ingest PATH... "
+                         f"--store {loc.uri}`")
+    return conform(pl.scan_delta(loc.table(CHAIN), storage_options=loc.options).collect(), CHAIN).sort("seq")
+
+
+def head(loc: Location) -> Head:
+    """The published state (the entries are read as stored; `verify` is what checks them)."""
+    rows = chain_rows(loc)
+    entries, hashes = [], []
+    for text, digest in rows.select("entry", "hash").iter_rows():
+        try:
+            entries.append(json.loads(text))
+        except (TypeError, ValueError):
+            raise StoreError(f"The manifest chain of {loc.uri} is damaged (an entry is not JSON): run verify") \
+                from None
+        hashes.append(digest)
+    return Head(entries, hashes, table_version(loc, CHAIN) or 0)
+
+
+def commit_entry(loc: Location, entry: dict) -> str:
+    """Append a chain entry (it must carry `seq` and `prev`): the ingest's commit point. Returns its hash."""
+    text = entry_text(entry)
+    digest = entry_hash(text)
+    row = pl.DataFrame({"seq": [entry["seq"]], "time": [entry["time"]], "prev": [entry["prev"]], "hash": [digest],
+                        "entry": [text]})
+    append(loc, CHAIN, row)
+    return digest
+
+
+# ----------------------------------------------------------------------------------------------------- lock
+
+
+class Lock:
+    """One ingest at a time in a local store: a lock file holding the owner's process id (a lock left by a
+    process that no longer runs is taken over). Object stores are not locked: run one ingest at a time."""
+
+    def __init__(self, loc: Location) -> None:
+        self.path = Path(loc.uri) / ".ingest.lock" if loc.local else None
+
+    def __enter__(self) -> Lock:
+        if self.path is None:
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if _alive(self.path):
+                    raise StoreError(f"Another ingest is writing to this store (lock file {self.path}); "
+                                     "wait for it to finish") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise StoreError(f"Cannot take the lock file {self.path}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(path: Path) -> bool:
+    try:
+        pid = int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

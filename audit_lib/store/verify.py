@@ -1,0 +1,213 @@
+"""`verify`: is the store intact, and are the files it was built from still there and unchanged?
+
+1. The chain: each entry's SHA-256 matches its text, carries the hash of the entry before it, and the numbers
+   run 1, 2, 3 ... with no gap; `anchor`, a head hash kept elsewhere, must be one of the entries.
+2. The data: for each table, the data files at the version the last entry names are exactly those the entries
+   added (and did not remove), each with the size and SHA-256 recorded; the files table holds exactly the rows
+   the entries list; the events and rejects per file are as many as the manifest says.
+3. The sources (when given): every file the store holds is still there with the bytes that were ingested
+   (under its name, or, moved or rotated, under another); a file still written to may have grown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from audit_lib.sources import Limits, Source, discover
+from audit_lib.store import tables as T
+from audit_lib.store.ingest import STREAM_KINDS, Progress, streams
+from audit_lib.store.scan import is_active, scan_file
+
+
+@dataclass
+class VerifyReport:
+    store: str
+    entries: int = 0
+    head: str = T.GENESIS
+    problems: list[dict] = field(default_factory=list)  # {"check", "what", "detail"}
+    notes: list[str] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem(self, check: str, what: str, detail: str) -> None:
+        self.problems.append({"check": check, "what": what, "detail": detail})
+
+    def as_dict(self) -> dict:
+        return {"store": self.store, "ok": self.ok, "entries": self.entries, "head": self.head,
+                "problems": self.problems, "notes": self.notes, "checked": self.checked}
+
+
+def verify(store: str | os.PathLike | T.Location, sources: Source | None = None, *,
+           storage_options: dict[str, str] | None = None, anchor: str | None = None, limits: Limits | None = None,
+           roots: list[Path] | None = None, progress: Progress | None = None) -> VerifyReport:
+    loc = T.Location.of(store, storage_options)
+    T.deltalake()
+    report = VerifyReport(loc.uri)
+    rows = T.chain_rows(loc)
+    entries = _check_chain(rows, report, anchor)
+    if entries is None:
+        return report
+    last = entries[-1] if entries else None
+    versions = {name: int(last["tables"][name]["version"]) if last else 0 for name in T.TABLES}
+    _check_data(loc, entries, versions, report, progress)
+    if sources is not None:
+        files = T.read(loc, T.FILES, versions[T.FILES])
+        _check_sources(files, sources, report, limits or Limits(), roots, progress)
+    return report
+
+
+def _check_chain(rows: pl.DataFrame, report: VerifyReport, anchor: str | None) -> list[dict] | None:
+    entries: list[dict] = []
+    prev = T.GENESIS
+    for i, (seq, prev_col, digest, text) in enumerate(rows.select("seq", "prev", "hash", "entry").iter_rows(), 1):
+        what = f"chain entry {seq}"
+        if seq != i:
+            report.problem("chain", what, f"out of sequence: expected entry {i} (an entry was removed or added)")
+        if T.entry_hash(text or "") != digest:
+            report.problem("chain", what, "its SHA-256 does not match its text: the entry was edited")
+        try:
+            entry = json.loads(text)
+        except (TypeError, ValueError):
+            report.problem("chain", what, "not readable JSON")
+            return None
+        if entry.get("prev") != prev or prev_col != prev:
+            report.problem("chain", what, "does not carry the hash of the entry before it: the chain is broken")
+        if entry.get("seq") != seq:
+            report.problem("chain", what, f"says it is entry {entry.get('seq')}")
+        entries.append(entry)
+        prev = digest
+    report.entries, report.head = len(entries), prev
+    report.checked["chain entries"] = len(entries)
+    if anchor and anchor.lower() not in set(rows["hash"].to_list()):
+        report.problem("chain", "anchor", f"no entry has the hash {anchor}: the history was rewritten or this is "
+                                          "another store")
+    return entries
+
+
+def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], report: VerifyReport,
+                progress: Progress | None) -> None:
+    for name in T.TABLES:
+        expected: dict[str, tuple[int, str]] = {}
+        for e in entries:
+            change = e["tables"][name]
+            for path in change.get("remove", []):
+                expected.pop(path, None)
+            for path, size, sha in change.get("add", []):
+                expected[path] = (int(size), sha)
+        try:
+            live = T.live_files(loc, name, versions[name])
+        except Exception as exc:  # a table log that cannot be read at that version
+            report.problem("data", f"{name} table", f"version {versions[name]} cannot be read: "
+                                                    f"{str(exc).splitlines()[0][:200]}")
+            continue
+        for path in sorted(set(expected) - set(live)):
+            report.problem("data", f"{name}/{path}", "recorded in the chain but no longer part of the table")
+        for path in sorted(set(live) - set(expected)):
+            report.problem("data", f"{name}/{path}", "part of the table but not recorded in the chain")
+        total = len(live)
+        for k, path in enumerate(sorted(set(live) & set(expected)), 1):
+            size, sha = expected[path]
+            try:
+                actual = T.file_sha256(loc, name, path)
+            except OSError as exc:
+                report.problem("data", f"{name}/{path}", f"cannot be read ({exc})")
+                continue
+            if actual != sha:
+                report.problem("data", f"{name}/{path}", "its SHA-256 differs from the one recorded: the data "
+                                                         "file was changed")
+            if progress:
+                progress(f"checking {name}", k, total)
+        report.checked[f"{name} data files"] = total
+        latest = T.table_version(loc, name)
+        if latest is not None and latest > versions[name]:
+            report.notes.append(f"the {name} table has versions after {versions[name]} that no chain entry names "
+                                "(an ingest that stopped before its commit): they are not read, and the next "
+                                "ingest undoes them")
+    files = T.read(loc, T.FILES, versions[T.FILES])
+    recorded = pl.DataFrame([r for e in entries for r in e.get("files", [])], schema=T.FILES_SCHEMA, orient="row")
+    if _canon(files) != _canon(recorded):
+        report.problem("data", "files table", "its rows differ from the files the chain entries list")
+    report.checked["files rows"] = files.height
+    for name, column in ((T.EVENTS, "events"), (T.REJECTS, "rejects")):
+        counted = (pl.scan_delta(loc.table(name), version=versions[name], storage_options=loc.options)
+                   .group_by("source").agg(n=pl.len()).collect())
+        want = streams(files).select("stream", column).rename({"stream": "source", column: "want"})
+        both = want.join(counted, on="source", how="full", coalesce=True).with_columns(
+            pl.col("want", "n").fill_null(0)).filter(pl.col("want") != pl.col("n"))
+        for source, n_want, n in both.select("source", "want", "n").iter_rows():
+            report.problem("data", f"{name} of {source}", f"{n:,} stored, the manifest says {n_want:,}")
+        report.checked[f"{name} rows"] = int(counted["n"].sum()) if counted.height else 0
+
+
+def _canon(df: pl.DataFrame) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in T.conform(df, T.FILES).to_dicts())
+
+
+def _check_sources(files: pl.DataFrame, sources: Source, report: VerifyReport, limits: Limits,
+                   roots: list[Path] | None, progress: Progress | None) -> None:
+    """Every file the store holds (its last-seen state, and each duplicate) against the files given now."""
+    entries, _ = discover(sources, roots=roots, limits=limits)
+    state = streams(files)
+    ends: dict[str, set[int]] = {}
+    for node, end in state.select("node", "end").iter_rows():
+        if end:
+            ends.setdefault(node, set()).add(end)
+    scans = []
+    total = sum(e.size for e in entries)
+    done = 0
+    for e in entries:
+        scans.append(scan_file(e, frozenset(ends.get(e.node, ())), limits))
+        done += e.size
+        if progress:
+            progress("hashing sources", done, total)
+    by_name = {(e.node, e.source): sc for e, sc in zip(entries, scans, strict=True)}
+    by_sha = {sc.sha256: e.source for e, sc in zip(entries, scans, strict=True)}
+    by_content = {sc.content_sha256: e.source for e, sc in zip(entries, scans, strict=True) if sc.content_bytes}
+
+    def holder(node: str, end: int, prefix: str) -> str | None:
+        """A file given now whose first `end` bytes are the stored part."""
+        for e, sc in zip(entries, scans, strict=True):
+            if e.node == node and end and sc.prefix.get(end) == prefix:
+                return e.source
+        return None
+
+    held = files.filter(pl.col("kind") == "duplicate").sort("seq", "order").group_by(
+        "node", "source", maintain_order=True).last()
+    items = [(r, True) for r in state.iter_rows(named=True)] + [(r, False) for r in held.iter_rows(named=True)]
+    for r, is_stream in items:
+        node, name = r["node"], r["source"]
+        label = f"{name} ({node})"
+        sc = by_name.get((node, name))
+        if sc is not None and sc.sha256 == r["sha256"]:
+            continue
+        if is_stream and r["end"] and sc is not None and is_active(name) and not r["utf16"] \
+                and sc.prefix.get(r["end"]) == r["prefix_sha256"]:
+            report.notes.append(f"{label} has grown by {sc.content_bytes - r['content_bytes']:,} bytes since it was "
+                                "ingested")
+            continue
+        elsewhere = by_sha.get(r["sha256"]) or by_content.get(r["content_sha256"])
+        if elsewhere is None and is_stream and r["kind"] in STREAM_KINDS and is_active(name):
+            elsewhere = holder(node, r["end"], r["prefix_sha256"])
+        if elsewhere is not None:
+            report.notes.append(f"{label}: its ingested content is now in {elsewhere}")
+            continue
+        if sc is None:
+            report.problem("sources", label, "missing: ingested before, and its content is in no file given now")
+        elif is_stream and is_active(name):
+            report.problem("sources", label, f"missing or altered: it now starts with other lines, and no file given "
+                                             f"starts with the {r['lines']:,} lines ingested from it (the rotated "
+                                             "file is missing or was changed)")
+        elif r["kind"] == "rotated":
+            report.problem("sources", label, "altered: its bytes no longer match what was ingested from "
+                                             "audit.log and after")
+        else:
+            report.problem("sources", label, "altered: its bytes no longer match what was ingested")
+    report.checked["source files"] = len(entries)
