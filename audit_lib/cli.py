@@ -15,7 +15,7 @@ import polars as pl
 
 from audit_lib import __version__
 from audit_lib.filters import FilterError
-from audit_lib.loader import AuditLog, load
+from audit_lib.loader import AuditLog
 from audit_lib.sources import SourceError
 from audit_lib.textsafe import escape_controls
 
@@ -99,7 +99,9 @@ def format_summary(s: dict, log: AuditLog) -> str:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    log = load(args.paths, tz=args.tz)
+    from audit_lib.store_cli import load_from_args  # PATH... or --store DIR
+
+    log = load_from_args(args)
     s = summary(log)
     print(json.dumps(s, ensure_ascii=False) if args.json else format_summary(s, log))
     return 0
@@ -117,10 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"audit_lib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("summary", help="totals and breakdowns of the events in PATH...")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="folders (searched recursively), files or globs")
-    p.add_argument("--tz", default="UTC", help="time zone the log times are written in (default UTC)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
+    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_summary)
+    from audit_lib.store_cli import add_commands as add_store_commands  # ingest, verify
+    from audit_lib.store_cli import add_store_option
+
+    add_store_option(p)
+    add_store_commands(sub)
     from audit_lib.report.cli import add_report_command  # it uses CliError from here
 
     add_report_command(sub)
