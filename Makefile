@@ -14,8 +14,11 @@ $(VENV)/.dev: $(BIN)/activate requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(VENV)/.dev
 
+ADDRESS ?= 127.0.0.1
+PORT ?= 8501
+
 run: $(BIN)/activate
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

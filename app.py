@@ -4,11 +4,21 @@ from pathlib import Path
 
 import streamlit as st
 
+from audit_lib.ui import signin
+from audit_lib.ui.errors import guard
 from audit_lib.ui.sidebar import build_context
 
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="WSO2 audit logs", page_icon=":material/policy:", layout="wide")
+# also set in .streamlit/config.toml; here too so that another config cannot bring them back: no traceback
+# reaches a visitor, and tables cannot be downloaded raw (their cells would reach a spreadsheet unneutralised)
+st.set_option("client.showErrorDetails", "none")
+st.set_option("client.disableDataExport", True)
+
+if not signin.signed_in():
+    st.navigation([st.Page(lambda: None, title="Sign in", url_path="sign-in")], position="hidden").run()
+    st.stop()
 
 pages = [
     st.Page(str(HERE / "pages/overview.py"), title="Overview", icon=":material/dashboard:", default=True),
@@ -22,5 +32,10 @@ pages = [
 ]
 
 page = st.navigation(pages)
-build_context()
-page.run()
+if warning := signin.exposure_warning(st.get_option("server.address")):
+    st.warning(warning, icon=":material/public:")
+with guard("The sidebar"):
+    build_context()
+signin.sign_out_button()
+with guard(f"The {page.title} page"):
+    page.run()

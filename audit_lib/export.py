@@ -7,6 +7,7 @@ deterministic: the same events give the same bytes, so its SHA-256 can be quoted
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -18,6 +19,7 @@ import polars as pl
 
 from audit_lib.filters import Filters
 from audit_lib.schema import EVENT_COLUMNS
+from audit_lib.zones import extreme
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.3f%:z"
 # A cell a spreadsheet program may run as a formula (OWASP "CSV injection"): one starting with = + - @ (or
@@ -125,14 +127,21 @@ def scope_name(filters: Filters, tz: str, events: pl.DataFrame | None = None, pr
     zone = ZoneInfo(tz)
 
     def day(value: datetime | None) -> str | None:
-        return f"{value.astimezone(zone):%Y-%m-%d}" if value else None
+        if not value:
+            return None
+        with contextlib.suppress(OverflowError):  # past the year 9999 in `tz`: its own date
+            value = value.astimezone(zone)
+        return f"{value.year:04d}-{value:%m-%d}"
 
     first = last = None
     if events is not None and events.height:
-        first, last = events["timestamp"].min(), events["timestamp"].max()
+        first, last = extreme(events["timestamp"], "min"), extreme(events["timestamp"], "max")
     start = day(filters.start) or day(first) or "start"
     if filters.end is not None:  # the end is exclusive: midnight ends the previous day
-        end = f"{filters.end.astimezone(zone) - timedelta(microseconds=1):%Y-%m-%d}"
+        try:
+            end = day(filters.end - timedelta(microseconds=1))
+        except OverflowError:
+            end = day(filters.end)
     else:
         end = day(last) or "end"
     parts = [prefix, start if start == end else f"{start}_{end}"]

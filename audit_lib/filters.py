@@ -57,9 +57,10 @@ class Filters:
 def _local(value: datetime, tz: str) -> str:
     """`value` as "YYYY-MM-DD HH:MM" in `tz`; in its own offset when `tz` would take it past year 9999."""
     try:
-        return f"{value.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+        local, offset = value.astimezone(ZoneInfo(tz)), ""
     except OverflowError:
-        return f"{value:%Y-%m-%d %H:%M %z}"
+        local, offset = value, f" {value:%z}"
+    return f"{local.year:04d}-{local:%m-%d %H:%M}{offset}"  # %Y gives "1", not "0001"
 
 
 def _instant(value: datetime, events: pl.DataFrame) -> pl.Expr:

@@ -4,12 +4,13 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
+from audit_lib.textsafe import md
 from audit_lib.ui import page
 from audit_lib.ui import state as S
+from audit_lib.ui.sidebar import Context
 
-ctx = page.start("Artifacts", "Proxies, APIs, endpoints, applications, loggers, users and roles: what happened "
-                 "to each, and the state it was last left in.")
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     types = page.m(ctx, "per_artifact_type")
     left, right = st.columns([2, 3])
     with left:
@@ -28,41 +29,45 @@ if ctx is not None:
         arts = arts.filter(pl.col("artifact_type") != "session")
     if arts.is_empty():
         st.info("No artifact other than sign-in sessions in this scope.")
-    else:
-        page.show_table(arts, what="artifacts", column_config={
-            "first": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "last": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "state_since": st.column_config.DatetimeColumn("state since", format="YYYY-MM-DD HH:mm")})
+        return
+    page.show_table(arts, what="artifacts", column_config={
+        "first": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "last": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "state_since": st.column_config.DatetimeColumn("state since", format="YYYY-MM-DD HH:mm")})
 
-        st.subheader("History of one artifact")
-        type_names = arts["artifact_type"].unique(maintain_order=True).to_list()
-        if st.session_state.get(S.ARTIFACT_TYPE) not in type_names:
-            st.session_state[S.ARTIFACT_TYPE] = type_names[0]
-        c1, c2 = st.columns(2)
-        kind = c1.selectbox("Artifact type", type_names, key=S.ARTIFACT_TYPE)
-        names = arts.filter(pl.col("artifact_type") == kind)["artifact"].to_list()
-        if st.session_state.get(S.ARTIFACT) not in names:
-            st.session_state[S.ARTIFACT] = names[0]
-        name = c2.selectbox("Artifact", names, key=S.ARTIFACT)
-        hist = page.m(ctx, "artifact_history", kind, name)
-        state = hist.filter(pl.col("state").is_not_null()).tail(1)
-        cols = st.columns(4)
-        if state.height:
-            s = state.row(0, named=True)
-            cols[0].metric("Last known state", s["state"], help=f"set by {s['user']} ({s['action']}) on "
-                           f"{s['timestamp']:%Y-%m-%d %H:%M}; from the last successful create, enable, disable, "
-                           "delete, deploy or undeploy in scope")
-        else:
-            cols[0].metric("Last known state", "unknown", help="No create, enable, disable, delete, deploy or "
-                           "undeploy action in scope.")
-        cols[1].metric("Events", f"{hist.height:,}")
-        cols[2].metric("Users", hist["user"].n_unique())
-        last = hist["timestamp"].max()
-        cols[3].metric("Last change", f"{last:%Y-%m-%d}", f"{last:%H:%M:%S} {ctx.tz}", delta_color="off",
-                       delta_arrow="off")
-        who = (hist.group_by("kind").agg(pl.col("user").unique().sort().str.join(", "))
-               .sort(pl.col("kind").replace_strict(metrics.KINDS, list(range(len(metrics.KINDS))), default=99)))
-        st.markdown("  \n".join(f"**{k}** by {u}" for k, u in who.iter_rows()))
-        page.chart(charts.history_chart(hist, title=f"{kind} {name}: who did what, when"))
-        page.show_table(hist.reverse(), what="events (latest first)", column_config={
-            "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    st.subheader("History of one artifact")
+    type_names = arts["artifact_type"].unique(maintain_order=True).to_list()
+    if st.session_state.get(S.ARTIFACT_TYPE) not in type_names:
+        st.session_state[S.ARTIFACT_TYPE] = type_names[0]
+    c1, c2 = st.columns(2)
+    kind = c1.selectbox("Artifact type", type_names, key=S.ARTIFACT_TYPE)
+    names = arts.filter(pl.col("artifact_type") == kind)["artifact"].to_list()
+    if st.session_state.get(S.ARTIFACT) not in names:
+        st.session_state[S.ARTIFACT] = names[0]
+    name = c2.selectbox("Artifact", names, key=S.ARTIFACT)
+    hist = page.m(ctx, "artifact_history", kind, name)
+    state = hist.filter(pl.col("state").is_not_null()).tail(1)
+    cols = st.columns(4)
+    if state.height:
+        s = page.one_row(state)
+        cols[0].metric("Last known state", s["state"], help=md(
+            f"set by {s['user']} ({s['action']}) on {s['timestamp']}; from the last successful create, enable, "
+            "disable, delete, deploy or undeploy in scope"))
+    else:
+        cols[0].metric("Last known state", "unknown", help="No create, enable, disable, delete, deploy or "
+                       "undeploy action in scope.")
+    cols[1].metric("Events", f"{hist.height:,}")
+    cols[2].metric("Users", hist["user"].n_unique())
+    last = page.one_row(hist.select("timestamp").sort("timestamp").tail(1), "%Y-%m-%d|%H:%M:%S")["timestamp"]
+    day, clock = last.split("|")
+    cols[3].metric("Last change", day, f"{clock} {ctx.tz}", delta_color="off", delta_arrow="off")
+    who = (hist.group_by("kind").agg(pl.col("user").unique().sort().str.join(", "))
+           .sort(pl.col("kind").replace_strict(metrics.KINDS, list(range(len(metrics.KINDS))), default=99)))
+    st.markdown("  \n".join(f"**{md(k)}** by {md(u)}" for k, u in who.iter_rows()))
+    page.chart(charts.history_chart(hist, title=f"{kind} {name}: who did what, when"))
+    page.show_table(hist.reverse(), what="events (latest first)", column_config={
+        "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+
+
+page.render("Artifacts", "Proxies, APIs, endpoints, applications, loggers, users and roles: what happened to each, "
+            "and the state it was last left in.", body)

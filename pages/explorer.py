@@ -4,15 +4,18 @@ import math
 
 import streamlit as st
 
-from audit_lib.ui import page
+from audit_lib.export import MIME, scope_name
+from audit_lib.textsafe import md
+from audit_lib.ui import loading, page
 from audit_lib.ui import state as S
+from audit_lib.ui.sidebar import Context
 
 PAGE_SIZE = 500
 COLUMNS = ["timestamp", "user", "action", "artifact_type", "artifact", "outcome", "node", "product", "level",
            "details", "attachment", "source", "line"]
 
-ctx = page.start("Explorer", "Every event in scope, with the file and line it was read from.")
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     n = ctx.events.height
     pages = max(1, math.ceil(n / PAGE_SIZE))
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -25,16 +28,26 @@ if ctx is not None:
     rows = page.m(ctx, "event_page", sort_by, desc, offset, PAGE_SIZE).select(COLUMNS)
     st.caption(f"Rows {offset + 1:,}-{offset + rows.height:,} of {n:,} events in scope "
                f"({PAGE_SIZE} per page). Select a row to see the line as written in its file.")
+    # the table's own export is switched off (client.disableDataExport): it would write formula cells raw
     picked = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="explorer_table",
                           column_config={"timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
                                          "line": st.column_config.NumberColumn(format="%d")})
+    st.download_button("Download the events in scope as CSV", icon=":material/download:",
+                       data=lambda: loading.export(ctx.key, "csv", ctx.events), mime=MIME["csv"],
+                       file_name=f"{scope_name(ctx.filters, ctx.tz, ctx.events)}.csv",
+                       help="Every event in scope, every column; cells a spreadsheet would run as a formula "
+                            "are neutralised with a leading apostrophe.")
     chosen = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
     index = chosen[0] if chosen else 0
     if rows.height:
-        r = rows.row(index, named=True)
+        r = rows.select("source", "line", "attachment").row(index, named=True)
         raw = ctx.log.raw_line(r["source"], r["line"])
-        st.markdown(f"**Raw line** `{r['source']}`, line {r['line']}" + ("" if chosen else " (first row of the page)"))
+        st.markdown(f"**Raw line** of {md(r['source'])}, line {r['line']}" + ("" if chosen else
+                                                                          " (first row of the page)"))
         st.code(raw if raw is not None else "(the line could not be read back)", language=None, wrap_lines=True)
         if r["attachment"]:
             st.markdown("**Attached lines**")
             st.code(r["attachment"], language=None, wrap_lines=True)
+
+
+page.render("Explorer", "Every event in scope, with the file and line it was read from.", body)

@@ -4,9 +4,10 @@ import streamlit as st
 
 from audit_lib import charts, metrics
 from audit_lib.ui import page
+from audit_lib.ui.sidebar import Context
 
-ctx = page.start("Overview", "Who did what, to which artifact, and when: the loaded logs at a glance.")
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     kf = page.m(ctx, "key_figures")
     q = metrics.parse_quality(ctx.log.files, ctx.log.rejects)
     cols = st.columns(4)
@@ -24,7 +25,8 @@ if ctx is not None:
                    "events: see Data quality. Not affected by the filters.")
 
     span_days = (kf["last"] - kf["first"]).total_seconds() / 86400
-    every = "1h" if span_days <= 3 else ("1d" if span_days <= 120 else "1w")
+    wanted = "1h" if span_days <= 3 else ("1d" if span_days <= 120 else "1w")
+    every = page.m(ctx, "bucket_every", wanted)
     series = page.m(ctx, "over_time", every, by="artifact_type", top=10)
     page.chart(charts.activity_dashboard(series, every))
     st.caption("Click a bar of the lower chart or a legend entry to show only that artifact type over time; "
@@ -48,3 +50,6 @@ if ctx is not None:
         st.warning(note + f" {q['errors']} file(s) could not be read completely.")
     else:
         st.info(note)
+
+
+page.render("Overview", "Who did what, to which artifact, and when: the loaded logs at a glance.", body)

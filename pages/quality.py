@@ -4,13 +4,12 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
+from audit_lib.textsafe import md
 from audit_lib.ui import page
+from audit_lib.ui.sidebar import Context
 
-ctx = page.start("Data quality", "Which files were read, what could not be parsed, and where the record has "
-                 "holes. This page shows the whole loaded set: only the time zone applies, not the filters.")
-if ctx is None and st.session_state.get("context") is not None and st.session_state["context"].log is not None:
-    ctx = st.session_state["context"]  # the filters matched nothing, but the files are still worth showing
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     log = ctx.log
     q = metrics.parse_quality(log.files, log.rejects)
     cols = st.columns(5)
@@ -37,8 +36,8 @@ if ctx is not None:
         st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
                    "file tells which of the two it was; they show the first and are marked time_ambiguous.")
     if log.skipped:
-        st.caption(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
-                   + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else ""))
+        st.caption(md(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
+                      + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else "")))
 
     st.subheader("Files")
     page.show_table(log.files, what="files", column_config={
@@ -60,9 +59,20 @@ if ctx is not None:
         st.info("No dated file or event to check coverage against.")
     else:
         page.chart(charts.coverage_chart(cov, title=f"Days per node from its first to its last day ({log.tz})"))
+        spans = cov.group_by("node").agg(days=(pl.col("day").max() - pl.col("day").min()).dt.total_days())
+        far = spans.filter(pl.col("days") > metrics.MAX_COVERAGE_DAYS)["node"].to_list()
+        if far:
+            st.warning(md(f"{len(far)} node(s) have events more than a century apart (misdated lines?): "
+                          + ", ".join(far[:10]) + ". For them only the days with a file or events are listed, "
+                          "not every day in between."))
         if gaps.is_empty():
             st.success("Every node has a file and events on every working day of its range (Monday to Friday).")
         else:
             st.warning(f"{gaps.height} working node-day(s) read only in part, without a log file or without "
                        "events: a gap may mean damaged, lost or deleted files, or simply a quiet day.")
             page.show_table(gaps, what="days")
+
+
+page.render("Data quality", "Which files were read, what could not be parsed, and where the record has holes. This "
+            "page shows the whole loaded set: only the time zone applies, not the filters.", body,
+            needs_events=False)

@@ -8,10 +8,10 @@ from audit_lib import compliance
 from audit_lib.export import MIME, scope_name
 from audit_lib.report import MAX_ROWS
 from audit_lib.ui import loading, page, state
+from audit_lib.ui.sidebar import Context
 
-ctx = page.start("Reports", "Take the scope away: a PDF compliance report for an auditor, and the events as "
-                            "CSV, JSON Lines or Parquet.")
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     sens = compliance.sensitive_summary(compliance.sensitive_actions(ctx.events))
     st.subheader("Sensitive actions in scope")
     st.dataframe(sens, hide_index=True)
@@ -44,3 +44,7 @@ if ctx is not None:
     for col, fmt, label in [(cols[0], "jsonl", "JSON Lines"), (cols[1], "parquet", "Parquet")]:
         col.download_button(f"Download {label}", data=lambda fmt=fmt: loading.export(ctx.key, fmt, ctx.events),
                             file_name=f"{name}.{fmt}", mime=MIME[fmt])
+
+
+page.render("Reports", "Take the scope away: a PDF compliance report for an auditor, and the events as CSV, JSON "
+            "Lines or Parquet.", body)

@@ -4,11 +4,13 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
+from audit_lib.textsafe import md
 from audit_lib.ui import page, review
 from audit_lib.ui import state as S
+from audit_lib.ui.sidebar import Context
 
-ctx = page.start("Users", "Every account seen in the logs: how much it did, of which kind, and when.")
-if ctx is not None:
+
+def body(ctx: Context) -> None:
     users = page.m(ctx, "per_user")
     page.chart(charts.user_kinds_chart(metrics.user_kinds_long(users, top=15),
                                        title=f"Actions per user, by kind (top {min(15, users.height)} users)"))
@@ -23,21 +25,23 @@ if ctx is not None:
     if st.session_state.get(S.USER) not in names:
         st.session_state[S.USER] = names[0]
     who = st.selectbox("User", names, key=S.USER)
-    every = st.segmented_control("Granularity", list(metrics.EVERY), default="day", key=S.GRANULARITY + "_user",
-                                 required=True)
-    row = users.filter(pl.col("user") == who).row(0, named=True)
+    picked = st.segmented_control("Granularity", list(metrics.EVERY), default="day", key=S.GRANULARITY + "_user",
+                                  required=True)
+    row = page.one_row(users.filter(pl.col("user") == who))
     cols = st.columns(4)
     cols[0].metric("Events", f"{row['events']:,}")
     cols[1].metric("Sign-ins", f"{row['sign-in']:,}")
     cols[2].metric("Changes", f"{sum(row[k] for k in ['create', 'update', 'delete', 'enable', 'disable']):,}",
                    help="created, updated, deleted, enabled or disabled something")
     cols[3].metric("Failures", f"{row['failures']:,}")
-    st.caption(f"First seen {row['first_seen']:%Y-%m-%d %H:%M}, last seen {row['last_seen']:%Y-%m-%d %H:%M} "
-               f"({ctx.tz}) on {row['nodes']}.")
-    activity = page.m(ctx, "user_activity", who, metrics.EVERY[every])
-    page.chart(charts.over_time_chart(activity, every, group_title="kind of action",
-                                      title=f"{who}: events per {every}"))
+    st.caption(md(f"First seen {row['first_seen']}, last seen {row['last_seen']} ({ctx.tz}) on {row['nodes']}."))
     mine = ctx.events.filter(metrics.who(ctx.events).cast(pl.String) == who)
+    wanted = metrics.EVERY[picked]
+    every = page.m(ctx, "bucket_every", wanted, events=mine, key=f"user|{who}")
+    activity = page.m(ctx, "user_activity", who, every)
+    page.chart(charts.over_time_chart(activity, every, group_title="kind of action",
+                                      title=f"{who}: events per {metrics.EVERY_NAME.get(every, every)}"))
+    page.every_note(wanted, every)
     latest = metrics.with_kind(mine.tail(charts.MAX_POINTS)).with_columns(pl.col("artifact_type").cast(pl.String))
     page.chart(charts.history_chart(latest, row="artifact_type",
                                     title=f"{who}: each action by artifact type"
@@ -46,3 +50,6 @@ if ctx is not None:
         "timestamp", "action", "artifact_type", "artifact", "outcome", "node", "details", "source", "line"),
         limit=500, what=f"events of {who} (latest first)")
     review.show_user_sessions(ctx, who)
+
+
+page.render("Users", "Every account seen in the logs: how much it did, of which kind, and when.", body)

@@ -23,9 +23,9 @@ FORMULAS = ["=1+1", "\uff1d1+1", "\t=1+1", " =1+1", "\u200b=1+1", "\r=1+1", "+1"
 CONTROL = ["a\u202eevil\u202cb", "bell\x07\x1b[31mred", "emoji \U0001f980 crab", "nul\x01char"]
 ARTIFACTS = [f"![a](http://{PROBE}/artifact.png)", "[art](http://example.com)", "<b>bold</b>", "=HYPERLINK(1)",
              "\uff0dminus"]
-# folder names cannot hold "/": browsers read "http:\\host\path" as "http://host/path"
-NODE = f"![n](http:\\\\{PROBE}\\node.png)"
-MEMBER_NOTE = f"[m](http:\\\\{PROBE}\\member.png).txt"  # a zip member that is not a log: named in a warning
+# folder names cannot hold "/" (and zip readers turn "\\" into "/"): browsers read "http:host" as "http://host/"
+NODE = f"![n](http:{PROBE}) <img src=http:{PROBE}>"
+MEMBER_NOTE = f"[m](http:{PROBE}).txt"  # a zip member that is not a log: listed on Data quality
 
 
 def line(user: str, artifact: str, minute: int, day: int = 3) -> str:

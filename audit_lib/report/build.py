@@ -18,6 +18,7 @@ from audit_lib.filters import Filters, apply_filters
 from audit_lib.loader import AuditLog
 from audit_lib.report.pdf import GREY, ReportPDF
 from audit_lib.textsafe import visible
+from audit_lib.zones import extreme
 
 TITLE = "Audit log compliance report"
 MAX_ROWS = 10_000  # appendix rows printed; the companion CSV always holds every event
@@ -117,14 +118,17 @@ def _n(value: int | None) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return f"{value:{TIME}}" if value else "-"
+    return f"{value.year:04d}-{value:%m-%d %H:%M:%S}" if value else "-"
 
 
 def _every(events: pl.DataFrame) -> str:
+    """The bucket width of the activity chart: by hour up to 3 days, by day up to 120, else by week (or
+    coarser, so that the chart stays within its size)."""
     if events.is_empty():
         return "1d"
-    span = events["timestamp"].max() - events["timestamp"].min()
-    return "1h" if span <= timedelta(days=3) else "1d" if span <= timedelta(days=120) else "1w"
+    span = events.select((pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_seconds()).item()
+    wanted = "1h" if span <= 3 * 86400 else "1d" if span <= 120 * 86400 else "1w"
+    return metrics.bucket_every(events, wanted)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -161,7 +165,7 @@ def _cover(pdf: ReportPDF, ctx: _Context, scope: str) -> None:
     pdf.para("WSO2 Micro Integrator, API Manager and Identity Server audit logs", size=11, color=GREY)
     pdf.ln(3)
     ev, files = ctx.events, ctx.log.files
-    first, last = (ev["timestamp"].min(), ev["timestamp"].max()) if ev.height else (None, None)
+    first, last = extreme(ev["timestamp"], "min"), extreme(ev["timestamp"], "max")
     errors = int(files["error"].is_not_null().sum())
     dups = int(files["duplicate_of"].is_not_null().sum())
     rows = [
@@ -202,7 +206,7 @@ def _summary(pdf: ReportPDF, ctx: _Context) -> None:
         pdf.para("No events in scope: no charts.", 10, "B")
         return
     every = _every(ctx.events)
-    label = {"1h": "hour", "1d": "day", "1w": "week"}[every]
+    label = metrics.EVERY_NAME.get(every, every)
     _chart(pdf, lambda: charts.over_time_chart(metrics.over_time(ctx.events, every), every,
                                                title=f"Events per {label}, by artifact type", width=900),
            pdf.epw, pdf.page_break_trigger - pdf.get_y() - 2)

@@ -7,41 +7,21 @@ Text that comes from the logs (names, file names, messages) goes through `md` be
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import altair as alt
 import polars as pl
 import streamlit as st
-from streamlit.logger import get_logger
 
+from audit_lib import metrics
 from audit_lib.textsafe import md
 from audit_lib.ui import loading
 from audit_lib.ui import state as S
+from audit_lib.ui.errors import guard
 from audit_lib.ui.sidebar import Context, build_context
 
 TABLE_LIMIT = 2000  # rows sent to a table on the pages (the explorer pages through all)
-LOG = get_logger("audit_lib.app")
-
-
-def failure_line(exc: BaseException, what: str) -> str:
-    """The one line a visitor sees for an unexpected error; the traceback is logged under its reference."""
-    ref = secrets.token_hex(4)
-    LOG.error("%s failed (reference %s)", what, ref, exc_info=exc)
-    return (f"{what} could not be completed: an unexpected error ({type(exc).__name__}). The details are in the "
-            f"server log under reference {ref}.")
-
-
-@contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Run a block; an unexpected exception becomes one st.error line plus a logged traceback. Streamlit's
-    own control flow (st.rerun, st.stop, st.switch_page) passes through: it is not an Exception."""
-    try:
-        yield
-    except Exception as exc:
-        st.error(failure_line(exc, what))
 
 
 def render(title: str, caption: str | None, body: Callable[[Context], None], *, needs_events: bool = True) -> None:
@@ -96,6 +76,21 @@ def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows"
     if df.height > limit:
         st.caption(md(f"Showing the first {limit:,} of {df.height:,} {what}."))
     st.dataframe(df.head(limit), hide_index=True, **kwargs)
+
+
+def one_row(df: pl.DataFrame, time_format: str = "%Y-%m-%d %H:%M") -> dict[str, Any]:
+    """The first row of `df` as a dict, its times as text: a time of the year 9999 west of UTC has no Python
+    datetime (see `audit_lib.zones.extreme`)."""
+    times = [c for c, t in df.schema.items() if isinstance(t, pl.Datetime)]
+    return df.head(1).with_columns(pl.col(times).dt.strftime(time_format)).row(0, named=True)
+
+
+def every_note(wanted: str, used: str) -> None:
+    """Say so when a chart had to use coarser buckets than the ones picked."""
+    if wanted != used:
+        name = metrics.EVERY_NAME
+        st.caption(f"Shown per {name.get(used, used)}: per {name.get(wanted, wanted)} would be more bars than a "
+                   "chart can draw.")
 
 
 def chart(c: Any, **kwargs: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -12,13 +11,13 @@ import streamlit as st
 from audit_lib import SourceError, check_tz, metrics
 from audit_lib.filters import FilterError, Filters, day_range
 from audit_lib.loader import AuditLog
+from audit_lib.textsafe import md
 from audit_lib.ui import loading, roots
 from audit_lib.ui import state as S
+from audit_lib.ui.errors import failure_line
+from audit_lib.zones import is_zone, offered_zones
 
 SOURCES = {"samples": "Bundled samples", "upload": "Upload files", "folder": "Folder on the server"}
-COMMON_ZONES = ["UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago",
-                "America/Los_Angeles", "Asia/Colombo", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
-                "Australia/Sydney"]
 RELATIVE = {"Last 24 h": timedelta(hours=24), "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 
 
@@ -39,20 +38,17 @@ class Context:
         return self.log.events.height if self.log is not None else 0
 
 
-def _zones() -> list[str]:
-    rest = sorted(z for z in zoneinfo.available_timezones() if z not in COMMON_ZONES)
-    return COMMON_ZONES + rest
-
-
 def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     """Source and time-zone widgets; returns the loaded log (or None), a label and messages for the user."""
     st.sidebar.header("Logs")
     kind = st.sidebar.radio("Source", list(SOURCES), format_func=SOURCES.get, key=S.SOURCE_KIND,
                             horizontal=False, label_visibility="collapsed")
-    tz = st.sidebar.selectbox("Time zone of the log times", _zones(), key=S.TZ,
+    tz = st.sidebar.selectbox("Time zone of the log times", offered_zones(), key=S.TZ,
                               help="Wall-clock times in the files are read in this zone; charts show it too.")
     messages: list[tuple[str, str]] = []
     try:
+        if not is_zone(tz):
+            raise SourceError(f"Unknown time zone {str(tz)[:60]!r}: pick one from the list.")
         check_tz(tz)
     except SourceError as exc:
         return None, "", [("error", str(exc))]
@@ -111,14 +107,14 @@ def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
 def _folder(tz: str) -> tuple[AuditLog | None, str]:
     allowed = roots.allowed_roots(st.secrets)
     text = st.sidebar.text_input("Folder or file on the server", key=S.FOLDER, placeholder=str(allowed[0]),
-                                 help="Searched recursively. Allowed below: " + ", ".join(map(str, allowed)))
+                                 help=md("Searched recursively. Allowed below: " + ", ".join(map(str, allowed))))
     if not text.strip():
         raise SourceError("Type the path of a folder on the server (allowed: "
                           + ", ".join(map(str, allowed)) + ").")
     path = roots.check_path(text, allowed)
     fp = roots.path_fingerprint(path)
     size = sum(s for _, s, _ in fp)
-    with st.spinner(f"Reading {len(fp)} files, {size / 1e6:.0f} MB, from {path}...", show_time=True):
+    with st.spinner(md(f"Reading {len(fp)} files, {size / 1e6:.0f} MB, from {path}..."), show_time=True):
         log = loading.load_path(str(path), tz, fp, tuple(map(str, allowed)))
     return log, str(path)
 
@@ -156,7 +152,10 @@ def filter_widgets(log: AuditLog) -> Filters:
     choice = st.sidebar.segmented_control("Time range", S.RANGES, key=S.RANGE, default="All", required=True)
     start = end = None
     if choice in RELATIVE and newest is not None:
-        start = newest - RELATIVE[choice]
+        try:
+            start = newest - RELATIVE[choice]
+        except OverflowError:  # the newest event is in the first days of the year 1: the range is everything
+            start = None
         st.sidebar.caption(f"Counted back from the newest event ({newest:%Y-%m-%d %H:%M}), not from today: "
                            "logs are usually read after the fact.")
     elif choice == "Dates" and bounds is not None:
@@ -190,7 +189,7 @@ def filter_widgets(log: AuditLog) -> Filters:
         return Filters(start=start, end=end, users=tuple(users), actions=tuple(actions),
                        artifact_types=tuple(types), nodes=tuple(nodes), outcomes=tuple(outcomes), text=text or "")
     except FilterError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(str(exc)))
         return Filters()
 
 
@@ -202,16 +201,24 @@ def clear_filters() -> None:
 
 
 def build_context() -> Context:
-    """Render the sidebar and return the Context of this run (also stored in session state for the pages)."""
-    log, label, messages = source_picker()
+    """Render the sidebar and return the Context of this run (also stored in session state for the pages).
+    An unexpected error while loading or filtering becomes one message line for the pages (and a traceback
+    in the server log), never a stale context from an earlier run."""
     tz = st.session_state.get(S.TZ, "UTC")
+    try:
+        log, label, messages = source_picker()
+    except Exception as exc:
+        log, label, messages = None, "", [("error", failure_line(exc, "Loading the logs"))]
     if log is None:
         ctx = Context(None, label, tz, messages=messages)
     else:
-        filters = filter_widgets(log)
-        key = f"{log.fingerprint}|{hash(filters)}"
-        events = loading.filtered(key, filters, log.events) if not filters.is_empty() else log.events
-        ctx = Context(log, label, log.tz, filters, events, key, messages)
+        try:
+            filters = filter_widgets(log)
+            key = f"{log.fingerprint}|{hash(filters)}"
+            events = loading.filtered(key, filters, log.events) if not filters.is_empty() else log.events
+            ctx = Context(log, label, log.tz, filters, events, key, messages)
+        except Exception as exc:
+            ctx = Context(None, label, tz, messages=[*messages, ("error", failure_line(exc, "Filtering the logs"))])
     st.session_state[S.CONTEXT] = ctx
     return ctx
 

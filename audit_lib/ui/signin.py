@@ -1,0 +1,116 @@
+"""Optional sign-in, set in `.streamlit/secrets.toml`:
+
+- `[auth]` (Streamlit's OpenID Connect: `redirect_uri`, `cookie_secret`, `client_id`, `client_secret`,
+  `server_metadata_url`, or named providers `[auth.<name>]`): visitors sign in with `st.login`;
+- else `password_hash` (see `audit_lib.passwords`) or, weaker, `password_sha256`: one shared password;
+- else no sign-in, which is meant for `make run` on 127.0.0.1 only: on any other address every page says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from audit_lib.passwords import check
+
+SIGNED_IN = "signed_in"  # session-state flag of the password sign-in
+FAILED_WAIT = 1.5  # seconds a wrong password costs
+
+
+def secrets() -> Mapping[str, Any]:
+    """The secrets as a mapping; empty when there is no secrets file or it cannot be read."""
+    try:
+        return {k: st.secrets[k] for k in st.secrets}
+    except Exception:  # no secrets.toml: Streamlit raises its own error type
+        return {}
+
+
+def method(conf: Mapping[str, Any] | None = None) -> str:
+    """"oidc", "password" or "none", from the secrets."""
+    conf = secrets() if conf is None else conf
+    if isinstance(conf.get("auth"), Mapping) and conf["auth"]:
+        return "oidc"
+    if conf.get("password_hash") or conf.get("password_sha256"):
+        return "password"
+    return "none"
+
+
+def is_local(address: str | None) -> bool:
+    """True when the server listens on the loopback interface only."""
+    text = (address or "").strip().strip("[]")
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(address: str | None, conf: Mapping[str, Any] | None = None) -> str | None:
+    """The warning every page shows when the app listens beyond this machine with no sign-in, else None."""
+    if is_local(address) or method(conf) != "none":
+        return None
+    where = f"address {address}" if address else "every network interface"
+    return (f"This app listens on {where} with no sign-in: anyone who can reach it can read these logs and the "
+            "folders it is allowed to open. Set a password_hash or [auth] in .streamlit/secrets.toml (see the "
+            "README), or run it with --server.address 127.0.0.1.")
+
+
+def signed_in() -> bool:
+    """Draw the sign-in form when one is configured and the visitor has not signed in; True when the app may
+    be shown."""
+    conf = secrets()
+    kind = method(conf)
+    if kind == "none":
+        return True
+    if kind == "oidc":
+        return _oidc(conf["auth"])
+    if st.session_state.get(SIGNED_IN):
+        return True
+    stored = str(conf.get("password_hash") or conf.get("password_sha256") or "")
+    st.title("WSO2 audit logs")
+    with st.form("sign_in"):
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            if check(password, stored):
+                st.session_state[SIGNED_IN] = True
+                st.rerun()
+            time.sleep(FAILED_WAIT)
+            st.error("Wrong password.")
+    return False
+
+
+def _oidc(auth: Mapping[str, Any]) -> bool:
+    try:
+        if st.user.is_logged_in:
+            return True
+    except Exception:  # an [auth] section Streamlit cannot use
+        st.error("Sign-in is configured ([auth] in .streamlit/secrets.toml) but cannot be used; see the server log.")
+        return False
+    providers = [k for k, v in auth.items() if isinstance(v, Mapping)]
+    st.title("WSO2 audit logs")
+    st.write("Sign in to see the audit logs.")
+    for name in providers or [None]:
+        if st.button(f"Sign in with {name}" if name else "Sign in", type="primary", key=f"login_{name}"):
+            try:
+                st.login(name) if name else st.login()
+            except Exception as exc:  # Authlib missing, incomplete provider settings
+                from audit_lib.ui.errors import failure_line
+
+                st.error(failure_line(exc, "Sign-in") + " Is Authlib (pip install 'Authlib>=1.3.2') installed?")
+    return False
+
+
+def sign_out_button() -> None:
+    """A sign-out button at the bottom of the sidebar, when someone is signed in."""
+    kind = method()
+    if kind == "password" and st.session_state.get(SIGNED_IN):
+        if st.sidebar.button("Sign out", key="sign_out"):
+            st.session_state[SIGNED_IN] = False
+            st.rerun()
+    elif kind == "oidc" and st.sidebar.button("Sign out", key="sign_out"):
+        st.logout()
