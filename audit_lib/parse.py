@@ -87,33 +87,31 @@ def _too_long_reason() -> pl.Expr:
 def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Add the layout fields (tenant, correlation, level, body), the wall-clock time `wall` and `grp`, the
     number of headed lines so far (an event and the lines that continue it share one `grp`)."""
-    parts = []
-    rest = lines
+    text = pl.col("text")
+    df = lines
     if fast := fmts.fast_header:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
-        hit = rest["text"].str.contains(fast["match"])
+        hit = text.str.contains(fast["match"])
         sep = fast["body_after"]
-        cut = rest if hit.all() else rest.filter(hit)
-        parts.append(cut.with_columns(
-            tenant=pl.lit(None, pl.String), ts=pl.col("text").str.slice(*fast["ts"]),
-            correlation=pl.lit(None, pl.String), level=pl.col("text").str.slice(*fast["level"]).str.strip_chars(),
-            body=pl.col("text").str.slice(pl.col("text").str.find(sep, literal=True) + len(sep)),
-        ))
-        rest = rest.filter(~hit)
+        df = df.with_columns(hit=hit).with_columns(
+            tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
+            ts=pl.when("hit").then(text.str.slice(*fast["ts"])),
+            level=pl.when("hit").then(text.str.slice(*fast["level"]).str.strip_chars()),
+            body=pl.when("hit").then(text.str.slice(text.str.find(sep, literal=True) + len(sep))),
+        ).drop("hit")
+    else:
+        df = df.with_columns([pl.lit(None, pl.String).alias(c) for c in _HEADER_FIELDS])
+    # the other lines (API-M's and IS's "TID: [..]" starts, the documentation's): the layouts' patterns
+    todo = df["body"].is_null().arg_true()
     for lay in fmts.layouts:
-        if rest.height == 0:
+        if todo.len() == 0:
             break
-        groups = rest["text"].str.extract_groups(lay.pattern).struct.unnest()
+        groups = df["text"].gather(todo).str.extract_groups(lay.pattern).struct.unnest()
         found = groups["body"].is_not_null()
-        have = [c for c in _HEADER_FIELDS if c in groups.columns]
-        parts.append(pl.concat([rest.filter(found), groups.filter(found).select(have)], how="horizontal"))
-        rest = rest.filter(~found)
-    if rest.height or not parts:
-        parts.append(rest)
-    df = pl.concat(parts, how="diagonal_relaxed").sort("row") if len(parts) > 1 else parts[0]
-    for c in _HEADER_FIELDS:
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, pl.String).alias(c))
+        at = todo.filter(found)
+        df = df.with_columns([df[c].scatter(at, groups[c].filter(found)) for c in _HEADER_FIELDS
+                              if c in groups.columns])
+        todo = todo.filter(~found)
     formats = list(dict.fromkeys(f for lay in fmts.layouts for f in lay.timestamp_formats))
     headed = pl.col("body").is_not_null()
     return df.with_columns(wall=read_wall_times(df["ts"], formats),
@@ -154,6 +152,9 @@ def _once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame]) -> p
     """`read(rows)`; where messages repeat (the same change records again and again), each distinct one is
     read once and the result joined back. Finding out costs one hash a row."""
     keys = ["body", "tenant"]
+    sample = rows.head(4096)
+    if sample.height > 256 and sample.select(keys).n_unique() > 0.9 * sample.height:
+        return read(rows)  # mostly distinct: hashing them all would not pay
     distinct = rows.select(keys).unique()
     if distinct.height > rows.height // 2:
         return read(rows)
@@ -161,6 +162,9 @@ def _once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame]) -> p
     keyed = distinct.join(read(distinct), on="row").drop("row", "msg")
     out = rows.select("row", *keys).join(keyed, on=keys, how="left", nulls_equal=True)
     return out.select([c for c in out.columns if c not in ("body", "tenant", "msg")])
+
+
+_LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
 
 
 def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
@@ -173,13 +177,18 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
-        mask = rest["msg"].str.contains(mf.pattern)  # a plain match is much cheaper than capturing groups
-        if not mask.any():
-            continue
-        hit = rest.filter(mask)
-        groups = hit["msg"].str.extract_groups(mf.pattern).struct.unnest()
-        parts.append(_regex_events(pl.concat([hit, groups], how="horizontal"), mf))
-        rest = rest.filter(~mask)
+        if _LIKELY.get(mf.name, 0.0) > 0.5:  # most lines were of this format last time: capture at once
+            groups = rest["msg"].str.extract_groups(mf.pattern).struct.unnest()
+            mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+            hit, groups = rest.filter(mask), groups.filter(mask)
+        else:  # a plain match is much cheaper than capturing groups
+            mask = rest["msg"].str.contains(mf.pattern)
+            hit = rest.filter(mask)
+            groups = hit["msg"].str.extract_groups(mf.pattern).struct.unnest() if hit.height else None
+        _LIKELY[mf.name] = hit.height / rest.height
+        if hit.height:
+            parts.append(_regex_events(pl.concat([hit, groups], how="horizontal"), mf))
+            rest = rest.filter(~mask)
     parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
@@ -394,11 +403,14 @@ def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
             kind = pl.when(pl.col("action").str.contains(pattern)).then(pl.lit(value)).otherwise(kind)
         exprs["artifact_type"] = kind
     if mf.details:
-        details = pl.struct([pl.col(d) for d in mf.details]).struct.json_encode()
-        for d in mf.details:  # keep only the parts the line had
+        present = [d for d in mf.details if m[d].null_count() < m.height]  # parts some line of the batch had
+        details = pl.struct([pl.col(d) for d in present]).struct.json_encode() if present else pl.lit(None)
+        partial = [d for d in present if m[d].null_count()]
+        for d in partial:  # keep only the parts each line had
             details = details.str.replace_all(f'"{d}":null,?', "", literal=False)
-        details = details.str.replace(r",\}$", "}")
-        exprs["details"] = pl.when(details != "{}").then(details)
+        if partial:
+            details = details.str.replace(r",\}$", "}")
+        exprs["details"] = pl.when(details != "{}").then(details) if len(partial) == len(present) else details
     if mf.continues_until:
         exprs["_open"] = pl.col("outcome").is_null()
     m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
