@@ -137,7 +137,8 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
-        files = T.read(loc, T.FILES, head.version(T.FILES))
+        with T.reading(loc):
+            files = T.read(loc, T.FILES, head.version(T.FILES))
         entries, skipped = discover(paths, roots=roots, limits=limits)
         state = streams(files)
         scans = _scan_all(entries, state, limits, progress)

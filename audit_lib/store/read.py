@@ -179,15 +179,16 @@ def open_store_log(store: StoreRef, tz: str | None = None, *,
     """The store read whole as an `AuditLog`: equal to `audit_lib.load` of the files that were ingested (their
     current names, the same events, rejects, manifest and skipped files). `tz` reads the wall-clock times in
     another zone than the one they were ingested with."""
-    st = Store(store, storage_options)
     if tz is not None:
         check_tz(tz)
-    ev = st.scan(wall=True).collect()
-    ev = ev.sort(["timestamp", "source", "line"], maintain_order=True)
-    wall = ev["wall"]
-    ev = ev.drop("wall").with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL if c in ev.columns])
-    files = st.files(ev)
-    log = AuditLog(ev, st.rejects(), files, st.tz, st.skipped(), {}, wall)
+    st = Store(store, storage_options)
+    with T.reading(st.loc):
+        ev = st.scan(wall=True).collect()
+        ev = ev.sort(["timestamp", "source", "line"], maintain_order=True)
+        wall = ev["wall"]
+        ev = ev.drop("wall").with_columns([pl.col(c).cast(pl.Categorical) for c in CATEGORICAL if c in ev.columns])
+        files = st.files(ev)
+        log = AuditLog(ev, st.rejects(), files, st.tz, st.skipped(), {}, wall)
     return log.with_tz(tz) if tz and tz != st.tz else log
 
 

@@ -14,8 +14,11 @@ before its entry is committed leaves nothing visible, and the next ingest restor
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +182,46 @@ def read(loc: Location, name: str, version: int) -> pl.DataFrame:
     return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
 
 
+def failure(exc: BaseException) -> str:
+    """The first line of an error from the table readers, for a message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def fatal(exc: BaseException) -> bool:
+    """Errors that must not be turned into a message: the user stopping the program."""
+    return isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit)
+
+
+@contextmanager
+def reading(loc: Location) -> Iterator[None]:
+    """Turn any failure to read the tables (a damaged or edited data file makes the Rust readers fail, even
+    panic) into a StoreError that says what to do."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except BaseException as exc:
+        if fatal(exc):
+            raise
+        raise StoreError(f"The store at {loc.uri} cannot be read ({failure(exc)}): check it with "
+                         f"`python -m audit_lib verify --store {loc.uri}`") from None
+
+
+def read_files_directly(loc: Location, name: str, version: int) -> pl.DataFrame:
+    """Table `name` at `version` read file by file from the bytes in storage, ignoring the sizes the Delta
+    log records: for `verify`, which must read what is there even when it was changed."""
+    deltalake()
+    from deltalake.fs import DeltaStorageHandler
+
+    handler = DeltaStorageHandler(loc.table(name), loc.options)
+    frames = []
+    for path in sorted(live_files(loc, name, version)):
+        with handler.open_input_stream(path) as f:
+            frames.append(pl.read_parquet(io.BytesIO(f.read())))
+    return conform(pl.concat(frames, how="diagonal_relaxed"), name) if frames else empty(name)
+
+
 # ---------------------------------------------------------------------------------------------------- chain
 
 
@@ -231,7 +274,8 @@ def chain_rows(loc: Location) -> pl.DataFrame:
 
 def head(loc: Location) -> Head:
     """The published state (the entries are read as stored; `verify` is what checks them)."""
-    rows = chain_rows(loc)
+    with reading(loc):
+        rows = chain_rows(loc)
     entries, hashes = [], []
     for text, digest in rows.select("entry", "hash").iter_rows():
         try:

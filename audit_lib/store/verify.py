@@ -51,7 +51,21 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
     loc = T.Location.of(store, storage_options)
     T.deltalake()
     report = VerifyReport(loc.uri)
-    rows = T.chain_rows(loc)
+    try:
+        rows = T.chain_rows(loc)
+    except T.StoreError:
+        raise
+    except BaseException as exc:  # the chain's Delta log no longer matches its data: read the files as they are
+        if T.fatal(exc):
+            raise
+        try:
+            rows = T.read_files_directly(loc, T.CHAIN, T.table_version(loc, T.CHAIN) or 0).sort("seq")
+        except BaseException as again:
+            if T.fatal(again):
+                raise
+            report.problem("chain", "chain table", f"cannot be read: {T.failure(again)}")
+            return report
+        report.problem("chain", "chain table", f"its data files are not what its log records ({T.failure(exc)})")
     entries = _check_chain(rows, report, anchor)
     if entries is None:
         return report
@@ -59,8 +73,9 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
     versions = {name: int(last["tables"][name]["version"]) if last else 0 for name in T.TABLES}
     _check_data(loc, entries, versions, report, progress)
     if sources is not None:
-        files = T.read(loc, T.FILES, versions[T.FILES])
-        _check_sources(files, sources, report, limits or Limits(), roots, progress)
+        files = _tolerant(report, "files table", lambda: T.read_files_directly(loc, T.FILES, versions[T.FILES]))
+        if files is not None:
+            _check_sources(files, sources, report, limits or Limits(), roots, progress)
     return report
 
 
@@ -131,20 +146,36 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
             report.notes.append(f"the {name} table has versions after {versions[name]} that no chain entry names "
                                 "(an ingest that stopped before its commit): they are not read, and the next "
                                 "ingest undoes them")
-    files = T.read(loc, T.FILES, versions[T.FILES])
+    files = _tolerant(report, "files table", lambda: T.read_files_directly(loc, T.FILES, versions[T.FILES]))
+    if files is None:
+        return
     recorded = pl.DataFrame([r for e in entries for r in e.get("files", [])], schema=T.FILES_SCHEMA, orient="row")
     if _canon(files) != _canon(recorded):
         report.problem("data", "files table", "its rows differ from the files the chain entries list")
     report.checked["files rows"] = files.height
     for name, column in ((T.EVENTS, "events"), (T.REJECTS, "rejects")):
-        counted = (pl.scan_delta(loc.table(name), version=versions[name], storage_options=loc.options)
-                   .group_by("source").agg(n=pl.len()).collect())
+        counted = _tolerant(report, f"{name} table", lambda name=name: (
+            pl.scan_delta(loc.table(name), version=versions[name], storage_options=loc.options)
+            .group_by("source").agg(n=pl.len()).collect()))
+        if counted is None:
+            continue
         want = streams(files).select("stream", column).rename({"stream": "source", column: "want"})
         both = want.join(counted, on="source", how="full", coalesce=True).with_columns(
             pl.col("want", "n").fill_null(0)).filter(pl.col("want") != pl.col("n"))
         for source, n_want, n in both.select("source", "want", "n").iter_rows():
             report.problem("data", f"{name} of {source}", f"{n:,} stored, the manifest says {n_want:,}")
         report.checked[f"{name} rows"] = int(counted["n"].sum()) if counted.height else 0
+
+
+def _tolerant(report: VerifyReport, what: str, read):
+    """`read()`, or None with a problem reported when the data cannot be read as recorded."""
+    try:
+        return read()
+    except BaseException as exc:
+        if T.fatal(exc):
+            raise
+        report.problem("data", what, f"cannot be read as recorded: {T.failure(exc)}")
+        return None
 
 
 def _canon(df: pl.DataFrame) -> list[str]:
