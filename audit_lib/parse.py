@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -24,6 +24,8 @@ from audit_lib.formats import Formats, MessageFormat
 from audit_lib.reading import TOO_LONG
 
 MAX_REJECT_TEXT = 4000
+# wall-clock times outside these years are rejected: they are damage, and would overflow zone arithmetic
+TIME_RANGE = (datetime(1900, 1, 1), datetime(2200, 1, 1))
 _STR = r'"((?:[^"\\]|\\.)*)"'
 # fields every message format fills in
 _EVENT_FIELDS = ["product", "user", "action", "artifact_type", "artifact", "outcome", "details"]
@@ -47,8 +49,13 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
     headed = df.filter(pl.col("body").is_not_null())
     other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
     del df
-    timed = headed.filter(pl.col("wall").is_not_null())
-    rejects = [headed.filter(pl.col("wall").is_null()).select("row", reason=pl.lit("unreadable timestamp"))]
+    lo, hi = TIME_RANGE
+    in_range = pl.col("wall").is_between(lo, hi, closed="left")
+    timed = headed.filter(in_range)
+    rejects = [headed.filter(~in_range.fill_null(False)).select(
+        "row", reason=pl.when(pl.col("wall").is_null()).then(pl.lit("unreadable timestamp"))
+        .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
+                             pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
     messages = read_messages(timed.select("row", "body", "tenant"), fmts)
     # the formats' parts hold each row once: back in row order, they line up with `timed`

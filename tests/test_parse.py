@@ -160,3 +160,12 @@ def test_compact_records_with_non_ascii_values_take_the_fast_path_intact():
     assert (event["user"], event["action"], event["artifact_type"], event["artifact"]) == (
         "josé", "enabled", "endpoint", "Légacy_EP")
     assert event["details"] == '{"endpointName":"Légacy_EP"}'
+
+
+def test_times_outside_the_plausible_years_are_rejected_not_overflowed():
+    lines = [MI.replace("2026-11-02 10:00:00,000", t) for t in ("9999-12-31 23:59:59,999", "0001-01-01 00:00:00,000")]
+    log = load_text("\n".join([*lines, MI]), tz="America/New_York")
+    assert log.events.height == 1 and log.events["timestamp"].max().year == 2026
+    assert [r["reason"] for r in plain(log.rejects)] == [
+        "timestamp out of range (year 9999; kept are 1900 to 2199)",
+        "timestamp out of range (year 1; kept are 1900 to 2199)"]
