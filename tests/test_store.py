@@ -404,3 +404,21 @@ def test_ray_ingest_yields_the_table_of_a_local_ingest(estate: Path, tmp_path: P
         y = pl.read_delta(str(distributed / table)).sort(key)
         assert_frame_equal(x, y)
     assert verify(distributed, [estate]).ok
+
+
+def test_lazy_aggregates_match_the_metrics_on_the_loaded_log(estate: Path, tmp_path: Path) -> None:
+    from audit_lib import metrics
+    from audit_lib.store import Store
+    from audit_lib.store import aggregates as agg
+
+    store = tmp_path / "store"
+    ingest(estate, store)
+    events = audit_lib.load(estate).events
+    lf = Store(store).scan()
+    want = metrics.key_figures(events)
+    got = agg.key_figures(lf)
+    assert {k: got[k] for k in want} == want
+    assert_frame_equal(agg.per_user(lf), metrics.per_user(events))
+    assert agg.counts_by(lf, "action")["events"].sum() == events.height
+    page = agg.page(lf, n=10)
+    assert page.height == 10 and page["timestamp"].to_list() == sorted(events["timestamp"].to_list())[-10:][::-1]

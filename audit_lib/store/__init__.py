@@ -10,10 +10,10 @@ proves with a chain of manifest entries that nothing was changed since.
 Needs the packages of requirements-store.txt (deltalake; ray for `ray=`); importing this module does not.
 """
 
-from audit_lib.store.ingest import IngestResult, ingest
+from audit_lib.store.ingest import IngestResult, append_events, ingest
 from audit_lib.store.read import Store, open_store_log, scan_store, store_info
 from audit_lib.store.tables import Location, StoreError
 from audit_lib.store.verify import VerifyReport, verify
 
-__all__ = ["IngestResult", "Location", "Store", "StoreError", "VerifyReport", "ingest", "open_store_log",
-           "scan_store", "store_info", "verify"]
+__all__ = ["IngestResult", "Location", "Store", "StoreError", "VerifyReport", "append_events", "ingest",
+           "open_store_log", "scan_store", "store_info", "verify"]

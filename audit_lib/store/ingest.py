@@ -18,7 +18,7 @@ import io
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -421,6 +421,13 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
         _undo_if_needed(loc, head, versions)
         return
     rejects = pl.concat([c.rejects for c in collected]) if collected else T.empty(T.REJECTS)
+    _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result)
+
+
+def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list[dict], rejects: pl.DataFrame,
+             pairs: set[tuple], counts: dict[str, int], tz: str, progress: Progress | None,
+             result: IngestResult) -> None:
+    """Write the rejects and the files rows, then the chain entry that publishes them with the events."""
     if rejects.height:
         versions[T.REJECTS] = T.append(loc, T.REJECTS, rejects)
     files_df = pl.DataFrame(rows, schema=T.FILES_SCHEMA, orient="row")
@@ -430,7 +437,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     entry = {
         "seq": head.seq + 1, "time": datetime.now(UTC).isoformat(timespec="seconds"), "tz": tz,
         "tool": f"audit_lib {__version__}", "prev": head.hash,
-        "counts": plan.counts, "events_added": int(files_df["events"].sum() if files_df.height else 0),
+        "counts": counts, "events_added": int(files_df["events"].sum() if files_df.height else 0),
         "rejects_added": rejects.height, "files": files_df.to_dicts(), "pairs": [list(p) for p in new_pairs],
         "tables": {name: _change(loc, name, head.version(name), versions[name]) for name in T.TABLES},
     }
@@ -441,6 +448,44 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     result.events_added, result.rejects_added = entry["events_added"], rejects.height
     result.files = [{"source": r["source"], "kind": r["kind"], "events": r["events"]} for r in rows
                     if r["kind"] != "skipped"]
+
+
+def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.DataFrame], files: list[dict],
+                  tz: str = "UTC", *, storage_options: dict[str, str] | None = None) -> IngestResult:
+    """Commit events made elsewhere as one ingest: `frames` in the store's events schema (`actor` is derived
+    when read), `files` the manifest rows of the files they stand for (source, node, sha256, bytes, lines,
+    events; the rest as for a new file). For generated data (the benchmark) and imports from other systems;
+    nothing here is scanned or parsed."""
+    loc = T.Location.of(store, storage_options)
+    check_tz(tz)
+    with T.Lock(loc):
+        T.create_tables(loc)
+        head = T.head(loc)
+        tz = _store_tz(head, tz, loc)
+        rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        pairs: set[tuple] = set()
+
+        def batches() -> Iterator:
+            for f in frames:
+                f = T.conform(f, T.EVENTS)
+                pairs.update(f.select("user", "product").unique().iter_rows())
+                yield from f.to_arrow().to_batches()
+
+        versions = {name: head.version(name) for name in T.TABLES}
+        version = _append_stream(loc, batches())
+        if version is not None:
+            versions[T.EVENTS] = version
+        rows = []
+        for i, f in enumerate(files):
+            content = {"content_sha256": f.get("sha256"), "content_bytes": f.get("bytes"),
+                       "prefix_sha256": f.get("sha256"), "end": f.get("bytes"), "compressed": False}
+            rows.append(_row(**{**content, **f, "kind": "new", "stream": f["source"], "order": i,
+                                "seq": head.seq + 1}))
+        counts = {"new": len(rows)}
+        _publish(loc, head, versions, rows, T.empty(T.REJECTS), pairs, counts, tz, None, result)
+    result.new = len(rows)
+    return result
 
 
 def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> None:
