@@ -88,7 +88,7 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
 
 def _too_long_reason() -> pl.Expr:
     n = pl.col("text").str.split_exact("\x00", 3).struct.field("field_2").cast(pl.Int64, strict=False)
-    return pl.format("line too long ({} characters; the cap is set in ReadLimits.max_line)", n)
+    return pl.format("line too long ({} characters; the cap is Limits.max_line)", n)
 
 
 def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
