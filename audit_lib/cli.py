@@ -30,7 +30,7 @@ def summary(log: AuditLog) -> dict:
 
     def counts(column: str) -> dict[str, int]:
         agg = ev.group_by(column).len().sort(["len", column], descending=[True, False])
-        return {str(k): int(n) for k, n in agg.iter_rows()}
+        return {"(unknown)" if k is None else str(k): int(n) for k, n in agg.iter_rows()}
 
     first, last = (ev["timestamp"].min(), ev["timestamp"].max()) if ev.height else (None, None)
     return {
