@@ -10,7 +10,8 @@ from audit_lib.ui.sidebar import build_context
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="WSO2 audit logs", page_icon=":material/policy:", layout="wide")
+# a local icon: a :material/...: page icon is fetched from fonts.gstatic.com by every visitor's browser
+st.set_page_config(page_title="WSO2 audit logs", page_icon=str(HERE / "audit_lib/ui/favicon.png"), layout="wide")
 # also set in .streamlit/config.toml; here too so that another config cannot bring them back: no traceback
 # reaches a visitor, and tables cannot be downloaded raw (their cells would reach a spreadsheet unneutralised)
 st.set_option("client.showErrorDetails", "none")

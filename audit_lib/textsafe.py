@@ -22,6 +22,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2028\u2029"
                         "\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f]")
 _ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character may be backslash-escaped
+JOINER = "\u2060"  # WORD JOINER: invisible, no line break
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)  # where a joiner goes
 
 
 def _escape(ch: str) -> str:
@@ -66,6 +68,8 @@ def md(text: object) -> str:
     """`text` for Streamlit markdown (st.markdown, st.caption, st.info, st.warning, st.error, help=, spinner
     texts): shown literally, never as a link, image, HTML, emphasis, colour directive or formula. Control and
     invisible characters become escapes (see `visible`) and every ASCII punctuation character is
-    backslash-escaped, which also stops bare URLs, e-mail addresses and ``:shortcodes:`` from turning live."""
-    return _ASCII_PUNCT.sub(r"\\\1", visible(text))
+    backslash-escaped. GitHub's markdown also links bare URLs, ``www.`` names and e-mail addresses whatever
+    their escapes: an invisible word joiner (U+2060) breaks each of those patterns."""
+    s = _AUTOLINK.sub(JOINER, visible(text))
+    return _ASCII_PUNCT.sub(r"\\\1", s)
 

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
-from audit_lib.textsafe import md
+from audit_lib.textsafe import md, visible
 from audit_lib.ui import page
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
@@ -40,11 +40,11 @@ def body(ctx: Context) -> None:
     if st.session_state.get(S.ARTIFACT_TYPE) not in type_names:
         st.session_state[S.ARTIFACT_TYPE] = type_names[0]
     c1, c2 = st.columns(2)
-    kind = c1.selectbox("Artifact type", type_names, key=S.ARTIFACT_TYPE)
+    kind = c1.selectbox("Artifact type", type_names, key=S.ARTIFACT_TYPE, format_func=visible)
     names = arts.filter(pl.col("artifact_type") == kind)["artifact"].to_list()
     if st.session_state.get(S.ARTIFACT) not in names:
         st.session_state[S.ARTIFACT] = names[0]
-    name = c2.selectbox("Artifact", names, key=S.ARTIFACT)
+    name = c2.selectbox("Artifact", names, key=S.ARTIFACT, format_func=visible)
     hist = page.m(ctx, "artifact_history", kind, name)
     state = hist.filter(pl.col("state").is_not_null()).tail(1)
     cols = st.columns(4)

@@ -29,7 +29,8 @@ def body(ctx: Context) -> None:
     st.caption(f"Rows {offset + 1:,}-{offset + rows.height:,} of {n:,} events in scope "
                f"({PAGE_SIZE} per page). Select a row to see the line as written in its file.")
     # the table's own export is switched off (client.disableDataExport): it would write formula cells raw
-    picked = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="explorer_table",
+    picked = st.dataframe(page.table_text(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
+                          key="explorer_table",
                           column_config={"timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
                                          "line": st.column_config.NumberColumn(format="%d")})
     st.download_button("Download the events in scope as CSV", icon=":material/download:",

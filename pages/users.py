@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import charts, metrics
-from audit_lib.textsafe import md
+from audit_lib.textsafe import md, visible
 from audit_lib.ui import page, review
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
@@ -24,7 +24,7 @@ def body(ctx: Context) -> None:
     names = users["user"].to_list()
     if st.session_state.get(S.USER) not in names:
         st.session_state[S.USER] = names[0]
-    who = st.selectbox("User", names, key=S.USER)
+    who = st.selectbox("User", names, key=S.USER, format_func=visible)
     picked = st.segmented_control("Granularity", list(metrics.EVERY), default="day", key=S.GRANULARITY + "_user",
                                   required=True)
     row = page.one_row(users.filter(pl.col("user") == who))

@@ -40,8 +40,9 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def shown(markdown: str) -> str:
-    """Markdown as a visitor reads it: log text is sent with backslash escapes (`audit_lib.textsafe.md`)."""
-    return re.sub(r"\\(.)", r"\1", str(markdown))
+    """Markdown as a visitor reads it: log text is sent with backslash escapes and word joiners that keep
+    URLs from turning into links (`audit_lib.textsafe.md`)."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")  # and invisible word joiners
 
 
 def texts(at: AppTest) -> str:

@@ -1,4 +1,5 @@
-"""One real-browser run: Streamlit served on a free port, driven by Playwright in Debian's Chromium."""
+"""Real-browser runs: Streamlit served on a free port, driven by Playwright in Debian's Chromium. A walk through
+the pages on the samples, and the pages on a hostile corpus: no request leaves the app, no link from the logs."""
 
 import os
 import socket
@@ -12,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 SHOTS = os.environ.get("AUDIT_SCREENSHOTS")  # a folder (e.g. docs) to save a screenshot of each page into
 
@@ -112,3 +113,100 @@ def test_browser_walkthrough(server, samples_log):
             page.get_by_text("1 uploaded file(s)").first.wait_for(timeout=30000)
         finally:
             browser.close()
+
+
+class _Canary:
+    """An HTTP server that counts the requests it gets: log text pointing at it must never make the browser
+    fetch it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_hostile_corpus_makes_no_request_and_no_link(server, tmp_path):
+    import io
+    import zipfile
+
+    import hostile
+    from playwright.sync_api import sync_playwright
+
+    canary = _Canary()
+    bait = f"127.0.0.1:{canary.port}"
+    extra = [hostile.line(u, f"![a](http://{bait}/artifact.png)", 59, 5) for u in [
+        f"![c](http://{bait}/user.png)", f"<img src=http://{bait}/tag.png>", f"http://{bait}/bare",
+        f"[x](http://{bait}/link)", f"<a href=http://{bait}/a>a</a>"]]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"{hostile.NODE}/repository/logs/audit.log", hostile.log_text() + "\n".join(extra) + "\n")
+        z.writestr(hostile.MEMBER_NOTE, "not a log\n")
+        z.writestr(f"![w](http:{bait})/repository/logs/audit-11-05-2026.log", "\x00\x01 broken\n")
+    upload = tmp_path / f"[z](http:{bait}).zip"
+    upload.write_bytes(buf.getvalue())
+    n = len(hostile.users()) + len(extra)
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    requests: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 2400})
+                page.on("request", lambda r: requests.append(r.url))
+                page.goto(server)
+                page.get_by_role("heading", name="Overview").wait_for(timeout=60000)
+                page.get_by_test_id("stRadioGroup").get_by_text("Upload files").click()
+                page.locator("input[type='file']").set_input_files(str(upload))
+                page.get_by_text(f"{n} of {n} events").first.wait_for(timeout=60000)
+                page.locator("canvas, svg.marks").first.wait_for(timeout=30000)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(shots / "hostile-overview.png"))
+                for title in ["Findings", "Users", "Artifacts", "Timeline", "Explorer", "Data quality", "Reports"]:
+                    _open(page, title)
+                    page.wait_for_timeout(1500)
+                    assert not page.get_by_text("Traceback").count()
+                    page.screenshot(path=str(shots / f"hostile-{title.lower().replace(' ', '-')}.png"))
+                    _no_link_from_the_logs(page, server)
+                # the pick lists show the names too: open the user list
+                _open(page, "Users")
+                page.locator("[data-testid='stSelectbox']").filter(has_text="User").last.click()
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(shots / "hostile-user-list.png"))
+                _no_link_from_the_logs(page, server)
+                page.keyboard.press("Escape")
+                page.wait_for_timeout(1000)
+            finally:
+                browser.close()
+    finally:
+        canary.close()
+    assert requests
+    foreign = [u for u in requests if not u.startswith(server + "/") and u != server]
+    assert not foreign, sorted(set(foreign))
+    assert canary.hits == []
+
+
+def _no_link_from_the_logs(page, server: str) -> None:
+    """Every link and image on the page points at the app itself (its pages, its static files)."""
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    assert all(h.startswith(server + "/") or h == server for h in hrefs), [h for h in hrefs if not h.startswith(server)]
+    srcs = page.eval_on_selector_all("img[src], image[href], iframe[src]",
+                                     "els => els.map(e => e.src || e.href.baseVal || '')")
+    assert all(s.startswith((server + "/", "data:", "blob:")) or not s for s in srcs), srcs

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import metrics
-from audit_lib.textsafe import md
+from audit_lib.textsafe import md, visible_column
 from audit_lib.ui import loading
 from audit_lib.ui import state as S
 from audit_lib.ui.errors import guard
@@ -71,11 +71,18 @@ def m(ctx: Context, name: str, *args: Any, events: pl.DataFrame | None = None, k
     return loading.metric(name, f"{ctx.key}|{key}", data, *args, **kwargs)
 
 
-def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows", **kwargs: Any) -> None:
-    """A table capped at `limit` rows, saying how many are shown when capped."""
+def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows", **kwargs: Any) -> Any:
+    """A table capped at `limit` rows, saying how many are shown when capped; text shown as `table_text`."""
     if df.height > limit:
         st.caption(md(f"Showing the first {limit:,} of {df.height:,} {what}."))
-    st.dataframe(df.head(limit), hide_index=True, **kwargs)
+    return st.dataframe(table_text(df.head(limit)), hide_index=True, **kwargs)
+
+
+def table_text(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with its text columns as `audit_lib.textsafe.visible` shows them: a tab, a zero-width space or a
+    bidi override in a name is seen as an escape, not as a blank or reordered text."""
+    text = [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical)]
+    return df.with_columns(visible_column(c) for c in text) if text else df
 
 
 def one_row(df: pl.DataFrame, time_format: str = "%Y-%m-%d %H:%M") -> dict[str, Any]:

@@ -11,7 +11,7 @@ import streamlit as st
 from audit_lib import SourceError, check_tz, metrics
 from audit_lib.filters import FilterError, Filters, day_range
 from audit_lib.loader import AuditLog
-from audit_lib.textsafe import md
+from audit_lib.textsafe import md, visible
 from audit_lib.ui import loading, roots
 from audit_lib.ui import state as S
 from audit_lib.ui.errors import failure_line
@@ -175,12 +175,17 @@ def filter_widgets(log: AuditLog) -> Filters:
                                                    (S.OUTCOMES, "outcome")]}
     for k, o in opts.items():
         _sanitize(k, o)
-    users = st.sidebar.multiselect("Users", opts[S.USERS], key=S.USERS, placeholder="all users")
-    actions = st.sidebar.multiselect("Actions", opts[S.ACTIONS], key=S.ACTIONS, placeholder="all actions")
+    # names from the logs are listed as `visible` shows them (a tab or zero-width space as an escape)
+    users = st.sidebar.multiselect("Users", opts[S.USERS], key=S.USERS, placeholder="all users",
+                                   format_func=visible)
+    actions = st.sidebar.multiselect("Actions", opts[S.ACTIONS], key=S.ACTIONS, placeholder="all actions",
+                                     format_func=visible)
     types = st.sidebar.multiselect("Artifact types", opts[S.ARTIFACT_TYPES], key=S.ARTIFACT_TYPES,
-                                   placeholder="all artifact types")
-    nodes = st.sidebar.multiselect("Nodes", opts[S.NODES], key=S.NODES, placeholder="all nodes")
-    outcomes = st.sidebar.multiselect("Outcome", opts[S.OUTCOMES], key=S.OUTCOMES, placeholder="any outcome")
+                                   placeholder="all artifact types", format_func=visible)
+    nodes = st.sidebar.multiselect("Nodes", opts[S.NODES], key=S.NODES, placeholder="all nodes",
+                                   format_func=visible)
+    outcomes = st.sidebar.multiselect("Outcome", opts[S.OUTCOMES], key=S.OUTCOMES, placeholder="any outcome",
+                                      format_func=visible)
     text = st.sidebar.text_input("Search", key=S.TEXT, placeholder="artifact, details, raw text...",
                                  help="Case-insensitive; looks in user, action, artifact type, artifact, details "
                                       "and attached lines.")
