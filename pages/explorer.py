@@ -5,7 +5,7 @@ import math
 import streamlit as st
 
 from audit_lib.export import MIME, scope_name
-from audit_lib.textsafe import md
+from audit_lib.textsafe import md, visible
 from audit_lib.ui import loading, page
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
@@ -45,10 +45,12 @@ def body(ctx: Context) -> None:
         raw = ctx.log.raw_line(r["source"], r["line"])
         st.markdown(f"**Raw line** of {md(r['source'])}, line {r['line']}" + ("" if chosen else
                                                                           " (first row of the page)"))
-        st.code(raw if raw is not None else "(the line could not be read back)", language=None, wrap_lines=True)
+        # as written, except that control, bidi and invisible characters show as escapes (\u202e, \u200b)
+        st.code(visible(raw, keep="\t") if raw is not None else "(the line could not be read back)", language=None,
+                wrap_lines=True)
         if r["attachment"]:
             st.markdown("**Attached lines**")
-            st.code(r["attachment"], language=None, wrap_lines=True)
+            st.code(visible(r["attachment"], keep="\t\n"), language=None, wrap_lines=True)
 
 
 page.render("Explorer", "Every event in scope, with the file and line it was read from.", body)
