@@ -230,7 +230,8 @@ def per_artifact(events: pl.DataFrame, artifact_type: str | None = None) -> pl.D
         first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
         last_action=pl.col("action").last(), last_user=pl.col("user").last(),
     ).pipe(_text, "artifact_type", "last_action", "last_user")
-    state = artifact_state(events).select("artifact_type", "artifact", "state", "state_since")
+    state = artifact_state(events).select("artifact_type", "artifact", "state", "state_since",
+                                          pl.col("nodes").alias("state_by_node"))
     return (base.join(state, on=["artifact_type", "artifact"], how="left", nulls_equal=True)
             .sort(["events", "artifact_type", "artifact"], descending=[True, False, False]))
 
@@ -266,6 +267,13 @@ def artifact_state_by_node(events: pl.DataFrame) -> pl.DataFrame:
                      how="left")
     return last.select("artifact_type", "artifact", "node", "state", "state_since", "state_by",
                        "state_action").sort("artifact_type", "artifact", "node")
+
+
+def artifact_state_of(events: pl.DataFrame, artifact_type: str, artifact: str) -> pl.DataFrame:
+    """`artifact_state_by_node` of one artifact: node, state, state_since, state_by, state_action."""
+    one = events.filter((pl.col("artifact_type").cast(pl.String) == artifact_type)
+                        & (pl.col("artifact").cast(pl.String) == artifact))
+    return artifact_state_by_node(one).drop("artifact_type", "artifact")
 
 
 def artifact_state(events: pl.DataFrame) -> pl.DataFrame:

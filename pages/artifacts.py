@@ -46,13 +46,17 @@ def body(ctx: Context) -> None:
         st.session_state[S.ARTIFACT] = names[0]
     name = c2.selectbox("Artifact", names, key=S.ARTIFACT, format_func=visible)
     hist = page.m(ctx, "artifact_history", kind, name)
-    state = hist.filter(pl.col("state").is_not_null()).tail(1)
+    per_node = page.m(ctx, "artifact_state_of", kind, name)
     cols = st.columns(4)
-    if state.height:
-        s = page.one_row(state)
-        cols[0].metric("Last known state", s["state"], help=md(
-            f"set by {s['user']} ({s['action']}) on {s['timestamp']}; from the last successful create, enable, "
-            "disable, delete, deploy or undeploy in scope"))
+    if per_node.height:
+        states = per_node["state"].unique().sort().to_list()
+        where = "; ".join(f"{n}: {s} since {t:%Y-%m-%d %H:%M} by {u}" for n, s, t, u in
+                          per_node.select("node", "state", "state_since", "state_by").iter_rows())
+        cols[0].metric("Last known state", states[0] if len(states) == 1 else "mixed", help=md(
+            f"Per node (management-API changes are made node by node): {where}. From the last successful "
+            "create, enable, disable, delete, deploy or undeploy in scope."))
+        if len(states) > 1:
+            st.warning(md(f"The nodes disagree about {kind} {name}: {where}."))
     else:
         cols[0].metric("Last known state", "unknown", help="No create, enable, disable, delete, deploy or "
                        "undeploy action in scope.")

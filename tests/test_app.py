@@ -18,6 +18,7 @@ PAGES = ["pages/overview.py", "pages/users.py", "pages/artifacts.py", "pages/tim
 import polars as pl  # noqa: E402
 
 import audit_lib  # noqa: E402
+from audit_lib import metrics  # noqa: E402
 
 _EV = audit_lib.load(ROOT / "samples", tz="UTC").events
 N = f"{_EV.height:,}"
@@ -187,7 +188,11 @@ def test_artifact_history_and_state():
     at.switch_page(str(ROOT) + "/pages/artifacts.py").run()
     at.selectbox(key=S.ARTIFACT_TYPE).set_value("proxy_service").run()
     at.selectbox(key=S.ARTIFACT).set_value("OrderProxy").run()
-    assert metric(at, "Last known state") in {"enabled", "disabled"}
+    per_node = metrics.artifact_state_of(_EV, "proxy_service", "OrderProxy")
+    states = set(per_node["state"])
+    assert len(per_node) == 2 and len(states) == 2  # the demo's two MI nodes left it in different states
+    assert metric(at, "Last known state") == "mixed"
+    assert any("The nodes disagree about proxy" in w.value for w in at.warning)
     assert "proxy_service OrderProxy: who did what" in at.get("vega_lite_chart")[-1].proto.spec
     assert 0 < spec_rows(at, len(at.get("vega_lite_chart")) - 1) <= 2000
 
