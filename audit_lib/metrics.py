@@ -47,12 +47,16 @@ MAX_COVERAGE_DAYS = 36_600
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 WORK_HOURS = (8, 18)  # [start, end) of the working day, local time; weekends are off-hours
 OTHER = "(other)"
+UNKNOWN = "(unknown)"  # an event with no known user (IS writes null or N/A for a failed sign-in)
 
 
 def who(events: pl.DataFrame) -> pl.Expr:
     """The person behind each event, as a column named `user`: the actor (tenant suffix folded, product named
     where one name lives in several products' user stores) when the log has it, else the raw user."""
-    return (pl.col("actor") if "actor" in events.columns else pl.col("user")).alias("user")
+    person = pl.col("actor") if "actor" in events.columns else pl.col("user")
+    unknown = pl.lit(UNKNOWN, pl.Categorical) if events.schema.get(person.meta.output_name()) == pl.Categorical \
+        else pl.lit(UNKNOWN)
+    return person.fill_null(unknown).alias("user")
 
 
 def action_kind(action: pl.Expr) -> pl.Expr:
@@ -324,6 +328,9 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
     if counts["bucket"].n_unique() > limit:  # too many buckets for a chart: the first coarser width that fits
         every = bucket_every(events, every, limit)
         counts = count(every)
+        while counts["bucket"].n_unique() > limit and every in COARSER[:-1]:  # offsets of seconds (old LMT)
+            every = COARSER[COARSER.index(every) + 1]
+            counts = count(every)
     if by is None:
         span = counts.select((pl.col("bucket").max() - pl.col("bucket").min()).dt.total_seconds()).item()
         if span // _SECONDS.get(every, 1) >= max_rows:  # the empty buckets in between would be too many
@@ -349,9 +356,13 @@ def bucket_every(events: pl.DataFrame, every: str = "1d", max_buckets: int = MAX
     if events.is_empty():
         return every
     steps = COARSER[COARSER.index(every):] if every in COARSER else [every, *COARSER]
-    ts = events["timestamp"]
-    # the distinct hours (or days) first: each width of COARSER is counted exactly on those few values
-    base = ts.dt.truncate("1h" if every == "1h" else "1d").unique() if every in COARSER else ts
+    ts = events["timestamp"].drop_nulls()
+    base = ts
+    if every in COARSER and isinstance(ts.dtype, pl.Datetime):  # the distinct minutes first: one integer pass,
+        unit = {"ms": 60_000, "us": 60_000_000, "ns": 60_000_000_000}[ts.dtype.time_unit]  # then a few values
+        minutes = ((ts.to_physical() // unit).unique() * unit).cast(pl.Datetime(ts.dtype.time_unit))
+        zone = ts.dtype.time_zone
+        base = minutes.dt.replace_time_zone("UTC").dt.convert_time_zone(zone) if zone else minutes
     for step in steps:
         if base.dt.truncate(step).n_unique() <= max_buckets:
             return step
