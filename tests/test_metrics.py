@@ -259,3 +259,11 @@ def test_coverage_tells_partial_days_and_days_off_from_gaps():
     assert status == {6: "partial", 7: "day off", 8: "day off", 9: "no file", 10: "ok"}
     holiday = metrics.coverage_gaps(events, files, holidays=(date(2026, 11, 9),), only_gaps=True)
     assert holiday["status"].to_list() == ["partial"]
+
+
+def test_events_with_no_known_user_are_grouped_as_unknown():
+    rows = ev([(t(2, 9), None, "login_failed", "session", None, "failure"),
+               (t(2, 10), "alice", "logged_in", "session", "alice")])
+    users = metrics.per_user(rows)
+    assert set(users["user"]) == {"(unknown)", "alice"}
+    assert metrics.top_values(rows, "user")["value"].null_count() == 0
