@@ -17,8 +17,11 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +35,11 @@ from audit_lib.store import tables as T
 from audit_lib.store.scan import FileScan, is_active, read_slice, scan_file, slice_opener
 
 STREAM_KINDS = ("new", "grown", "rotated", "seen")
-GROUP_BYTES = 32 << 20  # content parsed in one group (one task)
-GROUP_FILES = 400
+GROUP_BYTES = 64 << 20  # content parsed in one call of the loader (it batches across files itself)
+GROUP_FILES = 10_000
+RAY_GROUP_BYTES = 8 << 20  # content of one Ray task: enough tasks to spread over the cluster
+RAY_GROUP_FILES = 200
+WRITE_ROWS = 1 << 20  # events handed to the Delta writer at a time
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -169,11 +175,13 @@ def _scan_all(entries: list[Entry], state: pl.DataFrame, limits: Limits, progres
     total = sum(e.size for e in entries)
     done = 0
     out = []
-    for e in entries:
-        out.append(scan_file(e, frozenset(ends.get(e.node, ())), limits))
-        done += e.size
-        if progress:
-            progress("hashing", done, total)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashing and gunzip release the GIL
+        for e, sc in zip(entries, pool.map(lambda e: scan_file(e, frozenset(ends.get(e.node, ())), limits),
+                                          entries), strict=True):
+            out.append(sc)
+            done += e.size
+            if progress:
+                progress("hashing", done, total)
     return out
 
 
@@ -350,14 +358,15 @@ def _empty_counts() -> pl.DataFrame:
                                 "rejects": pl.Int64, "blank": pl.Int64, "error": pl.String, "complete": pl.Boolean})
 
 
-def groups(parts: list[Part]) -> list[list[Part]]:
-    """Parts in order, cut into groups of about GROUP_BYTES of content."""
+def groups(parts: list[Part], max_bytes: int | None = None, max_files: int | None = None) -> list[list[Part]]:
+    """Parts in order, cut into groups of about `max_bytes` of content (default GROUP_BYTES)."""
+    max_bytes, max_files = max_bytes or GROUP_BYTES, max_files or GROUP_FILES
     out: list[list[Part]] = []
     size = 0
     for p in parts:
         if p.end <= p.start:
             continue
-        if not out or size >= GROUP_BYTES or len(out[-1]) >= GROUP_FILES:
+        if not out or size >= max_bytes or len(out[-1]) >= max_files:
             out.append([])
             size = 0
         out[-1].append(p)
@@ -383,7 +392,7 @@ def parse_payloads(specs: list[tuple[str, str, bytes]], line_starts: list[int], 
 
 def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, ray: str | None,
             progress: Progress | None, result: IngestResult) -> None:
-    batches = groups(plan.parts)
+    batches = groups(plan.parts, RAY_GROUP_BYTES, RAY_GROUP_FILES) if ray else groups(plan.parts)
     if ray:
         from audit_lib.store.distributed import run_ray
 
@@ -395,7 +404,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     pairs: set[tuple] = set()
     done = 0
 
-    def events() -> Iterator:
+    def frames() -> Iterator[pl.DataFrame]:
         nonlocal done
         for g, res in zip(batches, results, strict=True):
             collected.append(GroupResult(res.events.head(0), res.rejects, res.files, res.skipped))
@@ -403,8 +412,10 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
             done += sum(p.end - p.start for p in g)
             if progress:
                 progress("parsing", done, total)
-            if res.events.height:
-                yield from res.events.to_arrow().to_batches()
+            yield res.events
+
+    def events() -> Iterator:
+        yield from _batched(_ahead(frames()))
 
     versions = {name: head.version(name) for name in T.TABLES}
     ev_version = _append_stream(loc, events())
@@ -466,11 +477,14 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
         pairs: set[tuple] = set()
 
-        def batches() -> Iterator:
+        def conformed() -> Iterator[pl.DataFrame]:
             for f in frames:
                 f = T.conform(f, T.EVENTS)
                 pairs.update(f.select("user", "product").unique().iter_rows())
-                yield from f.to_arrow().to_batches()
+                yield f
+
+        def batches() -> Iterator:
+            yield from _batched(conformed())
 
         versions = {name: head.version(name) for name in T.TABLES}
         version = _append_stream(loc, batches())
@@ -493,6 +507,53 @@ def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> 
     for name in T.TABLES:
         if versions[name] != head.version(name):
             T.restore(loc, name, head.version(name))
+
+
+def _ahead(items: Iterator, depth: int = 1) -> Iterator:
+    """`items`, produced in a background thread up to `depth` ahead: the next group is parsed while the Delta
+    writer writes the one before."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # raised again in the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _batched(frames: Iterable[pl.DataFrame], rows: int = WRITE_ROWS) -> Iterator:
+    """Arrow record batches of about `rows` rows each, sorted by partition: the Delta writer is much faster
+    given few large batches than many small ones."""
+    buffer: list[pl.DataFrame] = []
+    held = 0
+    for f in itertools.chain(frames, [None]):
+        if f is not None and f.height:
+            buffer.append(f)
+            held += f.height
+        if buffer and (held >= rows or f is None):
+            df = pl.concat(buffer).sort(T.EVENTS_PARTITIONS, maintain_order=True)
+            buffer, held = [], 0
+            yield from df.to_arrow().to_batches()
 
 
 def _append_stream(loc: T.Location, batches: Iterator) -> int | None:
