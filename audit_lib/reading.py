@@ -51,23 +51,30 @@ def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: Limits | None 
     content is not an audit log yields nothing and gets `facts.skip`."""
     limits = limits or Limits()
     lines_so_far = 0
-    pending = b""
+    held: list[bytes] = []  # text read since the last piece (joined once a piece's worth is there)
+    size = 0
     splitter = _Lines(limits.max_line)
     content = hashlib.sha256()
     for raw in iter_content(entry, facts, limits, budget):
         if facts.compressed:  # a plain file's content hash is its stored bytes' hash
             content.update(raw)
-        pending += splitter.feed(raw)
+        text = splitter.feed(raw)
+        held.append(text)
+        size += len(text)
+        if size < piece_size:
+            continue
+        pending = b"".join(held)
         while len(pending) >= piece_size:
             head, pending = _cut_at_event(pending, piece_size)
             n = head.count(b"\n")
             yield Piece(fid, lines_so_far + 1, head, n, False)
             lines_so_far += n
+        held, size = [pending], len(pending)
     if facts.skip:
         return
     tail = splitter.finish()
     facts.cut_last = bool(tail) and not tail.endswith(b"\n")
-    pending += tail if not facts.cut_last else tail + b"\n"
+    pending = b"".join(held) + (tail if not facts.cut_last else tail + b"\n")
     n = pending.count(b"\n")
     facts.lines = lines_so_far + n
     facts.content = content.hexdigest() if facts.compressed else facts.sha256
