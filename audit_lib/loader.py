@@ -12,8 +12,6 @@ import hashlib
 import io
 import json
 import os
-import queue
-import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from audit_lib.background import prefetched
 from audit_lib.formats import Formats, load_formats
 from audit_lib.parse import Parsed, localise, parse_batch
 from audit_lib.reading import FileFacts, Piece, read_pieces, text_lines
@@ -133,7 +132,7 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
     pending: deque = deque()
     budget = Budget(limits.max_total_bytes)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in _prefetched(_batches(entries, facts, limits, budget)):
+        for batch in prefetched(_batches(entries, facts, limits, budget)):
             pending.append(pool.submit(_parse, batch, fmts))
             while len(pending) >= workers:
                 _collect(pending.popleft().result(), events, rejects, counts)
@@ -181,39 +180,6 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
                 batch, size = [], 0
     if batch:
         yield batch
-
-
-def _prefetched(items: Iterator[list[Piece]], ahead: int = 2) -> Iterator[list[Piece]]:
-    """Run the reading in a background thread, at most `ahead` batches in advance (bounded memory)."""
-    q: queue.Queue = queue.Queue(maxsize=ahead)
-    done = object()
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # re-raised in the consumer
-            q.put(exc)
-            return
-        q.put(done)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        while (item := q.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
 
 
 def _parse(batch: list[Piece], fmts: Formats) -> Parsed:
