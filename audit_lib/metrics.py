@@ -417,7 +417,7 @@ def _file_days(files: pl.DataFrame) -> pl.DataFrame:
 
 
 def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None,
-                  only_gaps: bool = False, work_days: tuple[int, ...] = (0, 1, 2, 3, 4),
+                  only_gaps: bool = False, work_days: tuple[int, ...] = (1, 2, 3, 4, 5),
                   holidays: tuple[date, ...] = ()) -> pl.DataFrame:
     """Per node and day, from the node's first to its last day: `files` covering the day, `events` on it and
     `status`:
@@ -425,7 +425,8 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     - "partial": a file covering the day was read only in part (damage, a cap): its later lines are unknown;
     - "no file": a working day with no file at all (lost, deleted or never collected?);
     - "no events": a working day with a file but no event (quiet, or logging stopped?);
-    - "day off": a day outside `work_days` (0 = Monday) or in `holidays` with no file or no event: not a gap.
+    - "day off": a day outside `work_days` (ISO weekdays, 1 = Monday) or in `holidays` with no file or no event:
+      not a gap (the same working time as the findings' `Settings`).
     Days are calendar days in `tz` (default: the events' zone). With `only_gaps`, the days that are neither
     "ok" nor "day off"."""
     schema = {"node": pl.String, "day": pl.Date, "files": pl.UInt32, "events": pl.Int64, "status": pl.String}
@@ -450,7 +451,7 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     if bounds.filter(long).height:  # centuries between a node's first and last day: only its dated days
         seen = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).unique()
         grid = pl.concat([grid, seen.filter(pl.col("node").is_in(bounds.filter(long)["node"].implode()))])
-    off = ~(pl.col("day").dt.weekday() - 1).is_in(list(work_days)) | pl.col("day").is_in(list(holidays))
+    off = ~pl.col("day").dt.weekday().is_in(list(work_days)) | pl.col("day").is_in(list(holidays))
     out = (grid.join(covered, on=["node", "day"], how="left").join(ev, on=["node", "day"], how="left")
            .with_columns(pl.col("files").fill_null(0).cast(pl.UInt32), pl.col("events").fill_null(0))
            .with_columns(status=pl.when(pl.col("cut").fill_null(False)).then(pl.lit("partial"))

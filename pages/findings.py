@@ -2,44 +2,15 @@
 
 import json
 from collections import Counter
-from datetime import date, time, timedelta
 
 import streamlit as st
 
-from audit_lib.findings import SEVERITIES, WEEKDAYS, Finding, Settings, findings_table
+from audit_lib.findings import SEVERITIES, Finding, findings_table
 from audit_lib.textsafe import md
 from audit_lib.ui import page, review
 from audit_lib.ui import state as S
 
 EVENT_COLUMNS = ["timestamp", "actor", "action", "artifact_type", "artifact", "outcome", "node", "source", "line"]
-DAY_NAMES = [d.capitalize() for d in WEEKDAYS]
-
-
-def settings_widgets() -> tuple[Settings, list[str]]:
-    """Working time and session timeout as chosen in the expander, and what could not be read."""
-    with st.expander("Working hours, days off and session timeout"):
-        c1, c2, c3 = st.columns([2, 2, 1])
-        start, end = c1.slider("Working hours", value=(time(8), time(18)), step=timedelta(minutes=30),
-                               format="HH:mm", key=S.WORK_HOURS)
-        days = c2.multiselect("Working days", DAY_NAMES, default=DAY_NAMES[:5], key=S.WORK_DAYS)
-        timeout = c3.number_input("Session timeout (min)", min_value=1, max_value=24 * 60, value=60, step=5,
-                                  key=S.SESSION_TIMEOUT, help="The longest quiet spell a sign-in session survives.")
-        text = st.text_input("Holidays", key=S.HOLIDAYS, placeholder="2026-12-25, 2026-12-26",
-                             help="Dates (YYYY-MM-DD) counted as days off, separated by commas or spaces.")
-    problems, holidays = [], []
-    for word in text.replace(",", " ").split():
-        try:
-            holidays.append(date.fromisoformat(word))
-        except ValueError:
-            problems.append(f"{word!r} is not a date (YYYY-MM-DD); it is ignored.")
-    if end <= start:
-        problems.append("The working day must end after it starts; the default 08:00-18:00 is used.")
-        start, end = time(8), time(18)
-    work_days = tuple(DAY_NAMES.index(d) + 1 for d in days) or (1, 2, 3, 4, 5)
-    if not days:
-        problems.append("No working day chosen; Monday to Friday are used.")
-    return Settings(work_start=start, work_end=end, work_days=work_days, holidays=tuple(sorted(set(holidays))),
-                    session_timeout=timedelta(minutes=int(timeout))), problems
 
 
 def show_finding(ctx, f: Finding) -> None:
@@ -68,7 +39,7 @@ def show_finding(ctx, f: Finding) -> None:
 
 
 def body(ctx) -> None:
-    settings, problems = settings_widgets()
+    settings, problems = review.working_time()
     for p in problems:
         st.warning(md(p))
     with st.spinner("Evaluating the rules...", show_time=True):

@@ -5,7 +5,7 @@ import streamlit as st
 
 from audit_lib import charts, metrics
 from audit_lib.textsafe import md
-from audit_lib.ui import page
+from audit_lib.ui import page, review
 from audit_lib.ui.sidebar import Context
 
 
@@ -53,7 +53,11 @@ def body(ctx: Context) -> None:
         page.show_table(log.rejects, what="rejected lines")
 
     st.subheader("Coverage")
-    cov = metrics.coverage_gaps(log.events, log.files, log.tz)
+    settings, problems = review.working_time()
+    for problem in problems:
+        st.warning(problem)
+    cov = metrics.coverage_gaps(log.events, log.files, log.tz, work_days=settings.work_days,
+                                holidays=settings.holidays)
     gaps = cov.filter(pl.col("status") != "ok")
     if cov.is_empty():
         st.info("No dated file or event to check coverage against.")
@@ -66,7 +70,8 @@ def body(ctx: Context) -> None:
                           + ", ".join(far[:10]) + ". For them only the days with a file or events are listed, "
                           "not every day in between."))
         if gaps.is_empty():
-            st.success("Every node has a file and events on every working day of its range (Monday to Friday).")
+            st.success("Every node has a file and events on every working day of its range (working days and "
+                       "holidays as set above).")
         else:
             st.warning(f"{gaps.height} working node-day(s) read only in part, without a log file or without "
                        "events: a gap may mean damaged, lost or deleted files, or simply a quiet day.")

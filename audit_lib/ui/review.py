@@ -6,13 +6,13 @@ log4j2.properties files and its manifest), whatever the filters. Both lists are 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from audit_lib.findings import Finding, Settings, findings, load_rules, sort_findings
+from audit_lib.findings import WEEKDAYS, Finding, Settings, findings, load_rules, sort_findings
 from audit_lib.sessions import sessions_and_ids
 from audit_lib.sources import SourceError
 from audit_lib.textsafe import md
@@ -100,3 +100,34 @@ def show_user_sessions(ctx: Context, who: str) -> None:
             "timestamp", "action", "artifact_type", "artifact", "outcome", "node", "source", "line")
         st.dataframe(events, hide_index=True, column_config={
             "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+
+
+DAY_NAMES = [d.capitalize() for d in WEEKDAYS]
+
+
+def working_time() -> tuple[Settings, list[str]]:
+    """Working time and session timeout as chosen in the expander (shared by the pages that use them: the same
+    keys), and what could not be read."""
+    with st.expander("Working hours, days off and session timeout"):
+        c1, c2, c3 = st.columns([2, 2, 1])
+        start, end = c1.slider("Working hours", value=(time(8), time(18)), step=timedelta(minutes=30),
+                               format="HH:mm", key=S.WORK_HOURS)
+        days = c2.multiselect("Working days", DAY_NAMES, default=DAY_NAMES[:5], key=S.WORK_DAYS)
+        timeout = c3.number_input("Session timeout (min)", min_value=1, max_value=24 * 60, value=60, step=5,
+                                  key=S.SESSION_TIMEOUT, help="The longest quiet spell a sign-in session survives.")
+        text = st.text_input("Holidays", key=S.HOLIDAYS, placeholder="2026-12-25, 2026-12-26",
+                             help="Dates (YYYY-MM-DD) counted as days off, separated by commas or spaces.")
+    problems, holidays = [], []
+    for word in text.replace(",", " ").split():
+        try:
+            holidays.append(date.fromisoformat(word))
+        except ValueError:
+            problems.append(f"{word!r} is not a date (YYYY-MM-DD); it is ignored.")
+    if end <= start:
+        problems.append("The working day must end after it starts; the default 08:00-18:00 is used.")
+        start, end = time(8), time(18)
+    work_days = tuple(DAY_NAMES.index(d) + 1 for d in days) or (1, 2, 3, 4, 5)
+    if not days:
+        problems.append("No working day chosen; Monday to Friday are used.")
+    return Settings(work_start=start, work_end=end, work_days=work_days, holidays=tuple(sorted(set(holidays))),
+                    session_timeout=timedelta(minutes=int(timeout))), problems
