@@ -388,6 +388,8 @@ def test_errors_are_one_line(tmp_path: Path, samples_dir: Path) -> None:
     assert r.returncode == 1 and "not both" in r.stderr
     r = run("verify", "--store", str(tmp_path / "none"))
     assert r.returncode == 1 and "No event store" in r.stderr
+    r = run("ingest", str(tmp_path / "nothing-here"), "--store", str(tmp_path / "new"))
+    assert r.returncode == 1 and "No such file" in r.stderr and not (tmp_path / "new").exists()
 
 
 # ----------------------------------------------------------------------------------------------------- Ray
@@ -406,19 +408,23 @@ def test_ray_ingest_yields_the_table_of_a_local_ingest(estate: Path, tmp_path: P
     assert verify(distributed, [estate]).ok
 
 
-def test_lazy_aggregates_match_the_metrics_on_the_loaded_log(estate: Path, tmp_path: Path) -> None:
+def test_aggregates_of_the_rollups_and_of_scans_match_the_metrics(estate: Path, tmp_path: Path) -> None:
     from audit_lib import metrics
     from audit_lib.store import Store
     from audit_lib.store import aggregates as agg
 
     store = tmp_path / "store"
-    ingest(estate, store)
-    events = audit_lib.load(estate).events
-    lf = Store(store).scan()
+    ingest(estate / "mi-node-1", store, "Asia/Colombo")  # +05:30: local hours are not UTC hours
+    ingest(estate, store)  # rollup rows of two ingests, added up when read
+    events = audit_lib.load(estate, "Asia/Colombo").events
+    st = Store(store)
     want = metrics.key_figures(events)
-    got = agg.key_figures(lf)
-    assert {k: got[k] for k in want} == want
-    assert_frame_equal(agg.per_user(lf), metrics.per_user(events))
-    assert agg.counts_by(lf, "action")["events"].sum() == events.height
-    page = agg.page(lf, n=10)
+    for source in (st, st.scan()):
+        got = agg.key_figures(source)
+        assert {k: got[k] for k in want} == want
+        assert_frame_equal(agg.per_user(source), metrics.per_user(events))
+        assert agg.counts_by(source, "action")["events"].sum() == events.height
+    assert_frame_equal(agg.over_time(st, "1d", "artifact_type"), agg.over_time(st.scan(), "1d", "artifact_type"))
+    assert agg.over_time(st, "1h", None)["events"].sum() == events.height
+    page = agg.page(st.scan(), n=10)
     assert page.height == 10 and page["timestamp"].to_list() == sorted(events["timestamp"].to_list())[-10:][::-1]

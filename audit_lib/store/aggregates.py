@@ -1,7 +1,9 @@
-"""The pages' figures computed on a lazy scan of the store, as small aggregates: the events are never held in
-memory, only grouped counts. Per person, the work is grouped by (user, product) first (a few thousand rows
-whatever the store's size) and the actor is applied to that small frame, so the mapping of names never runs
-over every event. Results have the shapes of `audit_lib.metrics` (key_figures, per_user, over_time)."""
+"""The pages' figures of a store as small aggregates, with the shapes of `audit_lib.metrics` (key_figures,
+per_user, over_time). Given a `Store`, they read its rollup tables (a few rows per node, month and hour or
+user, kept beside the events by every ingest): the whole store's figures without reading the events. Given a
+lazy scan (a filtered scope: `Store.scan(start=, end=, nodes=).filter(...)`), they group the events it reads,
+never holding them in memory. Per person the work is grouped by (user, product) first and the actor applied to
+that small frame, so the mapping of names never runs over every event."""
 
 from __future__ import annotations
 
@@ -11,26 +13,59 @@ import polars as pl
 
 from audit_lib.loader import actors
 from audit_lib.metrics import KINDS, WORK_HOURS, action_kind
+from audit_lib.store import tables as T
+from audit_lib.store.read import Store
+
+Source = Store | pl.LazyFrame
+FAILED = pl.col("outcome").cast(pl.String) == "failure"
 
 
 def _collect(*frames: pl.LazyFrame) -> list[pl.DataFrame]:
     return pl.collect_all(list(frames), engine="streaming")
 
 
-def key_figures(lf: pl.LazyFrame) -> dict[str, Any]:
-    """Events, distinct users / artifact types / artifacts / nodes, failures, first and last, sign-ins."""
+def key_figures(source: Source) -> dict[str, Any]:
+    """Events, distinct users / artifact types / artifacts / nodes, failures, off-hours events, first and last,
+    sign-ins and failed sign-ins."""
+    if isinstance(source, Store):
+        return _key_figures_rolled(source)
+    lf = source
     row, kinds = _collect(
         lf.select(events=pl.len(), users=pl.col("user").drop_nulls().n_unique(),
                   artifact_types=pl.col("artifact_type").drop_nulls().n_unique(),
                   artifacts=pl.struct("artifact_type", "artifact").drop_nulls().n_unique(),
                   nodes=pl.col("node").drop_nulls().n_unique(),
-                  failures=(pl.col("outcome").cast(pl.String) == "failure").sum(),
+                  failures=FAILED.sum(),
                   off_hours=_off_hours(pl.col("timestamp")).sum(),
                   first=pl.col("timestamp").min(), last=pl.col("timestamp").max()),
         lf.group_by("action").agg(n=pl.len()))
-    out = row.row(0, named=True)
+    return _finish_figures(row.row(0, named=True), kinds)
+
+
+def _key_figures_rolled(st: Store) -> dict[str, Any]:
+    hours, kinds, users, arts = _collect(
+        st.rollup(T.BY_HOUR).select(
+            events=pl.col("events").sum(), artifact_types=pl.col("artifact_type").drop_nulls().n_unique(),
+            nodes=pl.col("node").drop_nulls().n_unique(), failures=pl.col("events").filter(FAILED).sum(),
+            off_hours=pl.col("events").filter(_off_hours(pl.col("hour"))).sum(),
+            first=pl.col("first").min().dt.convert_time_zone(st.tz).dt.cast_time_unit("ms"),
+            last=pl.col("last").max().dt.convert_time_zone(st.tz).dt.cast_time_unit("ms")),
+        st.rollup(T.BY_HOUR).group_by("action").agg(n=pl.col("events").sum()),
+        st.rollup(T.BY_USER).select(users=pl.col("user").drop_nulls().n_unique()),
+        st.rollup(T.BY_ARTIFACT).select(artifacts=pl.struct("artifact_type", "artifact").n_unique()))
+    row = hours.row(0, named=True)
+    row.update(users=users.item(), artifacts=arts.item())
+    for k in ("events", "failures", "off_hours"):
+        row[k] = int(row[k] or 0)
+    if not row["events"]:
+        row.update(users=0, artifacts=0)
+    return _finish_figures(row, kinds)
+
+
+def _finish_figures(row: dict, kinds: pl.DataFrame) -> dict[str, Any]:
     by_kind = kinds.with_columns(kind=action_kind(pl.col("action"))).group_by("kind").agg(pl.col("n").sum())
     counts = dict(by_kind.iter_rows())
+    out = {"events": row.pop("events"), **row}
     out["span"] = out["last"] - out["first"] if out["events"] else None
     out["sign_ins"], out["failed_sign_ins"] = int(counts.get("sign-in", 0)), int(counts.get("failed sign-in", 0))
     return out
@@ -42,28 +77,44 @@ def _off_hours(ts: pl.Expr) -> pl.Expr:
     return (ts.dt.weekday() >= 6) | (hour < WORK_HOURS[0]) | (hour >= WORK_HOURS[1])
 
 
-def counts_by(lf: pl.LazyFrame, column: str, top: int | None = None) -> pl.DataFrame:
-    """Events per value of `column`, most first."""
-    df = lf.group_by(pl.col(column).cast(pl.String)).agg(events=pl.len()).sort(
+def counts_by(source: Source, column: str, top: int | None = None) -> pl.DataFrame:
+    """Events per value of `column`, most first (from a Store: a key of the hourly rollup)."""
+    if isinstance(source, Store):
+        lf, count = source.rollup(T.BY_HOUR), pl.col("events").sum()
+    else:
+        lf, count = source, pl.len()
+    df = lf.group_by(pl.col(column).cast(pl.String)).agg(events=count.cast(pl.Int64)).sort(
         ["events", column], descending=[True, False]).collect(engine="streaming")
     return df.head(top) if top else df
 
 
-def over_time(lf: pl.LazyFrame, every: str = "1d", by: str | None = "artifact_type") -> pl.DataFrame:
-    """Events per time bucket (and per value of `by`): bucket, [group], events."""
-    keys = [pl.col("timestamp").dt.truncate(every).alias("bucket")]
-    if by:
-        keys.append(pl.col(by).cast(pl.String).alias("group"))
-    return lf.group_by(keys).agg(events=pl.len()).sort([k.meta.output_name() for k in keys]).collect(
+def over_time(source: Source, every: str = "1d", by: str | None = "artifact_type") -> pl.DataFrame:
+    """Events per time bucket (and per value of `by`): bucket, [group], events. From a Store, buckets of an hour
+    or more, and `by` one of the hourly rollup's keys (action, artifact_type, outcome, product, node)."""
+    if isinstance(source, Store):
+        bucket = pl.col("hour").dt.truncate(every).dt.replace_time_zone(
+            source.tz, ambiguous="earliest", non_existent="null").dt.cast_time_unit("ms").alias("bucket")
+        lf, count = source.rollup(T.BY_HOUR), pl.col("events").sum()
+    else:
+        bucket = pl.col("timestamp").dt.truncate(every).alias("bucket")
+        lf, count = source, pl.len()
+    keys = [bucket] + ([pl.col(by).cast(pl.String).alias("group")] if by else [])
+    return lf.group_by(keys).agg(events=count.cast(pl.Int64)).sort([k.meta.output_name() for k in keys]).collect(
         engine="streaming")
 
 
-def per_user(lf: pl.LazyFrame) -> pl.DataFrame:
+def per_user(source: Source) -> pl.DataFrame:
     """One row per person (actor): events, first and last seen, nodes, failures, and a column per kind of
-    action; most active first. `lf` is a scan of the store (user and product are what is grouped)."""
-    pairs = lf.group_by("user", "product", "action", "node").agg(
-        n=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
-        failures=(pl.col("outcome").cast(pl.String) == "failure").sum()).collect(engine="streaming")
+    action; most active first."""
+    if isinstance(source, Store):
+        pairs = source.rollup(T.BY_USER).group_by("user", "product", "action", "node").agg(
+            n=pl.col("events").sum(), first=pl.col("first").min(), last=pl.col("last").max(),
+            failures=pl.col("events").filter(FAILED).sum()).with_columns(
+            pl.col("first", "last").dt.convert_time_zone(source.tz).dt.cast_time_unit("ms")).collect()
+    else:
+        pairs = source.group_by("user", "product", "action", "node").agg(
+            n=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
+            failures=FAILED.sum()).collect(engine="streaming")
     names = actors(pairs.select(pl.col("user", "product").cast(pl.String)).unique())
     df = pairs.with_columns(pl.col("user", "product").cast(pl.String)).join(
         names, on=["user", "product"], how="left", nulls_equal=True)

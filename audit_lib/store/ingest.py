@@ -138,6 +138,8 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
     limits = limits or Limits()
     if tz is not None:
         check_tz(tz)
+    T.deltalake()
+    entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
     with T.Lock(loc):
         T.create_tables(loc)
         head = T.head(loc)
@@ -145,7 +147,6 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
-        entries, skipped = discover(paths, roots=roots, limits=limits)
         state = streams(files)
         scans = _scan_all(entries, state, limits, progress)
         plan = classify(entries, scans, skipped, files, state)
@@ -409,6 +410,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
         for g, res in zip(batches, results, strict=True):
             collected.append(GroupResult(res.events.head(0), res.rejects, res.files, res.skipped))
             pairs.update(res.events.select("user", "product").unique().iter_rows())
+            partials.append(T.rollups(res.events))
             done += sum(p.end - p.start for p in g)
             if progress:
                 progress("parsing", done, total)
@@ -418,9 +420,11 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
         yield from _batched(_ahead(frames()))
 
     versions = {name: head.version(name) for name in T.TABLES}
+    partials: list[dict[str, pl.DataFrame]] = []
     ev_version = _append_stream(loc, events())
     if ev_version is not None:
         versions[T.EVENTS] = ev_version
+        _append_rollups(loc, partials, versions)
     counts = pl.concat([c.files for c in collected]) if collected else _empty_counts()
     held = {s for c in collected for s in c.skipped}
     rows = _rows(plan, counts, held, head.seq + 1)
@@ -476,11 +480,13 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
         pairs: set[tuple] = set()
+        partials: list[dict[str, pl.DataFrame]] = []
 
         def conformed() -> Iterator[pl.DataFrame]:
             for f in frames:
                 f = T.conform(f, T.EVENTS)
                 pairs.update(f.select("user", "product").unique().iter_rows())
+                partials.append(T.rollups(f))
                 yield f
 
         def batches() -> Iterator:
@@ -490,6 +496,7 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         version = _append_stream(loc, batches())
         if version is not None:
             versions[T.EVENTS] = version
+            _append_rollups(loc, partials, versions)
         rows = []
         for i, f in enumerate(files):
             content = {"content_sha256": f.get("sha256"), "content_bytes": f.get("bytes"),
@@ -500,6 +507,14 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         _publish(loc, head, versions, rows, T.empty(T.REJECTS), pairs, counts, tz, None, result)
     result.new = len(rows)
     return result
+
+
+def _append_rollups(loc: T.Location, parts: list[dict[str, pl.DataFrame]], versions: dict[str, int]) -> None:
+    """The rollup rows of the events just written, one version of each rollup table."""
+    for name in T.ROLLUPS:
+        merged = T.merge_rollups(name, [p[name] for p in parts])
+        if merged.height:
+            versions[name] = T.append(loc, name, merged)
 
 
 def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> None:

@@ -41,6 +41,11 @@ class Store:
         return pl.scan_delta(self.loc.table(name), version=self.head.version(name),
                              storage_options=self.loc.options)
 
+    def rollup(self, name: str) -> pl.LazyFrame:
+        """A rollup table (see `audit_lib.store.tables.ROLLUP_KEYS`) as published, its rows added up over ingests
+        only when read (several rows may share a key)."""
+        return self.raw(name)
+
     def file_rows(self) -> pl.DataFrame:
         if self._files is None:
             self._files = T.read(self.loc, T.FILES, self.head.version(T.FILES))

@@ -5,6 +5,10 @@
     DIR/rejects/  the lines that are not events, with their file, line number and reason
     DIR/files/    one row per file observation that changed the store (see `FILES_SCHEMA`)
     DIR/chain/    the manifest chain: one row per ingest, each entry carrying the SHA-256 of the one before
+    DIR/by_hour/, DIR/by_user/, DIR/by_artifact/
+                  counts kept beside the events (per local hour and kind of change; per user and action; per
+                  artifact), each with first and last time: what the pages show of a whole store, read from a
+                  few rows per node and month instead of every event
 
 An ingest writes at most one Delta version of events, rejects and files, then appends its chain entry, which
 names those versions: readers read the tables as of the versions the last entry names, so an ingest that stops
@@ -29,7 +33,9 @@ import polars as pl
 from audit_lib.sources import SourceError
 
 EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
-TABLES = (EVENTS, REJECTS, FILES)
+BY_HOUR, BY_USER, BY_ARTIFACT = "by_hour", "by_user", "by_artifact"
+ROLLUPS = (BY_HOUR, BY_USER, BY_ARTIFACT)
+TABLES = (EVENTS, REJECTS, FILES, *ROLLUPS)
 GENESIS = "0" * 64  # the `prev` of the first entry
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 INSTALL_HINT = "the event store needs the optional packages of requirements-store.txt: " \
@@ -59,8 +65,38 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
 }
 CHAIN_SCHEMA: dict[str, pl.DataType] = {"seq": pl.Int64(), "time": pl.String(), "prev": pl.String(),
                                         "hash": pl.String(), "entry": pl.String()}
-SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CHAIN: CHAIN_SCHEMA}
-PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CHAIN: None}
+_COUNTS: dict[str, pl.DataType] = {"events": pl.Int64(), "first": pl.Datetime("us", "UTC"),
+                                   "last": pl.Datetime("us", "UTC")}
+_PART: dict[str, pl.DataType] = {"node": pl.String(), "month": pl.String(), "product": pl.String()}
+# the keys of each rollup (`hour`: the wall-clock hour as written, in the store's zone)
+ROLLUP_KEYS: dict[str, dict[str, pl.DataType]] = {
+    BY_HOUR: {**_PART, "hour": pl.Datetime("us"), "action": pl.String(), "artifact_type": pl.String(),
+              "outcome": pl.String()},
+    BY_USER: {**_PART, "user": pl.String(), "action": pl.String(), "outcome": pl.String()},
+    BY_ARTIFACT: {**_PART, "artifact_type": pl.String(), "artifact": pl.String()},
+}
+SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CHAIN: CHAIN_SCHEMA,
+           **{name: {**keys, **_COUNTS} for name, keys in ROLLUP_KEYS.items()}}
+PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CHAIN: None,
+              **dict.fromkeys(ROLLUPS, EVENTS_PARTITIONS)}
+
+
+def rollups(events: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The rollup rows of some events (in the events table's schema)."""
+    ev = events.with_columns(hour=pl.col("wall").dt.truncate("1h"))
+    agg = [pl.len().cast(pl.Int64).alias("events"), pl.col("timestamp").min().alias("first"),
+           pl.col("timestamp").max().alias("last")]
+    return {name: conform(ev.group_by(list(keys)).agg(agg), name) for name, keys in ROLLUP_KEYS.items()}
+
+
+def merge_rollups(name: str, parts: list[pl.DataFrame] | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Rollup rows of table `name` with equal keys added up (parts from several groups, or ingests)."""
+    df = pl.concat(parts) if isinstance(parts, list) else parts
+    if not isinstance(df, pl.LazyFrame):
+        df = df.lazy()
+    out = df.group_by(list(ROLLUP_KEYS[name])).agg(pl.col("events").sum(), pl.col("first").min(),
+                                                   pl.col("last").max()).collect()
+    return conform(out, name)
 
 
 class StoreError(SourceError):
@@ -256,7 +292,7 @@ class Head:
 
     def version(self, name: str) -> int:
         """The version of table `name` the store stands at (0, the empty table, before any ingest)."""
-        return int(self.entries[-1]["tables"][name]["version"]) if self.entries else 0
+        return int(self.entries[-1]["tables"].get(name, {"version": 0})["version"]) if self.entries else 0
 
     def pairs(self) -> pl.DataFrame:
         """Every (user, product) pair among the stored events, from the entries."""

@@ -70,7 +70,7 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
     if entries is None:
         return report
     last = entries[-1] if entries else None
-    versions = {name: int(last["tables"][name]["version"]) if last else 0 for name in T.TABLES}
+    versions = {name: int(last["tables"].get(name, {"version": 0})["version"]) if last else 0 for name in T.TABLES}
     _check_data(loc, entries, versions, report, progress)
     if sources is not None:
         files = _tolerant(report, "files table", lambda: T.read_files_directly(loc, T.FILES, versions[T.FILES]))
@@ -112,7 +112,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
     for name in T.TABLES:
         expected: dict[str, tuple[int, str]] = {}
         for e in entries:
-            change = e["tables"][name]
+            change = e["tables"].get(name, {})
             for path in change.get("remove", []):
                 expected.pop(path, None)
             for path, size, sha in change.get("add", []):
