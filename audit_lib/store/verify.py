@@ -165,6 +165,13 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
         for source, n_want, n in both.select("source", "want", "n").iter_rows():
             report.problem("data", f"{name} of {source}", f"{n:,} stored, the manifest says {n_want:,}")
         report.checked[f"{name} rows"] = int(counted["n"].sum()) if counted.height else 0
+    for name in T.ROLLUPS:  # the counts kept beside the events add up to the events
+        total = _tolerant(report, f"{name} table", lambda name=name: pl.scan_delta(
+            loc.table(name), version=versions[name], storage_options=loc.options).select(
+            pl.col("events").sum()).collect().item())
+        if total is not None and "events rows" in report.checked and int(total or 0) != report.checked["events rows"]:
+            report.problem("data", f"{name} table", f"counts {int(total or 0):,} events, the events table holds "
+                                                    f"{report.checked['events rows']:,}")
 
 
 def _tolerant(report: VerifyReport, what: str, read):
