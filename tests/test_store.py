@@ -350,9 +350,11 @@ def test_scan_store_is_lazy_and_pushes_filters_down(estate: Path, tmp_path: Path
     got = lf.filter(pl.col("node") == "is-node").group_by("actor").len().sort("actor").collect()
     want = whole.filter(pl.col("node") == "is-node").group_by(pl.col("actor").cast(pl.String)).len().sort("actor")
     assert_frame_equal(got, want, check_dtypes=False)
-    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)
+    from zoneinfo import ZoneInfo
+
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=ZoneInfo("Asia/Colombo"))
     window = scan_store(store, start=start, end=end, nodes=["mi-node-1", "mi-node-2"]).collect()
-    expected = whole.filter(pl.col("timestamp") >= start, pl.col("timestamp") < end,
+    expected = whole.filter(pl.col("timestamp") >= start, pl.col("timestamp") < end.astimezone(UTC),
                             pl.col("node").cast(pl.String).is_in(["mi-node-1", "mi-node-2"]))
     assert window.height == expected.height > 0
     assert sorted(window["line"].to_list()) == sorted(expected["line"].to_list())

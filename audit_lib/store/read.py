@@ -8,7 +8,7 @@ read under; the view shows the name the file was last seen with)."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -89,9 +89,9 @@ class Store:
         if nodes is not None:
             conds.append(pl.col("node").is_in(list(nodes)))
         if start is not None:
-            conds += [pl.col("month") >= _month(start), pl.col("timestamp") >= start]
+            conds += [pl.col("month") >= _month(start), pl.col("timestamp") >= _utc(start)]
         if end is not None:
-            conds += [pl.col("month") <= _month(end), pl.col("timestamp") < end]
+            conds += [pl.col("month") <= _month(end), pl.col("timestamp") < _utc(end)]
         if conds:
             lf = lf.filter(*conds)
         renamed = self.names()
@@ -165,12 +165,14 @@ def _pair_key(user: pl.Expr, product: pl.Expr) -> pl.Expr:
                          separator="\x00")
 
 
-def _month(t: datetime) -> str:
-    from datetime import UTC
-
+def _utc(t: datetime) -> datetime:
     if t.tzinfo is None:
         raise ValueError("scan_store needs aware datetimes for start and end")
-    return t.astimezone(UTC).strftime("%Y-%m")
+    return t.astimezone(UTC)
+
+
+def _month(t: datetime) -> str:
+    return _utc(t).strftime("%Y-%m")
 
 
 def scan_store(store: StoreRef, *, storage_options: dict[str, str] | None = None, start: datetime | None = None,
