@@ -17,8 +17,6 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from audit_lib import __version__
+from audit_lib.background import prefetched
 from audit_lib.loader import check_tz, load_entries
 from audit_lib.sources import Entry, Limits, Skipped, Source, SourceError, discover
 from audit_lib.store import tables as T
@@ -417,7 +416,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
             yield res.events
 
     def events() -> Iterator:
-        yield from _batched(_ahead(frames()))
+        yield from _batched(prefetched(frames(), ahead=1))  # parse the next group while one is written
 
     versions = {name: head.version(name) for name in T.TABLES}
     partials: list[dict[str, pl.DataFrame]] = []
@@ -522,38 +521,6 @@ def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> 
     for name in T.TABLES:
         if versions[name] != head.version(name):
             T.restore(loc, name, head.version(name))
-
-
-def _ahead(items: Iterator, depth: int = 1) -> Iterator:
-    """`items`, produced in a background thread up to `depth` ahead: the next group is parsed while the Delta
-    writer writes the one before."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done, stop = object(), threading.Event()
-
-    def run() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # raised again in the consumer
-            q.put(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        while (item := q.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
 
 
 def _batched(frames: Iterable[pl.DataFrame], rows: int = WRITE_ROWS) -> Iterator:
