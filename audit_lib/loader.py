@@ -32,7 +32,7 @@ from audit_lib.zones import is_zone
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
                "source"]
-BATCH = 4 << 20  # bytes of text parsed in one pass
+BATCH = 8 << 20  # bytes of text parsed in one pass
 IDENTITY = Path(__file__).parent / "identity.json"
 
 
