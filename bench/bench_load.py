@@ -197,9 +197,8 @@ def loop(folder: Path):
 
 
 def run_one(which: str, folder: Path, tz: str) -> None:
+    import audit_lib  # noqa: I001  (first, as the CLI and app do: it sets polars' allocator options)
     import polars as pl
-
-    import audit_lib
 
     start_rss = _peak_rss()
     t0 = time.perf_counter()
