@@ -2,7 +2,8 @@
 
 `findings` is meant for the daily log review from cron or CI (PCI DSS 10.4.1.1): it exits 0 when no finding
 reaches `--fail-on` (default high) and 3 when one does; `--json` prints one JSON object per finding and line,
-for a SIEM. Both commands load like `summary` and scope like `report` (--from, --to, --tz).
+for a SIEM. Both commands load like `summary` (PATH... or `--store DIR`) and scope like `report` (--from, --to,
+--tz).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import polars as pl
 from audit_lib.cli import CliError
 from audit_lib.filters import Filters, apply_filters, parse_when
 from audit_lib.findings import SEVERITIES, Finding, RuleError, Settings, at_least, findings, load_rules, load_settings
-from audit_lib.loader import AuditLog, check_tz, load
+from audit_lib.loader import AuditLog, check_tz
 from audit_lib.sessions import parse_duration, sessions
 from audit_lib.textsafe import escape_controls
 
@@ -52,26 +53,36 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="folders (searched recursively), files or globs")
+    from audit_lib.store_cli import add_store_option
+
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
     p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
     p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
-    p.add_argument("--tz", default="UTC", help="time zone the log times are written in (default UTC)")
+    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
     p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
+    add_store_option(p)
 
 
 def _scoped(args: argparse.Namespace) -> tuple[AuditLog, pl.DataFrame, Filters]:
-    tz = check_tz(args.tz)
-    filters = Filters(start=parse_when(args.start, tz) if args.start else None,
-                      end=parse_when(args.end, tz, end=True) if args.end else None, nodes=tuple(args.node))
-    log = load(args.paths, tz=tz)
+    from audit_lib.store_cli import load_from_args  # PATH... or --store DIR
+
+    if args.tz is not None:
+        check_tz(args.tz)
+    for when in (args.start, args.end):  # a bad date is told before anything is read
+        if when:
+            parse_when(when, args.tz or "UTC")
+    log = load_from_args(args)
+    filters = Filters(start=parse_when(args.start, log.tz) if args.start else None,
+                      end=parse_when(args.end, log.tz, end=True) if args.end else None, nodes=tuple(args.node))
     return log, apply_filters(log.events, filters), filters
 
 
 def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
-    """The logging configuration check's findings for the sources (audit_lib.config_check)."""
+    """The logging configuration check's findings (audit_lib.config_check): of the log4j2.properties found in
+    PATH..., and of the log itself (coverage, PCI fields); a store keeps no configuration files."""
     from audit_lib import config_check
 
-    return list(config_check.check_source(args.paths, log))
+    return list(config_check.check_source(args.paths or [], log))
 
 
 def run_findings(args: argparse.Namespace) -> int:

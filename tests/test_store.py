@@ -114,6 +114,38 @@ def test_store_and_files_give_the_same_summary(estate: Path, tmp_path: Path, cap
     assert_same_log(store, estate, "Asia/Colombo")
 
 
+@pytest.fixture(scope="module")
+def samples_store(tmp_path_factory: pytest.TempPathFactory, samples_dir: Path) -> Path:
+    """The bundled samples ingested once (read only in the tests that use it)."""
+    store = tmp_path_factory.mktemp("samples-store") / "store"
+    ingest(samples_dir, store)
+    return store
+
+
+@pytest.mark.parametrize("command", [
+    ["findings"], ["findings", "--json", "--fail-on", "medium"], ["findings", "--tz", "Asia/Colombo",
+                                                                    "--from", "2026-11-05", "--events", "2"],
+    ["sessions"], ["sessions", "--json", "--from", "2026-11-03", "--to", "2026-11-10", "--node", "mi-node-1"],
+    ["sessions", "--tz", "Europe/Berlin", "--timeout", "20m"]])
+def test_findings_and_sessions_read_the_store_as_the_files(command: list[str], samples_store: Path,
+                                                           samples_dir: Path, capsys) -> None:
+    code = main([command[0], str(samples_dir), *command[1:]])
+    from_files = capsys.readouterr().out
+    assert main([command[0], "--store", str(samples_store), *command[1:]]) == code
+    assert capsys.readouterr().out == from_files
+    assert len(from_files.splitlines()) > 5
+
+
+def test_findings_and_sessions_need_paths_or_a_store(samples_store: Path, samples_dir: Path, capsys) -> None:
+    for command in ("findings", "sessions"):
+        assert main([command]) == 1
+        assert "give PATH..." in capsys.readouterr().err
+        assert main([command, str(samples_dir), "--store", str(samples_store)]) == 1
+        assert "not both" in capsys.readouterr().err
+        assert main([command, "--store", str(samples_store), "--from", "someday"]) == 1
+        assert "Cannot read 'someday' as a date" in capsys.readouterr().err
+
+
 def test_a_second_folder_adds_only_its_files(estate: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     ingest(estate / "mi-node-1", store)
