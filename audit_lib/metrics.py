@@ -301,14 +301,15 @@ def artifact_state(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifact_type", top: int = 8,
-              max_rows: int = 5000) -> pl.DataFrame:
+              max_rows: int = 5000, weight: str | None = None) -> pl.DataFrame:
     """Events per time bucket (`every`: "1h", "1d", "1w" or a key of EVERY), stacked by the column `by`.
 
     The `top` most frequent values of `by` keep their name, the rest become "(other)"; `top` is lowered
     so that the result never exceeds `max_rows` rows; with more buckets than that allows, the buckets are
     as coarse as `bucket_every` says (hour -> day -> week -> month ...). Without `by`, every bucket of the covered
     range is present (zeros included) unless that would exceed `max_rows` (events in the years 1 and 9999).
-    Columns: bucket (start of the bucket, in the events' zone), [group], events.
+    Columns: bucket (start of the bucket, in the events' zone), [group], events. `weight` names a column that
+    counts the events each row stands for (events counted beforehand per hour, as an event store keeps them).
     """
     every = EVERY.get(every, every)
     ts_type = events["timestamp"].dtype
@@ -321,7 +322,7 @@ def over_time(events: pl.DataFrame, every: str = "1d", by: str | None = "artifac
 
     def count(width: str) -> pl.DataFrame:
         return events.group_by(pl.col("timestamp").dt.truncate(width).alias("bucket"), *keys).agg(
-            events=pl.len().cast(pl.Int64))
+            events=(pl.len() if weight is None else pl.col(weight).sum()).cast(pl.Int64))
 
     counts = count(every)
     limit = max_rows if by is None else max(1, max_rows // 2)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from audit_lib import charts, metrics
 from audit_lib.textsafe import md
-from audit_lib.ui import page, review
+from audit_lib.ui import loading, page, review
 from audit_lib.ui.sidebar import Context
 
 
@@ -31,7 +31,11 @@ def body(ctx: Context) -> None:
         page.show_table(cut.select("source", "node", "lines", "last", "error"), what="files read in part")
     else:
         st.success(f"Complete: every file was read to its end and every line is accounted for: {sums}.")
-    ambiguous = int(log.events["time_ambiguous"].sum()) if "time_ambiguous" in log.events.columns else 0
+    view = ctx.store  # an event store: its manifest and rejects, and counts instead of its events
+    if view is not None:
+        ambiguous = loading.store("ambiguous", view)
+    else:
+        ambiguous = int(log.events["time_ambiguous"].sum()) if "time_ambiguous" in log.events.columns else 0
     if ambiguous:
         st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
                    "file tells which of the two it was; they show the first and are marked time_ambiguous.")
@@ -56,8 +60,11 @@ def body(ctx: Context) -> None:
     settings, problems = review.working_time()
     for problem in problems:
         st.warning(problem)
-    cov = metrics.coverage_gaps(log.events, log.files, log.tz, work_days=settings.work_days,
-                                holidays=settings.holidays)
+    if view is not None:
+        cov = loading.store("coverage", view, settings.work_days, settings.holidays)
+    else:
+        cov = metrics.coverage_gaps(log.events, log.files, log.tz, work_days=settings.work_days,
+                                    holidays=settings.holidays)
     gaps = cov.filter(pl.col("status") != "ok")
     if cov.is_empty():
         st.info("No dated file or event to check coverage against.")

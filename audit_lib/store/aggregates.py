@@ -103,9 +103,11 @@ def over_time(source: Source, every: str = "1d", by: str | None = "artifact_type
         engine="streaming")
 
 
-def per_user(source: Source) -> pl.DataFrame:
+def per_user(source: Source, names: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per person (actor): events, first and last seen, nodes, failures, and a column per kind of
-    action; most active first."""
+    action; most active first. `names` (user, product, actor) names the people; by default they are named from
+    the (user, product) pairs of `source`, which for a scope of a store must be the store's (`Store.names_table`:
+    a name's actor depends on every product it appears in)."""
     if isinstance(source, Store):
         pairs = source.rollup(T.BY_USER).group_by("user", "product", "action", "node").agg(
             n=pl.col("events").sum(), first=pl.col("first").min(), last=pl.col("last").max(),
@@ -115,7 +117,8 @@ def per_user(source: Source) -> pl.DataFrame:
         pairs = source.group_by("user", "product", "action", "node").agg(
             n=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max(),
             failures=FAILED.sum()).collect(engine="streaming")
-    names = actors(pairs.select(pl.col("user", "product").cast(pl.String)).unique())
+    if names is None:
+        names = actors(pairs.select(pl.col("user", "product").cast(pl.String)).unique())
     df = pairs.with_columns(pl.col("user", "product").cast(pl.String)).join(
         names, on=["user", "product"], how="left", nulls_equal=True)
     df = df.with_columns(kind=action_kind(pl.col("action")), user=pl.col("actor")).drop("actor")

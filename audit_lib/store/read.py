@@ -31,6 +31,7 @@ class Store:
         self.head = T.head(self.loc)
         self.tz = self.head.tz or "UTC"
         self._files: pl.DataFrame | None = None
+        self._names: pl.DataFrame | None = None
 
     @property
     def version(self) -> int:
@@ -68,12 +69,18 @@ class Store:
                 out[stream] = name
         return out
 
+    def names_table(self) -> pl.DataFrame:
+        """user, product -> actor for every pair among the stored events (see `audit_lib.loader.actors`)."""
+        if self._names is None:
+            pairs = self.head.pairs().unique()
+            self._names = actors(pairs) if pairs.height else pairs.with_columns(actor=pl.lit(None, pl.String))
+        return self._names
+
     def actor_expr(self) -> pl.Expr:
         """`actor` as an expression of user and product (see `audit_lib.loader.actors`)."""
-        pairs = self.head.pairs().unique()
-        if pairs.is_empty():
+        mapping = self.names_table()
+        if mapping.is_empty():
             return pl.lit(None, pl.String).alias("actor")
-        mapping = actors(pairs.with_columns(pl.col("user", "product")))
         key = _pair_key(pl.col("user"), pl.col("product"))
         keys = mapping.select(_pair_key(pl.col("user"), pl.col("product"))).to_series().to_list()
         return key.replace_strict(keys, mapping["actor"].to_list(), default=None, return_dtype=pl.String).alias(

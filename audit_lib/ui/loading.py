@@ -108,6 +108,39 @@ def export(key: str, fmt: str, _events: pl.DataFrame) -> bytes:
     return export_bytes(_events, fmt)
 
 
+# An event store is opened once per published version, never read whole: the pages ask it for figures (cached
+# here by the store's version and the filters) and, where they need them, for the events of the scope.
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def open_store(path: str, fingerprint: tuple) -> Any:
+    """The event store in `path` (inside the allowed folders), as an `audit_lib.store.view.StoreView`;
+    `fingerprint` (the files of its manifest chain) changes with every ingest."""
+    del fingerprint
+    from audit_lib.store.view import StoreView
+
+    return StoreView(path)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _store_call(name: str, key: str, args: tuple, _view: Any) -> Any:
+    del key
+    return getattr(_view, name)(*args)
+
+
+def store(name: str, view: Any, *args: Any) -> Any:
+    """`view.<name>(*args)` (a figure of the whole store or of a scope), cached by the store's version and the
+    arguments (the filters among them)."""
+    return _store_call(name, view.key, args, view)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def store_events(key: str, filters: Filters, _view: Any) -> pl.DataFrame:
+    """The events of a scope of an event store (at most `audit_lib.store.view.SCOPE_LIMIT`), shared, read-only."""
+    del key
+    return _view.events(filters, count=store("count", _view, filters))
+
+
 def sample_path() -> Path:
     from audit_lib.ui.roots import SAMPLES
 

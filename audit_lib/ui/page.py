@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import metrics
+from audit_lib.store.view import ScopeTooLarge
 from audit_lib.textsafe import md, visible_column
 from audit_lib.ui import loading
 from audit_lib.ui import state as S
@@ -33,7 +34,10 @@ def render(title: str, caption: str | None, body: Callable[[Context], None], *, 
             loaded = st.session_state.get(S.CONTEXT)
             ctx = loaded if loaded is not None and loaded.log is not None else None
         if ctx is not None:
-            body(ctx)
+            try:
+                body(ctx)
+            except ScopeTooLarge as exc:  # an event store's scope too large to read whole: say how to narrow it
+                st.info(md(str(exc)))
 
 
 def start(title: str, caption: str | None = None) -> Context | None:
@@ -52,7 +56,7 @@ def start(title: str, caption: str | None = None) -> Context | None:
             st.info("No logs loaded: pick a source in the sidebar.")
         return None
     st.markdown(f"**Scope:** {md(scope_line(ctx))}")
-    if ctx.events is None or ctx.events.is_empty():
+    if ctx.count == 0:
         st.info("No event matches the filters in the sidebar. Widen the time range or clear some filters "
                 "(**Clear filters** at the bottom of the sidebar).")
         return None
@@ -61,7 +65,7 @@ def start(title: str, caption: str | None = None) -> Context | None:
 
 def scope_line(ctx: Context) -> str:
     """Time range, zone, filters and number of events, in one line."""
-    n = ctx.events.height if ctx.events is not None else 0
+    n = ctx.count
     return (f"{ctx.filters.describe(ctx.tz)} · {n:,} of {ctx.total:,} events · {ctx.source_label}")
 
 

@@ -51,6 +51,8 @@ def current_source() -> Any:
         return [(f.name, f.getvalue()) for f in st.session_state.get(S.UPLOADS) or []]
     if kind == "folder":
         return str(roots.check_path(st.session_state.get(S.FOLDER, ""), roots.allowed_roots(st.secrets)))
+    if kind == "store":  # an event store keeps no configuration files
+        return []
     return str(loading.sample_path())
 
 
@@ -60,9 +62,10 @@ def all_findings(ctx: Context, settings: Settings) -> tuple[list[Finding], str |
     check could not read the source."""
     events = _event_findings(f"{ctx.key}|{settings!r}", settings, ctx.events)
     kind = st.session_state.get(S.SOURCE_KIND, "samples")
+    # an event store's source checks (coverage, PCI DSS fields) read its manifest and the events of the scope
+    log, key = (ctx.log, ctx.log.fingerprint) if ctx.store is None else (ctx.store.scoped_log(ctx.events), ctx.key)
     try:
-        config, problem = _config_findings(f"{ctx.log.fingerprint}|{kind}|{ctx.source_label}", current_source(),
-                                           ctx.log)
+        config, problem = _config_findings(f"{key}|{kind}|{ctx.source_label}", current_source(), log)
     except SourceError as exc:
         config, problem = [], str(exc)
     return sort_findings([*events, *config]), problem

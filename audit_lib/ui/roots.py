@@ -117,3 +117,19 @@ def path_fingerprint(path: Path, roots: list[Path] | None = None) -> tuple:
     elif stat.S_ISREG(st.st_mode):
         add(base, st)
     return tuple(out)
+
+
+def check_store(path: str, roots: list[Path]) -> Path:
+    """`path` resolved, if it is a folder inside `roots` (see `check_path`) in which no symlink leads out of them:
+    an event store's folder (whether it holds a store is for the store reader to say)."""
+    resolved = check_path(path, roots)
+    if not resolved.is_dir():
+        raise SourceError(f"{printable(path.strip())} is a file: an event store is a folder (the one given to "
+                          "`python -m audit_lib ingest ... --store DIR`).")
+    for folder, dirs, files in os.walk(resolved):
+        for name in dirs + files:
+            p = Path(folder) / name
+            if p.is_symlink() and not inside(p, roots):
+                raise SourceError(f"Refused: the store {printable(path.strip())} holds a link that leads outside "
+                                  "the folders this server allows.")
+    return resolved

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -17,7 +19,8 @@ from audit_lib.ui import state as S
 from audit_lib.ui.errors import failure_line
 from audit_lib.zones import is_zone, offered_zones
 
-SOURCES = {"samples": "Bundled samples", "upload": "Upload files", "folder": "Folder on the server"}
+SOURCES = {"samples": "Bundled samples", "upload": "Upload files", "folder": "Folder on the server",
+           "store": "Event store"}
 RELATIVE = {"Last 24 h": timedelta(hours=24), "Last 7 days": timedelta(days=7), "Last 30 days": timedelta(days=30)}
 
 
@@ -29,13 +32,34 @@ class Context:
     source_label: str
     tz: str
     filters: Filters = field(default_factory=Filters)
-    events: pl.DataFrame | None = None  # filtered
+    scope: pl.DataFrame | Callable[[], pl.DataFrame] | None = None  # the filtered events, or what reads them
     key: str = ""  # identifies the log and the filters: a cache key for page metrics
     messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown by the pages
 
     @property
+    def events(self) -> pl.DataFrame | None:
+        """The events in scope; from an event store they are read when a page first asks for them."""
+        if callable(self.scope):
+            self.scope = self.scope()
+        return self.scope
+
+    @property
+    def store(self) -> Any:
+        """The `audit_lib.store.view.StoreView` when the source is an event store, else None."""
+        return getattr(self.log, "view", None)
+
+    @property
     def total(self) -> int:
+        if self.store is not None:
+            return self.store.total
         return self.log.events.height if self.log is not None else 0
+
+    @property
+    def count(self) -> int:
+        """The number of events in scope (for an event store, without reading them)."""
+        if self.store is not None:
+            return loading.store("count", self.store, self.filters)
+        return self.events.height if self.events is not None else 0
 
 
 def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
@@ -43,8 +67,9 @@ def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     st.sidebar.header("Logs")
     kind = st.sidebar.radio("Source", list(SOURCES), format_func=SOURCES.get, key=S.SOURCE_KIND,
                             horizontal=False, label_visibility="collapsed")
-    tz = st.sidebar.selectbox("Time zone of the log times", offered_zones(), key=S.TZ,
-                              help="Wall-clock times in the files are read in this zone; charts show it too.")
+    tz = st.sidebar.selectbox("Time zone of the log times", offered_zones(), key=S.TZ, disabled=kind == "store",
+                              help="Wall-clock times in the files are read in this zone; charts show it too. An "
+                                   "event store keeps the zone of its first ingest.")
     messages: list[tuple[str, str]] = []
     try:
         if not is_zone(tz):
@@ -59,6 +84,8 @@ def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
             log, label, messages = _uploads(tz)
         elif kind == "folder":
             log, label = _folder(tz)
+        elif kind == "store":
+            log, label = _store()
         else:
             path = loading.sample_path()
             with st.spinner("Reading the bundled samples...", show_time=True):
@@ -119,6 +146,38 @@ def _folder(tz: str) -> tuple[AuditLog | None, str]:
     return log, str(path)
 
 
+def _store() -> tuple[AuditLog | None, str]:
+    """An event store inside the allowed folders, opened without reading its events (see `loading.open_store`)."""
+    allowed = roots.allowed_roots(st.secrets)
+    text = st.sidebar.text_input("Event store folder on the server", key=S.STORE, placeholder=str(allowed[0]),
+                                 help=md("A folder written by `python -m audit_lib ingest PATH... --store DIR`. "
+                                         "Allowed below: " + ", ".join(map(str, allowed))))
+    if not text.strip():
+        raise SourceError("Type the path of an event store folder on the server (allowed: "
+                          + ", ".join(map(str, allowed)) + ").")
+    path = roots.check_store(text, allowed)
+    with st.spinner(md(f"Opening the event store {path}..."), show_time=True):
+        view = loading.open_store(str(path), roots.path_fingerprint(path / "chain" / "_delta_log"))
+    st.sidebar.caption(md(f"{view.total:,} events, times in {view.tz} (the zone of the store's first ingest)."))
+    return view.log, f"event store {path}"
+
+
+def _filter_facts(log: AuditLog) -> tuple[tuple[date, date] | None, datetime | None, dict[str, list[str]]]:
+    """First and last day, the newest event, and the values each filter offers (people, action, artifact_type,
+    node, outcome): of the events, or from an event store's counts."""
+    view = getattr(log, "view", None)
+    if view is not None:
+        span = loading.store("bounds", view)
+        options = loading.store("options", view)
+        return ((span[0].date(), span[1].date()) if span else None), (span[1] if span else None), {
+            "people": options["actor"], **options}
+    ev = log.events
+    people = "actor" if "actor" in ev.columns else "user"
+    return metrics.date_bounds(ev), metrics.newest_event(ev), {
+        c: metrics.options(ev, people if c == "people" else c)
+        for c in ("people", "action", "artifact_type", "node", "outcome")}
+
+
 def _file_messages(log: AuditLog) -> list[tuple[str, str]]:
     """Per-file problems the loader reported, and uploads that held no event."""
     out = []
@@ -145,10 +204,8 @@ def _sanitize(key: str, options: list[str]) -> None:
 
 def filter_widgets(log: AuditLog) -> Filters:
     """The global filter widgets; returns the Filters they describe (errors are shown, then ignored)."""
-    ev = log.events
     st.sidebar.header("Filters")
-    bounds = metrics.date_bounds(ev)
-    newest = metrics.newest_event(ev)
+    bounds, newest, values = _filter_facts(log)
     choice = st.sidebar.segmented_control("Time range", S.RANGES, key=S.RANGE, default="All", required=True)
     start = end = None
     if choice in RELATIVE and newest is not None:
@@ -169,8 +226,7 @@ def filter_widgets(log: AuditLog) -> Filters:
             start, end = day_range(picked[0], picked[1], log.tz)
         elif isinstance(picked, tuple | list) and len(picked) == 1:
             start, end = day_range(picked[0], picked[0], log.tz)
-    people = "actor" if "actor" in ev.columns else "user"
-    opts = {k: metrics.options(ev, c) for k, c in [(S.USERS, people), (S.ACTIONS, "action"),
+    opts = {k: values[c] for k, c in [(S.USERS, "people"), (S.ACTIONS, "action"),
                                                    (S.ARTIFACT_TYPES, "artifact_type"), (S.NODES, "node"),
                                                    (S.OUTCOMES, "outcome")]}
     for k, o in opts.items():
@@ -219,8 +275,12 @@ def build_context() -> Context:
     else:
         try:
             filters = filter_widgets(log)
-            key = f"{log.fingerprint}|{hash(filters)}"
-            events = loading.filtered(key, filters, log.events) if not filters.is_empty() else log.events
+            view = getattr(log, "view", None)  # an event store: the scope's events are read when first used
+            key = f"{view.key if view is not None else log.fingerprint}|{hash(filters)}"
+            if view is not None:
+                events: Any = lambda: loading.store_events(key, filters, view)  # noqa: E731
+            else:
+                events = loading.filtered(key, filters, log.events) if not filters.is_empty() else log.events
             ctx = Context(log, label, log.tz, filters, events, key, messages)
         except Exception as exc:
             ctx = Context(None, label, tz, messages=[*messages, ("error", failure_line(exc, "Filtering the logs"))])

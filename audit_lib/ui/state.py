@@ -1,9 +1,10 @@
 """Every session-state key the app uses, in one place."""
 
-SOURCE_KIND = "source_kind"  # "samples" | "upload" | "folder"
+SOURCE_KIND = "source_kind"  # "samples" | "upload" | "folder" | "store"
 UPLOADS = "uploads"
 UPLOAD_LABEL = "upload_label"
 FOLDER = "folder"
+STORE = "store_folder"  # an event store folder on the server
 TZ = "tz"
 RANGE = "range"  # quick range: one of RANGES
 DATES = "dates"  # (first, last) of the custom range
