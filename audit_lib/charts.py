@@ -23,6 +23,8 @@ MAX_POINTS = 2000  # point charts (histories) show at most the latest this many 
 WIDTH = 720
 KIND_COLORS = ["#2ca02c", "#98df8a", "#d62728", "#1f77b4", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f",
                "#9467bd", "#c5b0d5", "#bcbd22"]
+KIND_SHAPES = ["circle", "square", "cross", "triangle-up", "diamond", "triangle-down", "triangle-right",
+               "triangle-left", "arrow", "wedge", "triangle"]
 STATUS_COLORS = {"ok": "#9ecae1", "day off": "#e5e5e5", "no events": "#fdae6b", "partial": "#9467bd",
                  "no file": "#d62728"}
 BRUSH = "brush"  # name of the time-interval selection of `over_time_chart(..., brush=True)`
@@ -32,6 +34,7 @@ PICK = "pick"  # name of the legend / click selection on the stacked group
 LABEL = {"1h": "%Y-%m-%d %H:00", "1d": "%Y-%m-%d (%a)", "1w": "week of %Y-%m-%d", "1mo": "%B %Y",
          "1q": "quarter from %Y-%m", "1y": "%Y", "10y": "decade from %Y", "100y": "century from %Y",
          "1000y": "millennium from %Y"}
+HISTORY_AXIS = "%b %d %H:%M"
 AXIS = {"1h": "%b %d %H:%M", "1d": "%b %d", "1w": "%b %d", "1mo": "%b %Y", "1q": "%b %Y", "1y": "%Y", "10y": "%Y",
         "100y": "%Y", "1000y": "%Y"}
 
@@ -63,10 +66,17 @@ def _bar_size(data: pl.DataFrame, width: int) -> float:
     return max(1.0, min(40.0, 0.8 * width / n))
 
 
+def utc_axis(fmt: str, **kwargs) -> alt.Axis:
+    """An axis whose labels are the wall-clock times `fmt` (strftime, 24-hour) of values drawn on a UTC scale.
+    The labels are set by expression: Vega-Lite drops `format` with `formatType="utc"`, and without a format
+    Vega labels hours in 12-hour form ("03 PM")."""
+    return alt.Axis(format=fmt, labelExpr=f"utcFormat(datum.value, '{fmt}')", **kwargs)
+
+
 def _time_x(field: str, every: str, title: str | None = None) -> alt.X:
     fmt = AXIS.get(every, "%b %d")
     return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"),
-                 axis=alt.Axis(format=fmt, formatType="utc", labelOverlap=True, labelAngle=0))
+                 axis=utc_axis(fmt, labelOverlap=True, labelAngle=0))
 
 
 def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "artifact type", brush: bool = False,
@@ -183,24 +193,28 @@ def weekday_hour_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "We
 
 def history_chart(df: pl.DataFrame, *, row: str = "user", width: int = WIDTH, title: str = "History") -> alt.Chart:
     """Points per event of `metrics.artifact_history` (or any frame with timestamp, user, action, kind):
-    one line per `row` value (user by default), coloured by kind of action. Only the latest MAX_POINTS
-    events are drawn."""
+    one line per `row` value (user by default), coloured and shaped by kind of action, with a legend of the kinds
+    drawn (click it to pick kinds). Only the latest MAX_POINTS events are drawn."""
     extra = [c for c in ["user", "outcome", "node", "state", "artifact", "artifact_type"]
              if c in df.columns and c != row]
     data = df.tail(MAX_POINTS).select("timestamp", row, "action", "kind", *extra)
     data = _safe(_wall(data, "timestamp"))
     users = data[row].unique().sort().to_list()
     pick = alt.selection_point(fields=["kind"], bind="legend", name=PICK)
+    # one legend for colour and shape (the same field and title merge), listing the kinds drawn
+    present = [k for k in KINDS if k in set(data["kind"].to_list())]
+    legend = alt.Legend(values=present, orient="right", symbolSize=80, labelLimit=180)
     tips = [alt.Tooltip("timestamp_label:N", title="time"), f"{row}:N", "action:N"]
     tips += [alt.Tooltip(f"{c}:N") for c in extra]
     return (alt.Chart(data, title=visible(title), width=width, height=max(90, 30 * len(users)))
             .mark_point(filled=True, size=80)
             .encode(x=alt.X("timestamp:T", title=None, scale=alt.Scale(type="utc", padding=12),
-                            axis=alt.Axis(format="%b %d %H:%M", formatType="utc", labelOverlap=True)),
+                            axis=utc_axis(HISTORY_AXIS, labelOverlap=True)),
                     y=alt.Y(f"{row}:N", sort=users, title=None, axis=alt.Axis(labelLimit=220)),
                     color=alt.Color("kind:N", sort=KINDS, scale=alt.Scale(domain=KINDS, range=KIND_COLORS),
-                                    title="kind of action"),
-                    shape=alt.Shape("kind:N", sort=KINDS, legend=None),
+                                    title="kind of action", legend=legend),
+                    shape=alt.Shape("kind:N", sort=KINDS, scale=alt.Scale(domain=KINDS, range=KIND_SHAPES),
+                                    title="kind of action", legend=legend),
                     opacity=alt.condition(pick, alt.value(1.0), alt.value(0.1)), tooltip=tips)
             .add_params(pick))
 
@@ -240,7 +254,7 @@ def coverage_chart(df: pl.DataFrame, *, width: int = WIDTH, title: str = "Covera
             .mark_rect(stroke="white")
             .encode(x=alt.X("day:O", title=None if every == "1d" else f"one cell per {what}",
                             timeUnit="utcyearmonthdate",
-                            axis=alt.Axis(format=AXIS.get(every, "%b %d"), formatType="utc", labelAngle=-90,
+                            axis=utc_axis(AXIS.get(every, "%b %d"), labelAngle=-90,
                                           labelOverlap=True)),
                     y=alt.Y("node:N", sort=nodes, title=None, axis=alt.Axis(labelLimit=200)),
                     color=alt.Color("status:N", scale=alt.Scale(domain=statuses, range=colors), title=what),
@@ -272,8 +286,9 @@ def brush_range(selection: dict | None, tz: str) -> tuple[datetime, datetime] | 
     return (lo, hi) if hi > lo else None
 
 
-def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
-    """The chart as a PNG image (through vl-convert; no browser needed)."""
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, config: dict | None = None) -> bytes:
+    """The chart as a PNG image (through vl-convert; no browser needed); `config` is applied on top of the chart's
+    own (e.g. {"font": ...}, a font registered with `vl_convert.register_font_directory`)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale, config=config)

@@ -30,6 +30,7 @@ class Filters:
     products: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     text: str = ""
+    changes_only: bool = False  # only events that change something: no sign-in, sign-out or read
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.end <= self.start:
@@ -51,6 +52,8 @@ class Filters:
                 parts.append(f"{labels[f.name]}: {', '.join(value)}")
         if self.text:
             parts.append(f'text: "{self.text}"')
+        if self.changes_only:
+            parts.append("changes only (no sign-ins)")
         return "; ".join(parts)
 
 
@@ -85,6 +88,10 @@ def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
                            ("node", f.nodes), ("product", f.products), ("outcome", f.outcomes)]:
         if values:
             conds.append(pl.col(column).cast(pl.String).is_in(list(values)))
+    if f.changes_only and events.height:
+        from audit_lib.sessions import change_expr
+
+        conds.append(change_expr(events).fill_null(False))
     if f.text.strip():
         needle = f.text.strip().lower()
         conds.append(pl.any_horizontal(

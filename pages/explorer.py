@@ -1,4 +1,5 @@
-"""Explorer: the filtered events, sorted and paged, with the raw line of a chosen row."""
+"""Explorer: the filtered events, sorted and paged (newest first unless asked otherwise), with the raw line of a
+chosen row."""
 
 import math
 
@@ -19,6 +20,8 @@ def body(ctx: Context) -> None:
     n = ctx.events.height
     pages = max(1, math.ceil(n / PAGE_SIZE))
     c1, c2, c3 = st.columns([2, 1, 1])
+    if S.SORT_DESC not in st.session_state:  # newest first unless the user turns it off
+        st.session_state[S.SORT_DESC] = True
     sort_by = c1.selectbox("Sort by", COLUMNS, key=S.SORT_BY)
     desc = c2.toggle("Newest / largest first", key=S.SORT_DESC)
     if st.session_state.get(S.PAGE, 1) > pages:

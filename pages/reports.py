@@ -1,50 +1,127 @@
-"""Reports: the PDF compliance report and the CSV / JSON Lines / Parquet exports of the current scope."""
+"""Reports: the sensitive actions of the scope with the events behind each count, the events as CSV / JSON Lines /
+Parquet (no report needed), and the PDF report (privileged activity or full edition) with its companion files."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from audit_lib import compliance
 from audit_lib.export import MIME, scope_name
-from audit_lib.report import MAX_ROWS
-from audit_lib.ui import loading, page, state
+from audit_lib.filters import Filters
+from audit_lib.findings import Finding, Settings
+from audit_lib.loader import AuditLog
+from audit_lib.report import EDITIONS, MAX_ROWS, Report, build_report
+from audit_lib.textsafe import md, visible
+from audit_lib.ui import loading, page, review
+from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
+
+EDITION_NAMES = {"privileged": "Privileged activity", "full": "Full"}
+EVENT_COLUMNS = ["timestamp", "actor", "node", "action", "artifact_type", "artifact", "outcome", "details", "source",
+                 "line"]
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _sensitive(key: str, _events: pl.DataFrame) -> pl.DataFrame:
+    del key
+    return compliance.sensitive_actions(_events)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _report(key: str, _log: AuditLog, filters: Filters, source_label: str, edition: str, appendix: bool,
+            privileged: tuple[str, ...], max_rows: int, settings: Settings, _found: tuple[Finding, ...]) -> Report:
+    del key
+    return build_report(_log, filters, sources=[source_label], edition=edition, appendix=appendix,
+                        privileged=list(privileged), settings=settings, found=list(_found), max_rows=max_rows)
+
+
+def sensitive_section(ctx: Context) -> pl.DataFrame:
+    """The counts per category, and the events behind the one picked."""
+    sens = _sensitive(ctx.key, ctx.events)
+    summary = compliance.sensitive_summary(sens)
+    st.subheader("Sensitive actions in scope")
+    st.caption(md(compliance.OUTCOME_NOTE))
+    st.dataframe(summary.select("category", "events", "done", "failed", "not_recorded", "actors", "privileged",
+                                "reason"), hide_index=True, key=S.REPORT_CATEGORIES)
+    off = [c.name for c in compliance.load_categories(include_disabled=True) if not c.enabled]
+    if off:
+        st.caption(md("Routine changes not counted as sensitive: " + ", ".join(off) + " (enabled in "
+                      "audit_lib/sensitive_actions.json or with the report command's --category)."))
+    counts = dict(summary.select("category", "events").iter_rows())
+    names = [n for n, c in counts.items() if c]
+    if not names:
+        st.info("No sensitive action in this scope.")
+        return sens
+    picked = st.selectbox("Events behind the count of", names, format_func=lambda n: f"{n} ({counts[n]:,})",
+                          key=S.REPORT_CATEGORIES + "_pick")
+    rows = sens.filter(pl.col("category") == picked).select(EVENT_COLUMNS).sort("timestamp", descending=True)
+    page.show_table(rows, what=f"{picked} events (newest first)", column_config={
+        "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "line": st.column_config.NumberColumn(format="%d")})
+    return sens
 
 
 def body(ctx: Context) -> None:
-    sens = compliance.sensitive_summary(compliance.sensitive_actions(ctx.events))
-    st.subheader("Sensitive actions in scope")
-    st.dataframe(sens, hide_index=True)
+    sens = sensitive_section(ctx)
 
-    st.subheader("PDF compliance report")
-    st.caption("Cover and scope, summary and charts, per user / artifact type tables, sensitive actions, "
-               "sign-ins, evidence (file SHA-256, gaps, duplicates, rejected lines), every event in scope "
-               "(up to the limit below; the companion CSV holds all of them), and a reviewer block.")
-    max_rows = st.number_input("Events printed in the appendix", min_value=0, max_value=100_000, value=MAX_ROWS,
-                               step=1000)
-    key = f"{ctx.key}|{max_rows}"
-    if st.button("Build report", type="primary") or st.session_state.get(state.REPORT_BUILT) == key:
-        with st.spinner("Building the report ..."):
-            report = loading.report(key, ctx.log, ctx.filters, ctx.source_label, int(max_rows))
-        st.session_state[state.REPORT_BUILT] = key
-        left, right = st.columns(2)
-        left.download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
-                             type="primary")
-        right.download_button("Download companion CSV", report.csv, file_name=f"{report.name}.csv",
-                              mime=MIME["csv"])
-        note = (f"The appendix lists {report.appendix_rows:,} of {report.events:,} events; "
-                if report.truncated else f"The appendix lists all {report.events:,} events; ")
-        st.caption(note + f"the companion CSV holds every event in scope, SHA-256 `{report.csv_sha256}` "
-                          "(quoted in the PDF).")
-
-    st.subheader("Other formats")
-    st.caption("Every canonical column; CSV cells that a spreadsheet would run as a formula are neutralised.")
+    st.subheader("The events in scope")
+    st.caption("Every event in scope with every canonical column, ready now, without building a report. The CSV is "
+               "the companion CSV a PDF report quotes (same bytes, same SHA-256); cells a spreadsheet would run as a "
+               "formula are neutralised.")
     name = scope_name(ctx.filters, ctx.tz, ctx.events)
-    cols = st.columns(2)
-    for col, fmt, label in [(cols[0], "jsonl", "JSON Lines"), (cols[1], "parquet", "Parquet")]:
+    cols = st.columns(3)
+    for col, fmt, label in [(cols[0], "csv", "CSV"), (cols[1], "jsonl", "JSON Lines"), (cols[2], "parquet", "Parquet")]:
         col.download_button(f"Download {label}", data=lambda fmt=fmt: loading.export(ctx.key, fmt, ctx.events),
-                            file_name=f"{name}.{fmt}", mime=MIME[fmt])
+                            file_name=f"{name}.{fmt}", mime=MIME[fmt], icon=":material/download:")
+
+    st.subheader("PDF report")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    edition = c1.radio("Edition", EDITIONS, format_func=EDITION_NAMES.get, key=S.REPORT_EDITION, horizontal=True,
+                       help="Privileged activity: findings with their events, sensitive actions with their outcome, "
+                            "the privileged actors and their sessions, and the files that cover the scope. Full: also "
+                            "activity charts, per user and artifact type tables and sign-ins.")
+    appendix = c2.checkbox("Appendix of every event", value=edition == "full", key=f"{S.REPORT_APPENDIX}_{edition}")
+    max_rows = c3.number_input("Appendix rows at most", min_value=0, max_value=100_000, value=MAX_ROWS, step=1000,
+                               key=S.REPORT_ROWS, disabled=not appendix)
+    default = [a for a in compliance.privileged_actors(sens) if not a.lower().startswith("anonymous")]
+    options = sorted(set(default) | set(ctx.events["actor"].cast(pl.String).drop_nulls().unique().to_list())) \
+        if "actor" in ctx.events.columns else default
+    if S.REPORT_PRIVILEGED not in st.session_state or any(a not in options for a in
+                                                          st.session_state[S.REPORT_PRIVILEGED]):
+        st.session_state[S.REPORT_PRIVILEGED] = default
+    privileged = st.multiselect("Privileged actors (their sessions are listed)", options, key=S.REPORT_PRIVILEGED,
+                                format_func=visible,
+                                help="By default, the actors who created or deleted users, changed roles, permissions, "
+                                     "passwords or log levels in this scope.")
+    settings, problems = review.working_time()
+    for problem in problems:
+        st.warning(md(problem))
+    key = f"{ctx.key}|{edition}|{appendix}|{max_rows}|{'|'.join(privileged)}|{settings!r}"
+    if st.button("Build report", type="primary") or st.session_state.get(S.REPORT_BUILT) == key:
+        with st.spinner("Building the report ...", show_time=True):
+            found, problem = review.all_findings(ctx, settings)
+            report = _report(key, ctx.log, ctx.filters, ctx.source_label, edition, appendix, tuple(privileged),
+                             int(max_rows), settings, tuple(found))
+        if problem:
+            st.warning(md(f"The logging configuration check could not read the source: {problem}"))
+        st.session_state[S.REPORT_BUILT] = key
+        cols = st.columns(4)
+        cols[0].download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
+                                type="primary")
+        cols[1].download_button("Its SHA-256 (.sha256)", report.sha256_line(f"{report.name}.pdf").encode("utf-8"),
+                                file_name=f"{report.name}.pdf.sha256", mime="text/plain")
+        cols[2].download_button("Companion CSV", report.csv, file_name=f"{report.name}.csv", mime=MIME["csv"])
+        cols[3].download_button("Findings (JSON Lines)", report.findings_jsonl,
+                                file_name=f"{report.name}.findings.jsonl", mime=MIME["jsonl"])
+        note = ("no appendix" if not appendix else
+                f"the appendix lists {report.appendix_rows:,} of {report.events:,} events" if report.truncated else
+                f"the appendix lists all {report.events:,} events")
+        st.caption(f"{EDITION_NAMES[edition]} edition, {report.events:,} events, {report.findings:,} findings, "
+                   f"{report.sensitive:,} sensitive actions, {note}. The PDF's SHA-256 is `{report.pdf_sha256}`; "
+                   f"it quotes the companion CSV's, `{report.csv_sha256}`, and the findings', "
+                   f"`{report.findings_sha256}`.")
 
 
-page.render("Reports", "Take the scope away: a PDF compliance report for an auditor, and the events as CSV, JSON "
-            "Lines or Parquet.", body)
+page.render("Reports", "Take the scope away: the sensitive actions and the events behind them, the events as CSV, "
+            "JSON Lines or Parquet, and a PDF report for an auditor.", body)

@@ -72,16 +72,37 @@ def test_every_page_renders_on_samples(page):
         assert at.get("vega_lite_chart"), "no chart drawn"
 
 
-def test_reports_page_builds_the_report_of_the_scope():
+def test_reports_page_lists_events_behind_counts_offers_csv_and_builds_the_report():
+    from audit_lib import compliance
+    from audit_lib.export import sha256_hex, to_csv_bytes
+
     at = app()
     at.multiselect(key=S.USERS).set_value(["jane.ops"]).run()
     at.switch_page(str(ROOT / "pages/reports.py")).run()
     assert not at.exception and f"{JANE} of {N} events" in texts(at)
-    assert len(at.get("download_button")) == 2  # JSON Lines and Parquet, before any report is built
+    # the events before any report: CSV (the companion CSV's bytes), JSON Lines and Parquet
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download CSV", "Download JSON Lines", "Download Parquet"]
+    # the events behind each count
+    jane = _EV.filter(pl.col("user") == "jane.ops")
+    sens = compliance.sensitive_actions(jane)
+    counts = dict(compliance.sensitive_summary(sens).select("category", "events").iter_rows())
+    pick = at.selectbox(key=S.REPORT_CATEGORIES + "_pick")
+    assert pick.options == [f"{c} ({n:,})" for c, n in counts.items() if n]
+    for category in ["Verbose logging on", "Logging stopped"]:
+        pick.set_value(category).run()
+        table = at.dataframe[-1].value
+        assert len(table) == counts[category] > 0
+        listed = set(zip(table["source"], table["line"], strict=True))
+        assert listed == set(sens.filter(pl.col("category") == category).select("source", "line").iter_rows())
+        assert set(table["outcome"]) == {"not recorded"}  # MI changes carry no outcome
+    at.radio(key=S.REPORT_EDITION).set_value("privileged").run()
     next(b for b in at.button if b.label == "Build report").click().run()
     assert not at.exception, at.exception
-    assert len(at.get("download_button")) == 4
-    assert f"all {JANE} events" in texts(at) and "SHA-256" in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Download PDF report", "Its SHA-256 (.sha256)", "Companion CSV", "Findings (JSON Lines)"} <= set(labels)
+    assert "Privileged activity edition" in texts(at) and "no appendix" in texts(at)
+    assert sha256_hex(to_csv_bytes(jane)) in texts(at)
 
 
 def test_overview_figures_follow_user_filter():
@@ -163,15 +184,73 @@ def test_uploads_good_bad_and_corrupt():
     assert metric(at, "Events") == f"{len(data.splitlines())}"
 
 
-def test_explorer_shows_raw_line_and_pages():
+def test_explorer_shows_newest_first_with_raw_line_and_pages():
     at = app()
     at.switch_page(str(ROOT) + "/pages/explorer.py").run()
     assert f"Rows 1-500 of {N}" in texts(at)
-    assert "Raw line" in texts(at)
-    first = _EV.row(0, named=True)
-    assert at.code[0].value == audit_lib.load(ROOT / "samples").raw_line(first["source"], first["line"])
+    assert "Raw line" in texts(at) and at.toggle(key=S.SORT_DESC).value
+    newest = _EV.sort("timestamp", descending=True, maintain_order=True).row(0, named=True)
+    assert at.code[0].value == audit_lib.load(ROOT / "samples").raw_line(newest["source"], newest["line"])
+    shown = at.dataframe[0].value["timestamp"]
+    assert shown.is_monotonic_decreasing and shown.iloc[0] == newest["timestamp"]
     at.number_input(key=S.PAGE).set_value(4).run()
     assert f"Rows 1,501-{N} of {N}" in texts(at)
+    at.toggle(key=S.SORT_DESC).set_value(False).run()  # oldest first on request
+    first = _EV.row(0, named=True)
+    at.number_input(key=S.PAGE).set_value(1).run()
+    assert at.code[0].value == audit_lib.load(ROOT / "samples").raw_line(first["source"], first["line"])
+
+
+def test_changes_only_quick_filter_leaves_out_sign_ins():
+    from audit_lib.sessions import change_expr
+
+    at = app()
+    at.sidebar.toggle(key=S.CHANGES_ONLY).set_value(True).run()
+    changes = _EV.filter(change_expr(_EV)).height
+    assert 0 < changes < _EV.height
+    assert metric(at, "Events") == f"{changes:,}" and "changes only (no sign-ins)" in texts(at)
+    assert metric(at, "Sign-ins") == "0"
+    next(b for b in at.sidebar.button if b.label == "Clear filters").click().run()
+    assert not at.sidebar.toggle(key=S.CHANGES_ONLY).value and metric(at, "Events") == N
+
+
+def _time_axes(spec: dict) -> list[dict]:
+    """Every x encoding of a temporal field in a Vega-Lite spec (layers and concatenations included)."""
+    found = []
+    for key, value in spec.items():
+        if key == "encoding" and isinstance(value, dict):
+            x = value.get("x", {})
+            if x.get("type") == "temporal" or x.get("timeUnit"):
+                found.append(x)
+        elif isinstance(value, dict):
+            found += _time_axes(value)
+        elif isinstance(value, list):
+            found += [a for v in value if isinstance(v, dict) for a in _time_axes(v)]
+    return found
+
+
+def test_time_axes_are_24_hour_and_dot_charts_have_legends():
+    import json
+
+    at = app()
+    seen = 0
+    for page in ["pages/overview.py", "pages/users.py", "pages/artifacts.py", "pages/timeline.py",
+                 "pages/quality.py"]:
+        at.switch_page(str(ROOT / page)).run()
+        for chart in at.get("vega_lite_chart"):
+            spec = json.loads(chart.proto.spec)
+            for x in _time_axes(spec):
+                seen += 1
+                axis = x.get("axis") or {}
+                label = axis.get("labelExpr", "")
+                assert "utcFormat" in label and "%I" not in label and "%p" not in label, (page, axis)
+                assert axis.get("formatType") != "utc"  # Vega-Lite drops such a format: labels fall back to 12 h
+            mark = spec.get("mark", {})
+            if (mark.get("type") if isinstance(mark, dict) else mark) == "point":  # the dot charts
+                color, shape = spec["encoding"]["color"], spec["encoding"]["shape"]
+                assert shape.get("legend") is not None and shape["title"] == color["title"]
+                assert color["legend"]["values"] and set(color["legend"]["values"]) <= set(metrics.KINDS)
+    assert seen >= 5
 
 
 def test_timeline_granularity_and_heatmap():

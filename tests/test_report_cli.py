@@ -168,3 +168,56 @@ def test_terminal_output_escapes_control_characters(tmp_path, capsys):
     assert main(["summary", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)  # still valid JSON, with the names intact
     assert data["by_user"]["bell\x07\x1b[31mred"] == 1
+
+
+def test_pdf_sha256_findings_and_csv_are_written_beside_the_pdf(tmp_path, capsys):
+    pdf = tmp_path / "q3.pdf"
+    assert main(["report", SAMPLES, "--pdf", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    checksum = tmp_path / "q3.pdf.sha256"
+    assert checksum.read_text() == f"{_digest(pdf)}  q3.pdf\n"  # sha256sum format
+    proc = subprocess.run(["sha256sum", "-c", checksum.name], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0 and "q3.pdf: OK" in proc.stdout
+    findings = tmp_path / "q3.findings.jsonl"
+    rows = [json.loads(x) for x in findings.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(r["rule"] and "events" in r for r in rows)
+    text = text_of(pdf).replace("\n", "")
+    assert _digest(findings) in text and _digest(tmp_path / "q3.csv") in text
+    assert f"sha256 {_digest(pdf)}" in out and "privileged edition" in out and "no appendix" in out
+    assert "Privileged activity report" in text and "Appendix" not in text
+
+
+def test_edition_appendix_privileged_and_categories(tmp_path, capsys):
+    pdf = tmp_path / "full.pdf"
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--edition", "full", "--max-rows", "30"]) == 0
+    text = text_of(pdf)
+    assert "Audit log compliance report" in text and "1. Activity" in text and "Appendix: events in scope" in text
+    assert "appendix 30 rows" in capsys.readouterr().out
+    pdf = tmp_path / "priv.pdf"
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--appendix", "--max-rows", "10", "--privileged", "raj.k",
+                 "jane.ops", "--category", "capp-deployment", "--no-config"]) == 0
+    text = " ".join(text_of(pdf).split())
+    assert "Appendix: events in scope" in text and "2 privileged actors. The list was given" in text
+    assert "Carbon application deployed or removed (" in text  # enabled on request
+    assert "missing-pci-fields" not in text  # --no-config: no configuration check
+
+
+def test_bad_categories_rules_and_numbers_exit_1(tmp_path, capsys):
+    pdf = tmp_path / "x.pdf"
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--category", "nope"]) == 1
+    assert "Unknown category nope" in capsys.readouterr().err
+    bad = tmp_path / "cats.json"
+    bad.write_text('{"categories": [{"id": "x", "category": "X", "reason": "r", "where": {"colour": "red"}}]}')
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--categories", str(bad)]) == 1
+    assert "unknown column colour" in capsys.readouterr().err
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--events-per-finding", "-1"]) == 1
+    assert "--events-per-finding must be 0 or more" in capsys.readouterr().err
+    assert not pdf.exists() and not (tmp_path / "x.pdf.sha256").exists()
+
+
+def test_changes_only_leaves_out_sign_ins(tmp_path):
+    pdf, csv = tmp_path / "c.pdf", tmp_path / "c.csv"
+    assert main(["report", SAMPLES, "--pdf", str(pdf), "--changes-only"]) == 0
+    rows = pl.read_csv(csv)
+    assert rows.height > 0 and not set(rows["action"]) & {"logged_in", "logged_out", "login_failed"}
+    assert "changes only (no sign-ins)" in text_of(pdf)

@@ -1,5 +1,7 @@
-"""`python -m audit_lib report PATH... --pdf FILE [--csv FILE] [--jsonl FILE] [--parquet FILE]`: the compliance
-report of a scope for scheduled runs, with the same content as the app's Reports page."""
+"""`python -m audit_lib report PATH... --pdf FILE [--edition privileged|full] [--appendix] [--privileged ACTOR ...]
+[--csv FILE] [--findings FILE] [--jsonl FILE] [--parquet FILE]`: the compliance report of a scope for scheduled
+runs, with the same content as the app's Reports page. Beside the PDF: its SHA-256 (`<pdf>.sha256`, in `sha256sum`
+format), the companion CSV of every event in scope and the findings as JSON Lines, whose SHA-256 the PDF quotes."""
 
 from __future__ import annotations
 
@@ -11,12 +13,23 @@ import tempfile
 from pathlib import Path
 
 from audit_lib.cli import CliError
+from audit_lib.compliance import load_categories
 from audit_lib.export import export_bytes, sha256_hex
 from audit_lib.filters import Filters, apply_filters, parse_when
+from audit_lib.findings import RuleError, Settings, load_rules, load_settings
 from audit_lib.loader import AuditLog, check_tz, load
-from audit_lib.report.build import MAX_ROWS, build_report
+from audit_lib.report.build import (
+    EDITIONS,
+    EVENTS_PER_FINDING,
+    FINDINGS_PER_RULE,
+    MAX_PER_CATEGORY,
+    MAX_ROWS,
+    build_report,
+)
 from audit_lib.textsafe import escape_controls
 from audit_lib.zones import is_zone
+
+OUTPUT_NAMES = {"sha256": "the PDF's checksum file"}
 
 
 def add_report_command(sub: argparse._SubParsersAction) -> None:
@@ -33,13 +46,41 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--type", action="append", default=[], metavar="T", help="only this artifact type (repeatable)")
     p.add_argument("--action", action="append", default=[], metavar="A", help="only this action (repeatable)")
     p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
-    p.add_argument("--pdf", required=True, metavar="FILE", help="write the PDF report here")
+    p.add_argument("--changes-only", action="store_true", help="only changes: no sign-ins, sign-outs or reads")
+    p.add_argument("--pdf", required=True, metavar="FILE",
+                   help="write the PDF report here, and its SHA-256 beside it (FILE.sha256)")
+    p.add_argument("--edition", choices=EDITIONS, default="privileged",
+                   help="privileged (default): findings, sensitive actions, sessions of privileged actors and "
+                        "evidence; full: also activity charts, per user and artifact type tables, sign-ins and "
+                        "the appendix")
+    p.add_argument("--appendix", action=argparse.BooleanOptionalAction, default=None,
+                   help="print every event in scope at the end (default: only in the full edition)")
+    p.add_argument("--privileged", action="extend", nargs="+", metavar="ACTOR",
+                   help="the privileged actors whose sessions are listed (default: those who created users, changed "
+                        "roles, permissions, passwords or log levels)")
     p.add_argument("--csv", metavar="FILE", help="write every event in scope as CSV, the companion CSV whose SHA-256 "
                                                   "the PDF quotes (default: next to the PDF, named like it)")
+    p.add_argument("--findings", metavar="FILE", help="write the findings with their events as JSON Lines, whose "
+                                                       "SHA-256 the PDF quotes (default: next to the PDF, "
+                                                       "<name>.findings.jsonl)")
     p.add_argument("--jsonl", metavar="FILE", help="write every event in scope as JSON Lines")
     p.add_argument("--parquet", metavar="FILE", help="write every event in scope as Parquet")
     p.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
                    help=f"events printed in the appendix (default {MAX_ROWS:,}); the CSV always holds all")
+    p.add_argument("--max-per-category", type=int, default=MAX_PER_CATEGORY, metavar="N",
+                   help=f"sensitive actions printed per category (default {MAX_PER_CATEGORY})")
+    p.add_argument("--findings-per-rule", type=int, default=FINDINGS_PER_RULE, metavar="N",
+                   help=f"findings of a rule printed with their events (default {FINDINGS_PER_RULE})")
+    p.add_argument("--events-per-finding", type=int, default=EVENTS_PER_FINDING, metavar="N",
+                   help=f"events printed under each of those findings (default {EVENTS_PER_FINDING})")
+    p.add_argument("--categories", metavar="FILE",
+                   help="categories of sensitive actions (default: audit_lib/sensitive_actions.json)")
+    p.add_argument("--category", action="append", default=[], metavar="ID",
+                   help="also count this category that is off by default, e.g. capp-deployment (repeatable)")
+    p.add_argument("--rules", metavar="DIR", help="read the rules from this folder instead of the shipped ones")
+    p.add_argument("--settings", metavar="FILE",
+                   help="JSON settings: work_hours, work_days, holidays, tz, session_timeout")
+    p.add_argument("--no-config", action="store_true", help="skip the logging configuration check")
     p.add_argument("--allow-empty", action="store_true", help="write a report that says so when no event is in scope")
     p.set_defaults(func=run_report)
 
@@ -53,14 +94,19 @@ def scope_from_args(args: argparse.Namespace) -> Filters:
     start = parse_when(args.start, tz) if args.start else None
     end = parse_when(args.end, tz, end=True) if args.end else None
     return Filters(start=start, end=end, users=tuple(args.user), actions=tuple(args.action),
-                   artifact_types=tuple(args.type), nodes=tuple(args.node))
+                   artifact_types=tuple(args.type), nodes=tuple(args.node),
+                   changes_only=bool(getattr(args, "changes_only", False)))
 
 
 def output_paths(args: argparse.Namespace) -> dict[str, Path]:
-    """What to write where: the PDF, the companion CSV (next to the PDF unless --csv says otherwise: the
-    PDF quotes its SHA-256) and the optional JSON Lines and Parquet files."""
+    """What to write where: the PDF, its SHA-256 (`<pdf>.sha256`), the companion CSV and the findings (next to the
+    PDF unless --csv / --findings say otherwise: the PDF quotes their SHA-256) and the optional JSON Lines and
+    Parquet files."""
     pdf = Path(args.pdf).expanduser()
-    out = {"pdf": pdf, "csv": Path(args.csv).expanduser() if args.csv else pdf.with_suffix(".csv")}
+    out = {"pdf": pdf, "sha256": pdf.with_name(pdf.name + ".sha256"),
+           "csv": Path(args.csv).expanduser() if args.csv else pdf.with_suffix(".csv"),
+           "findings": (Path(args.findings).expanduser() if getattr(args, "findings", None)
+                        else pdf.with_suffix(".findings.jsonl"))}
     for fmt in ("jsonl", "parquet"):
         if getattr(args, fmt):
             out[fmt] = Path(getattr(args, fmt)).expanduser()
@@ -92,24 +138,25 @@ def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | No
         files += [e.path for e in log.entries.values() if e.path is not None]
     resolved: dict[str, Path] = {}
     for kind, path in outputs.items():
+        name = OUTPUT_NAMES.get(kind, f"--{kind}")
         shown = escape_controls(str(path))
         try:
             target = path.resolve()
         except (OSError, RuntimeError, ValueError) as exc:
-            raise CliError(f"--{kind} {shown}: cannot be resolved ({exc})") from None
+            raise CliError(f"{name} {shown}: cannot be resolved ({exc})") from None
         if target.is_dir():
-            raise CliError(f"--{kind} {shown} is a folder; give a file name")
+            raise CliError(f"{name} {shown} is a folder; give a file name")
         if not target.parent.is_dir():
-            raise CliError(f"--{kind} {shown}: the folder {escape_controls(str(target.parent))} does not exist")
+            raise CliError(f"{name} {shown}: the folder {escape_controls(str(target.parent))} does not exist")
         inside = next((f for f in folders if target == f or target.is_relative_to(f)), None)
         if inside is not None:
-            raise CliError(f"--{kind} {shown} lies inside the scanned folder {escape_controls(str(inside))}: "
+            raise CliError(f"{name} {shown} lies inside the scanned folder {escape_controls(str(inside))}: "
                            "write reports outside the logs")
         if any(target == f or _same_file(target, f) for f in files):
-            raise CliError(f"--{kind} {shown} is one of the input logs: refusing to overwrite it")
+            raise CliError(f"{name} {shown} is one of the input logs: refusing to overwrite it")
         other = next((k for k, t in resolved.items() if t == target), None)
         if other is not None:
-            raise CliError(f"--{kind} and --{other} name the same file {shown}")
+            raise CliError(f"{name} and {OUTPUT_NAMES.get(other, '--' + other)} name the same file {shown}")
         resolved[kind] = target
     return resolved
 
@@ -148,17 +195,32 @@ def write_all(items: list[tuple[Path, bytes]]) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    if args.max_rows < 0:
-        raise CliError("--max-rows must be 0 or more")
+    for name in ("max_rows", "max_per_category", "findings_per_rule", "events_per_finding"):
+        if getattr(args, name) < 0:
+            raise CliError(f"--{name.replace('_', '-')} must be 0 or more")
     filters = scope_from_args(args)
+    try:
+        categories = load_categories(args.categories, enable=args.category)
+        rules = load_rules(args.rules) if args.rules else load_rules()
+        settings = load_settings(args.settings) if args.settings else Settings()
+    except RuleError as exc:
+        raise CliError(str(exc)) from None
     check_outputs(output_paths(args), args.paths)  # before the (long) load: refuse early
     log = load(args.paths, tz=args.tz)
     targets = check_outputs(output_paths(args), args.paths, log)  # and the files actually read
-    report = build_report(log, filters, sources=args.paths, max_rows=args.max_rows)
+    try:
+        report = build_report(log, filters, sources=args.paths, edition=args.edition, appendix=args.appendix,
+                              privileged=args.privileged, categories=categories, rules=rules, settings=settings,
+                              config_source=None if args.no_config else args.paths, max_rows=args.max_rows,
+                              max_per_category=args.max_per_category, findings_per_rule=args.findings_per_rule,
+                              events_per_finding=args.events_per_finding)
+    except RuleError as exc:
+        raise CliError(str(exc)) from None
     if report.events == 0 and not args.allow_empty:
         raise CliError(f"No events in scope ({escape_controls(filters.describe(args.tz))}); nothing written. "
                        "Use --allow-empty to write a report that says so.")
-    data = {"pdf": report.pdf, "csv": report.csv}
+    data = {"pdf": report.pdf, "sha256": report.sha256_line(targets["pdf"].name).encode("utf-8"),
+            "csv": report.csv, "findings": report.findings_jsonl}
     scoped = None
     for fmt in ("jsonl", "parquet"):
         if fmt in targets:
@@ -167,12 +229,15 @@ def run_report(args: argparse.Namespace) -> int:
             data[fmt] = export_bytes(scoped, fmt)
     write_all([(targets[k], data[k]) for k in targets])
     # only now, with every file in place, say what was written and quote the hashes of those bytes
-    print(f"PDF      {escape_controls(str(targets['pdf']))}  ({report.events:,} events, appendix "
-          f"{report.appendix_rows:,} rows)")
-    for kind in ("csv", "jsonl", "parquet"):
+    appendix = (f"appendix {report.appendix_rows:,} rows" if report.appendix_rows or args.appendix
+                else "no appendix")
+    print(f"PDF      {escape_controls(str(targets['pdf']))}  ({report.edition} edition, {report.events:,} events, "
+          f"{report.findings:,} findings, {report.sensitive:,} sensitive actions, {appendix})  "
+          f"sha256 {sha256_hex(data['pdf'])}")
+    print(f"SHA-256  {escape_controls(str(targets['sha256']))}")
+    for kind, label in (("csv", "CSV"), ("findings", "findings"), ("jsonl", "jsonl"), ("parquet", "parquet")):
         if kind in targets:
-            print(f"{kind.upper() if kind == 'csv' else kind:<8} {escape_controls(str(targets[kind]))}  "
-                  f"sha256 {sha256_hex(data[kind])}")
+            print(f"{label:<8} {escape_controls(str(targets[kind]))}  sha256 {sha256_hex(data[kind])}")
     if report.events == 0:
         print("note: no events in scope; the report says so", file=sys.stderr)
     return 0

@@ -1,13 +1,24 @@
 """Drawing primitives for the compliance report: an fpdf2 document with the bundled Unicode font, a
-"page X of Y" footer and a fast table that wraps or truncates long cells and repeats its header.
+"page X of Y" footer and a fast table that wraps long cells at spaces and punctuation and repeats its header.
 
 No character is dropped silently: every text passes through `ReportPDF.clean`, which prints control, bidi and
 invisible characters as escapes (``\\t``, ``\\u202e``) and characters the font has no glyph for as
-``\\u{FF1D}``, so that ``=1+1``, ``＝1+1`` and a tab before ``=1+1`` print differently."""
+``\\u{FF1D}``, so that ``=1+1``, ``＝1+1`` and a tab before ``=1+1`` print differently.
+
+No word is broken inside a table cell: lines break after a space, a slash, a comma, a semicolon or a bar. A
+column whose longest word does not fit takes width from columns that have some to spare; when the words of all
+columns do not fit side by side, the other punctuation (``.``, ``_``, ``@``, ``:``, ``=``...) becomes a break
+point too, then the table's type shrinks. Only a single word wider than the whole page at the smallest type (a
+hash, a base64 blob) is ever cut, and its cut is marked."""
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
@@ -16,13 +27,38 @@ from audit_lib.textsafe import visible
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
+CHART_FONT = "DejaVu Sans Condensed"  # the same face, under the name the chart renderer is given
 ELLIPSIS = "…"
-BREAK_AFTER = frozenset(" -/,;")  # a line may end after these characters
+CUT = "↩"  # marks a word cut because nothing else would fit (a line continues on the next)
 GREY = (110, 110, 110)
 RULE = (200, 200, 200)
 HEAD_FILL = (228, 232, 238)
+SPAN_FILL = (238, 242, 247)
 ZEBRA = (247, 248, 250)
 ACCENT = (24, 70, 120)
+MIN_SIZE = 5.0  # smallest type a table shrinks to
+
+# Break points: after a space, "/", ",", ";" or "|"
+_TOKENS = [
+    re.compile(r"[^ /,;|]*[ /,;|]?"),
+    # then after any punctuation as well
+    re.compile(r"[^ /,;|\-._:=@&?+\\)\]}>]*[ /,;|\-._:=@&?+\\)\]}>]?"),
+]
+
+
+def tokens(text: str, level: int = 0) -> list[str]:
+    """`text` as the pieces a line may not break inside, each with the break character that ends it: at `level` 0
+    only spaces and a few separators break, from 1 on any punctuation (at 2 a word wider than the line is then cut,
+    see `ReportPDF.wrap`)."""
+    return [t for t in _TOKENS[min(level, len(_TOKENS) - 1)].findall(text) if t]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A table row that spans every column: a group heading (`text`, bold) with an optional `detail` line."""
+
+    text: str
+    detail: str = ""
 
 
 class ReportPDF(FPDF):
@@ -101,77 +137,106 @@ class ReportPDF(FPDF):
             w = table[ch] = self.get_string_width(ch) / self.font_size
         return w
 
-    def text_width(self, text: str) -> float:
-        """Width of `text` in mm at the current font and size (character widths cached per font)."""
+    def unit_width(self, text: str) -> float:
+        """Width of `text` at a type size of 1 mm in the current face (character widths cached per face)."""
         table = self._char_widths()
         total = 0.0
         for ch in text:
             w = table.get(ch)
             total += w if w is not None else self._char(table, ch)
-        return total * self.font_size
+        return total
 
-    def fit(self, text: str, width: float, keep_end: bool = False) -> str:
-        """`text` on one line of `width` mm, cut with an ellipsis when it is too long (at the start when
-        `keep_end`, which keeps a file name and line number readable)."""
-        text = self.clean(text)
-        if self.text_width(text) <= width:
-            return text
-        if keep_end:
-            return ELLIPSIS + self.fit(text[::-1], width - self.text_width(ELLIPSIS))[::-1].lstrip(ELLIPSIS)
-        table = self._char_widths()
-        room = width / self.font_size - self._char(table, ELLIPSIS)
-        used = 0.0
-        for i, ch in enumerate(text):
-            used += self._char(table, ch)
-            if used > room:
-                return text[:i].rstrip() + ELLIPSIS
-        return text
+    def text_width(self, text: str) -> float:
+        """Width of `text` in mm at the current font and size."""
+        return self.unit_width(text) * self.font_size
 
-    def wrap(self, text: str, width: float, max_lines: int, multiline: bool = False) -> list[str]:
-        """`text` broken into at most `max_lines` lines of `width` mm (after a space, "-", "/", "," or ";" where
-        possible, else anywhere; at its newlines when `multiline`, else they print as escapes);
-        the last line ends with an ellipsis when text remains."""
+    def fit(self, text: str, width: float) -> str:
+        """`text` on one line of `width` mm, cut after its last whole word that fits, with an ellipsis."""
+        lines = self.wrap(text, width, 1)
+        return lines[0]
+
+    def wrap(self, text: str, width: float, max_lines: int, multiline: bool = False, level: int = 0) -> list[str]:
+        """`text` broken into at most `max_lines` lines of `width` mm, between the words of `tokens(level)`
+        (a word wider than a whole line is cut, the cut marked with CUT); at its newlines when `multiline`,
+        else they print as escapes. The last line ends with an ellipsis, after a whole word, when text remains."""
         text = self.clean(text, multiline)
-        table = self._char_widths()
-        room = width / self.font_size
+        return self._wrap_clean(text, width / self.font_size, max_lines, level, multiline)
+
+    def _wrap_clean(self, text: str, room: float, max_lines: int, level: int, multiline: bool = False) -> list[str]:
+        """`wrap` of text already cleaned, `room` in units of the type size."""
+        if not text:
+            return [""]
+        if "\n" not in text and self.unit_width(text) <= room:
+            return [text]
         lines: list[str] = []
-        truncated = False
-        for para in text.split("\n"):
-            start, used, last_space = 0, 0.0, -1
-            i = 0
-            while i < len(para):
-                ch = para[i]
-                used += self._char(table, ch)
-                if ch in BREAK_AFTER:
-                    last_space = i
-                if used > room and i > start:
-                    cut = last_space + 1 if last_space > start else i
-                    lines.append(para[start:cut].rstrip())
-                    start, used, last_space, i = cut, 0.0, -1, cut
-                    if len(lines) >= max_lines:
-                        truncated = True
-                        break
-                    continue
-                i += 1
-            else:
-                if len(lines) >= max_lines:
-                    truncated = True
-                else:
-                    lines.append(para[start:])
-            if truncated:
+        more = False
+        for para in (text.split("\n") if multiline else [text]):
+            if len(lines) >= max_lines:
+                more = True
                 break
-        if truncated:
-            last = lines[-1]
-            while last and self.text_width(last + ELLIPSIS) > width:
-                last = last[:-1]
-            lines[-1] = last.rstrip() + ELLIPSIS
+            cur, used = "", 0.0
+            for tok in tokens(para, level):
+                w = self.unit_width(tok)
+                bare = w - (self.unit_width(" ") if tok.endswith(" ") else 0.0)
+                if cur and used + bare > room + 1e-9:
+                    lines.append(cur.rstrip(" "))
+                    cur, used = "", 0.0
+                    if len(lines) >= max_lines:
+                        more = True
+                        break
+                if not cur and bare > room + 1e-9:  # one word wider than the line: cut it, and say so
+                    pieces = self._cut(tok, room)
+                    for piece in pieces[:-1]:
+                        lines.append(piece)
+                        if len(lines) >= max_lines:
+                            more = True
+                            break
+                    if more:
+                        break
+                    tok = pieces[-1]
+                    w = self.unit_width(tok)
+                cur += tok
+                used += w
+            if more:
+                break
+            lines.append(cur.rstrip(" "))
+        lines = lines[:max_lines]
+        if more:
+            lines[-1] = self._ellipsis(lines[-1], room, level)
         return lines or [""]
+
+    def _cut(self, word: str, room: float) -> list[str]:
+        """A word wider than `room` as pieces that fit, each but the last ending with CUT."""
+        mark = self.unit_width(CUT)
+        pieces, cur, used = [], "", 0.0
+        for ch in word:
+            w = self.unit_width(ch)
+            if cur and used + w + mark > room:
+                pieces.append(cur + CUT)
+                cur, used = "", 0.0
+            cur += ch
+            used += w
+        pieces.append(cur)
+        return pieces
+
+    def _ellipsis(self, line: str, room: float, level: int) -> str:
+        """`line` shortened to whole words so that an ellipsis fits after it."""
+        room -= self.unit_width(ELLIPSIS)
+        words = tokens(line, level)
+        while len(words) > 1 and self.unit_width("".join(words).rstrip(" ")) > room:
+            words.pop()
+        out = "".join(words).rstrip(" ")
+        while out and self.unit_width(out) > room:  # a single word: cut (only for words wider than any column)
+            out = out[:-1]
+        return out + ELLIPSIS
 
     # ------------------------------------------------------------ blocks
 
-    def heading(self, text: str, level: int = 1) -> None:
+    def heading(self, text: str, level: int = 1, keep: float = 0) -> None:
+        """A section (1), sub-section (2) or group (3) heading, moved to the next page when it and `keep` mm
+        after it would not fit on this one."""
         size = {1: 15, 2: 11.5, 3: 9.5}[level]
-        need = {1: 30, 2: 20, 3: 14}[level]
+        need = {1: 30, 2: 20, 3: 14}[level] + keep
         if self.get_y() + need > self.page_break_trigger:
             self.add_page()
         if level == 1:
@@ -181,17 +246,26 @@ class ReportPDF(FPDF):
         self.set_font(FONT, "B", size)
         self.set_text_color(*ACCENT) if level < 3 else self.set_text_color(0, 0, 0)
         self.ln(1 if level == 1 else 2)
-        self.multi_cell(self.epw, size * 0.5, self.clean(text), new_x="LMARGIN", new_y="NEXT")
+        for line in self.wrap(text, self.epw, 4):
+            self.cell(self.epw, size * 0.5, line, new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.ln(1.5)
         self.set_font(FONT, "", 9)
 
     def para(self, text: str, size: float = 9, style: str = "", color: tuple[int, int, int] | None = None) -> None:
-        """A paragraph; its newlines break lines (log text in it must come through `visible` first)."""
+        """A paragraph, wrapped between words; its newlines break lines (log text in it must come through
+        `visible` first)."""
         self.set_font(FONT, style, size)
         if color:
             self.set_text_color(*color)
-        self.multi_cell(self.epw, size * 0.45, self.clean(text, multiline=True), new_x="LMARGIN", new_y="NEXT")
+        lh = size * 0.45
+        for line in self.wrap(text, self.epw, 10_000, multiline=True):
+            if self.get_y() + lh > self.page_break_trigger:
+                self.add_page()
+                self.set_font(FONT, style, size)
+                if color:
+                    self.set_text_color(*color)
+            self.cell(self.epw, lh, line, new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.ln(1)
 
@@ -214,26 +288,146 @@ class ReportPDF(FPDF):
                 self.cell(self.epw - key_width, lh, line)
             self.set_xy(self.l_margin, y + lh * len(lines) + 0.6)
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *,
-              aligns: Sequence[str] | None = None, max_lines: Sequence[int] | int = 1, size: float = 7,
-              keep_end: Sequence[int] = (), multiline: Sequence[int] = ()) -> None:
-        """A table whose header repeats on every page it spans. `widths` are relative (scaled to the page
-        width); cell text wraps up to `max_lines` lines per column, then ends with an ellipsis. One-line cells
-        of the columns in `keep_end` lose their start instead of their end. Newlines in cells print as
-        escapes, except in the columns in `multiline`, where they break the line."""
+    # ------------------------------------------------------------ tables
+
+    def _need(self, texts: Sequence[str], level: int) -> float:
+        """Width (in units of the type size) of the widest word among `texts`."""
+        best = 0.0
+        seen: set[str] = set()
+        space = self.unit_width(" ")
+        for text in texts:
+            if text in seen:
+                continue
+            seen.add(text)
+            if self.unit_width(text) <= best:  # a text narrower than the widest word found cannot hold a wider one
+                continue
+            for tok in tokens(text, level):
+                w = self.unit_width(tok) - (space if tok.endswith(" ") else 0.0)
+                if w > best:
+                    best = w
+        return best
+
+    def _head_need(self, text: str, level: int, lines: int = 2) -> float:
+        """Width (in units of the type size) a column heading needs to take at most `lines` lines."""
+        width = max(self._need([text], level), self.unit_width(text) / lines)
+        while len(self._wrap_clean(text, width, lines + 1, level)) > lines:
+            width += 0.25
+        return width
+
+    def solve_widths(self, headers: Sequence[str], columns: Sequence[Sequence[str]], widths: Sequence[float],
+                     size: float, pad: float, min_size: float = MIN_SIZE,
+                     limits: Sequence[int] | None = None) -> tuple[list[float], float, list[int]]:
+        """Column widths (mm), type size and break level per column such that no word of a cell or heading is
+        wider than its column (and no one-line cell, `limits` 1, wider than its column): columns whose words do
+        not fit take width from columns with room to spare, then punctuation becomes a break point, then the type
+        shrinks down to `min_size`."""
         scale = self.epw / sum(widths)
-        widths = [w * scale for w in widths]
+        base = [w * scale for w in widths]
+        ncol = len(base)
+        limits = list(limits or [2] * ncol)
+        levels = [0] * ncol
+        needs: list[float] = []  # in units of the type size, without padding
+        for c in range(ncol):
+            self.set_font(FONT, "B", 1)
+            head = self._head_need(headers[c], 0)
+            self.set_font(FONT, "", 1)
+            if limits[c] == 1:  # one line: the whole text is one word
+                cell = max((self.unit_width(t) for t in set(columns[c])), default=0.0)
+            else:
+                cell = self._need(columns[c], 0)
+            needs.append(max(head, cell))
+
+        def total(sz: float) -> float:  # `sz` in points; widths in mm
+            return sum(n * sz / self.k + 2 * pad for n in needs)
+
+        # punctuation breaks, widest columns first, until the words fit side by side at this size
+        order = sorted(range(ncol), key=lambda c: -needs[c])
+        for c in order:
+            if total(size) <= self.epw:
+                break
+            if limits[c] == 1:
+                continue
+            self.set_font(FONT, "B", 1)
+            head = self._head_need(headers[c], 1)
+            self.set_font(FONT, "", 1)
+            finer = max(head, self._need(columns[c], 1))
+            if finer < needs[c]:
+                needs[c], levels[c] = finer, 1
+        if total(size) > self.epw:  # still too wide: a smaller type
+            size = max(min_size, size * (self.epw - 2 * pad * ncol) / (total(size) - 2 * pad * ncol))
+        if total(size) > self.epw:  # words wider than the page at the smallest type: those columns may cut words
+            for c in order:
+                if total(size) <= self.epw:
+                    break
+                levels[c] = 2
+                needs[c] = min(needs[c], (base[c] - 2 * pad) / (size / self.k))
+        unit = size / self.k
+        need_mm = [n * unit + 2 * pad + 0.2 for n in needs]  # a little over: rounding must not push a word out
+        # what each column would like: its longest cell on one line (at most 1.6 times its share), not less than
+        # its longest word; the room beyond the words goes to the columns in proportion to what they lack
+        self.set_font(FONT, "", 1)
+        natural = [max((self.unit_width(t) for t in set(col)), default=0.0) * unit + 2 * pad for col in columns]
+        want = [max(need_mm[c], min(natural[c], base[c] * 1.6)) for c in range(ncol)]
+        if sum(want) <= self.epw:
+            left = self.epw - sum(want)
+            hungry = [c for c in range(ncol) if natural[c] > want[c]] or list(range(ncol))
+            share = sum(base[c] for c in hungry)
+            return [want[c] + (left * base[c] / share if c in hungry else 0.0) for c in range(ncol)], size, levels
+        # not room for every column's wish: the columns that lack least get all they want (short cells, times and
+        # counts stay on one line), the others share what is left in proportion to what they lack
+        out = list(need_mm)
+        room = self.epw - sum(need_mm)
+        order = sorted(range(ncol), key=lambda c: want[c] - need_mm[c])
+        for i, c in enumerate(order):
+            extra = want[c] - need_mm[c]
+            rest = order[i:]
+            if extra * len(rest) <= room:
+                out[c] += extra
+                room -= extra
+                continue
+            lacking = sum(want[r] - need_mm[r] for r in rest)
+            for r in rest:
+                out[r] += room * (want[r] - need_mm[r]) / lacking if lacking else 0.0
+            break
+        return out, size, levels
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str] | Span], widths: Sequence[float], *,
+              aligns: Sequence[str] | None = None, max_lines: Sequence[int] | int = 1, size: float = 7,
+              multiline: Sequence[int] = (), min_size: float = MIN_SIZE) -> None:
+        """A table whose header repeats on every page it spans. `widths` are relative (scaled to the page
+        width, then adjusted so that no word is broken, see `solve_widths`); cell text wraps up to `max_lines`
+        lines per column, then ends with an ellipsis. Newlines in cells print as escapes, except in the columns
+        in `multiline`, where they break the line. A `Span` row is a group heading across the whole table; it
+        is kept on the page of the row that follows it."""
         ncol = len(widths)
         aligns = list(aligns or ["L"] * ncol)
         limits = [max_lines] * ncol if isinstance(max_lines, int) else list(max_lines)
-        lh = size * 0.42
         pad = 1.0
+        self.set_font(FONT, "", size)
+        cleaned: list[list[str] | Span] = []
+        columns: list[list[str]] = [[] for _ in range(ncol)]
+        for row in rows:
+            if isinstance(row, Span):
+                cleaned.append(row)
+                continue
+            cells = []
+            for c, value in enumerate(row):
+                text = "" if value is None else self.clean(str(value), c in multiline)
+                cells.append(text)
+                if text:
+                    columns[c].extend(text.split("\n") if c in multiline else [text])
+            cleaned.append(cells)
+        self.set_font(FONT, "B", size)
+        heads = [self.clean(h) for h in headers]
+        widths, size, levels = self.solve_widths(heads, columns, widths, size, pad, min_size, limits)
+        lh = size * 0.42
         auto = self.auto_page_break
         self.set_auto_page_break(False, margin=self.b_margin)
 
         def draw_header() -> None:
-            self.set_font(FONT, "B", size - 0.3)
-            cells = [self.wrap(h, w - 2 * pad, 2) for h, w in zip(headers, widths, strict=True)]
+            self.set_font(FONT, "B", size)
+            cells = [self._wrap_clean(h, (w - 2 * pad) / (size / self.k), 3, levels[c]) for c, (h, w) in
+                     enumerate(zip(heads, widths, strict=True))]
             h = lh * max(len(c) for c in cells) + 1.6
             y = self.get_y()
             self.set_fill_color(*HEAD_FILL)
@@ -246,37 +440,82 @@ class ReportPDF(FPDF):
                 x += w
             self.set_xy(self.l_margin, y + h)
             self.set_font(FONT, "", size)
+            self.set_draw_color(*RULE)
+
+        def layout(row: list[str] | Span) -> tuple[list[list[str]], float]:
+            if isinstance(row, Span):
+                self.set_font(FONT, "B", size + 0.5)
+                first = self.wrap(row.text, self.epw - 2 * pad, 3)
+                self.set_font(FONT, "", size)
+                rest = self.wrap(row.detail, self.epw - 2 * pad, 3) if row.detail else []
+                return [first, rest], (size + 0.5) * 0.42 * len(first) + lh * len(rest) + 2.0
+            unit = size / self.k
+            cells = [self._wrap_clean(text, (widths[c] - 2 * pad) / unit, limits[c], levels[c], c in multiline)
+                     if text else [""] for c, text in enumerate(row)]
+            return cells, lh * max(len(c) for c in cells) + 1.2
 
         if self.get_y() + 4 * lh + 4 > self.page_break_trigger:
             self.add_page()
         draw_header()
-        self.set_draw_color(*RULE)
-        self.set_fill_color(*ZEBRA)
-        for n, row in enumerate(rows):
-            cells = []
-            for c, (value, w, limit) in enumerate(zip(row, widths, limits, strict=True)):
-                text = "" if value is None else str(value)
-                if limit == 1:
-                    cells.append([self.fit(text, w - 2 * pad, c in keep_end)] if text else [""])
-                else:
-                    cells.append(self.wrap(text, w - 2 * pad, limit, c in multiline))
-            h = lh * max(len(c) for c in cells) + 1.2
-            if self.get_y() + h > self.page_break_trigger:
+        zebra = 0
+        laid = [layout(r) for r in cleaned]
+        for n, (row, (cells, h)) in enumerate(zip(cleaned, laid, strict=True)):
+            after = laid[n + 1][1] if isinstance(row, Span) and n + 1 < len(laid) else 0.0
+            if self.get_y() + h + after > self.page_break_trigger:
                 self.add_page()
                 draw_header()
-                self.set_draw_color(*RULE)
-                self.set_fill_color(*ZEBRA)
             y = self.get_y()
-            if n % 2:
+            if isinstance(row, Span):
+                self.set_fill_color(*SPAN_FILL)
                 self.rect(self.l_margin, y, self.epw, h, style="F")
-            x = self.l_margin
-            for c in range(ncol):
-                for j, line in enumerate(cells[c]):
-                    if line:
-                        self.set_xy(x + pad, y + 0.6 + j * lh)
-                        self.cell(widths[c] - 2 * pad, lh, line, align=aligns[c])
-                x += widths[c]
+                self.set_font(FONT, "B", size + 0.5)
+                yy = y + 1.0
+                for line in cells[0]:
+                    self.set_xy(self.l_margin + pad, yy)
+                    self.cell(self.epw - 2 * pad, (size + 0.5) * 0.42, line)
+                    yy += (size + 0.5) * 0.42
+                self.set_font(FONT, "", size)
+                self.set_text_color(*GREY)
+                for line in cells[1]:
+                    self.set_xy(self.l_margin + pad, yy)
+                    self.cell(self.epw - 2 * pad, lh, line)
+                    yy += lh
+                self.set_text_color(0, 0, 0)
+                zebra = 0
+            else:
+                if zebra % 2:
+                    self.set_fill_color(*ZEBRA)
+                    self.rect(self.l_margin, y, self.epw, h, style="F")
+                zebra += 1
+                x = self.l_margin
+                for c in range(ncol):
+                    for j, line in enumerate(cells[c]):
+                        if line:
+                            self.set_xy(x + pad, y + 0.6 + j * lh)
+                            self.cell(widths[c] - 2 * pad, lh, line, align=aligns[c])
+                    x += widths[c]
             self.line(self.l_margin, y + h, self.l_margin + self.epw, y + h)
             self.set_xy(self.l_margin, y + h)
         self.set_auto_page_break(auto, margin=self.b_margin)
+        self.set_font(FONT, "", 9)
         self.ln(3)
+
+
+@functools.cache
+def chart_font_dir() -> str:
+    """A folder holding the report's face under the family name CHART_FONT alone, for the chart renderer
+    (vl-convert matches fonts by their typographic family, which names the condensed face "DejaVu Sans" like
+    the regular one). Made once per process from the bundled fonts."""
+    from fontTools.ttLib import TTFont
+
+    folder = tempfile.mkdtemp(prefix="audit-report-fonts-")
+    for name in ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"):
+        font = TTFont(str(FONT_DIR / name))
+        table = font["name"]
+        for record in list(table.names):
+            if record.nameID in (16, 17):
+                table.removeNames(nameID=record.nameID)
+        table.setName(CHART_FONT, 1, 3, 1, 0x409)
+        font["OS/2"].usWidthClass = 5  # matched for normal-width requests
+        font.save(os.path.join(folder, name))
+    return folder

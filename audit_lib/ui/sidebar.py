@@ -226,6 +226,9 @@ def filter_widgets(log: AuditLog) -> Filters:
             start, end = day_range(picked[0], picked[1], log.tz)
         elif isinstance(picked, tuple | list) and len(picked) == 1:
             start, end = day_range(picked[0], picked[0], log.tz)
+    changes = st.sidebar.toggle("Changes only", key=S.CHANGES_ONLY,
+                                help="Only events that change something: no sign-ins, sign-outs, failed sign-ins "
+                                     "or read-only REST calls.")
     opts = {k: values[c] for k, c in [(S.USERS, "people"), (S.ACTIONS, "action"),
                                                    (S.ARTIFACT_TYPES, "artifact_type"), (S.NODES, "node"),
                                                    (S.OUTCOMES, "outcome")]}
@@ -248,7 +251,8 @@ def filter_widgets(log: AuditLog) -> Filters:
     st.sidebar.button("Clear filters", on_click=clear_filters, width="stretch")
     try:
         return Filters(start=start, end=end, users=tuple(users), actions=tuple(actions),
-                       artifact_types=tuple(types), nodes=tuple(nodes), outcomes=tuple(outcomes), text=text or "")
+                       artifact_types=tuple(types), nodes=tuple(nodes), outcomes=tuple(outcomes), text=text or "",
+                       changes_only=bool(changes))
     except FilterError as exc:
         st.sidebar.error(md(str(exc)))
         return Filters()
@@ -259,6 +263,7 @@ def clear_filters() -> None:
         st.session_state[k] = []
     st.session_state[S.TEXT] = ""
     st.session_state[S.RANGE] = "All"
+    st.session_state[S.CHANGES_ONLY] = False
 
 
 def build_context() -> Context:
