@@ -159,7 +159,7 @@ class Store:
                 pl.col("events").fill_null(0))
         else:
             stored = self.raw(T.EVENTS).group_by("source").agg(first=pl.col("timestamp").min(),
-                                                                 last=pl.col("timestamp").max()).collect()
+                                                                 last=pl.col("timestamp").max()).collect(engine="streaming")
             if renamed:
                 stored = stored.with_columns(pl.col("source").replace(list(renamed), list(renamed.values())))
             files = files.join(stored.with_columns(pl.col("first", "last").dt.convert_time_zone(self.tz)),

@@ -31,6 +31,14 @@ from audit_lib.store.read import Store
 SCOPE_LIMIT = 5_000_000  # events of a scope collected for a page that needs every one of them
 
 
+PERSON_COLUMNS = ["timestamp", "user", "actor", "product", "action", "artifact_type", "artifact", "outcome", "node",
+                  "details", "source", "line"]
+
+
+def _equal(column: str, value: str | None) -> pl.Expr:
+    return pl.col(column).is_null() if value is None else pl.col(column) == value
+
+
 class ScopeTooLarge(SourceError):
     """A page needs every event of a scope larger than SCOPE_LIMIT."""
 
@@ -149,18 +157,26 @@ class StoreView:
         return out.with_columns(pl.col("timestamp").cast(zone)).sort("timestamp", *keys)
 
     def person(self, filters: Filters, who: str) -> pl.LazyFrame:
-        """The scope's events of one person, lazily."""
-        return self.scan(filters).filter(pl.col("actor").fill_null(metrics.UNKNOWN) == who)
+        """The scope's events of one person, lazily: picked by the (user, product) pairs the person stands for,
+        a predicate on stored columns that the reader applies before it reads the other columns."""
+        names = self.store.names_table()
+        pairs = names.filter(pl.col("actor").fill_null(metrics.UNKNOWN) == who).select("user", "product")
+        conds = [_equal("user", user) & _equal("product", product) for user, product in pairs.iter_rows()]
+        return self.scan(filters).filter(pl.any_horizontal(conds) if conds else pl.lit(False))
 
     def person_latest(self, filters: Filters, who: str, n: int) -> pl.DataFrame:
-        """The last `n` events of one person in the scope, in time order."""
-        return self.latest(self.person(filters, who), n)
+        """The last `n` events of one person in the scope, in time order, with the columns the Users page shows."""
+        return self.latest(self.person(filters, who).select(PERSON_COLUMNS), n)
 
     def latest(self, lf: pl.LazyFrame, n: int) -> pl.DataFrame:
-        """The last `n` events of `lf` in time order (only those rows are kept while reading)."""
-        top = self._run(lambda: lf.sort(["timestamp", "source", "line"], descending=True).head(n)
-                        .collect(engine="streaming"))
-        return _categorical(top.reverse())
+        """The last `n` events of `lf` in time order: the time of the n-th last is found from the timestamps
+        alone, then only the rows from it on are read whole."""
+        order = ["timestamp", "source", "line"]
+        cut = self._run(lambda: lf.select(pl.col("timestamp").top_k(n).min()).collect(engine="streaming").item())
+        if cut is None:
+            return _categorical(lf.head(0).collect())
+        top = self._run(lambda: lf.filter(pl.col("timestamp") >= cut).collect(engine="streaming"))
+        return _categorical(top.sort(order).tail(n))
 
     def events(self, filters: Filters, limit: int | None = None, count: int | None = None) -> pl.DataFrame:
         """Every event of the scope, as `apply_filters(load(...).events, filters)` gives them; ScopeTooLarge when
