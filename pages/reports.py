@@ -101,7 +101,9 @@ def body(ctx: Context) -> None:
     if st.button("Build report", type="primary") or st.session_state.get(S.REPORT_BUILT) == key:
         with st.spinner("Building the report ...", show_time=True):
             found, problem = review.all_findings(ctx, settings)
-            report = _report(key, ctx.log, ctx.filters, ctx.source_label, edition, appendix, tuple(privileged),
+            # an event store: its manifest with the scope's events (the whole store is never read)
+            log = ctx.store.scoped_log(ctx.events) if ctx.store is not None else ctx.log
+            report = _report(key, log, ctx.filters, ctx.source_label, edition, appendix, tuple(privileged),
                              int(max_rows), settings, tuple(found))
         if problem:
             st.warning(md(f"The logging configuration check could not read the source: {problem}"))
