@@ -3,13 +3,14 @@ same figures as the files; the Overview, Users and Data quality pages never read
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_app import app as run_app
+from test_app import texts
 
 pytest.importorskip("deltalake", reason="the event store needs requirements-store.txt (deltalake)")
 
@@ -20,7 +21,6 @@ from audit_lib.ui import roots  # noqa: E402
 from audit_lib.ui import state as S  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 SAMPLES = ROOT / "samples"
 FILES = audit_lib.load(SAMPLES, tz="UTC")
 N = f"{FILES.events.height:,}"
@@ -41,24 +41,11 @@ def allowed(store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return store
 
 
-def run_app() -> AppTest:
-    script = f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\nrunpy.run_path({APP!r}, run_name='__main__')\n"
-    at = AppTest.from_string(script, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def open_store(folder: Path) -> AppTest:
     at = run_app()
     at.radio(key=S.SOURCE_KIND).set_value("store").run()
     at.text_input(key=S.STORE).set_value(str(folder)).run()
     return at
-
-
-def texts(at: AppTest) -> str:
-    return " ".join(re.sub(r"\\(.)", r"\1", str(e.value)).replace("\u2060", "")
-                    for kind in ["info", "warning", "error", "success", "markdown", "caption"] for e in at.get(kind))
 
 
 def metrics_of(at: AppTest) -> dict[str, str]:

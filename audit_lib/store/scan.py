@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from audit_lib.sources import Content, Entry, Limits, iter_content
+from audit_lib.sources import Content, Entry, Limits, _ChunkStream, iter_content
 
 ACTIVE_NAMES = frozenset({"audit.log"})  # the files the products write to (rotation renames them)
 
@@ -73,38 +73,24 @@ def _last_break(chunk: bytes) -> int | None:
     return k + 1 if k >= 0 else None
 
 
-class _Slice(io.RawIOBase):
-    """Bytes `start` to `end` of an iterator of chunks, as a readable stream."""
-
-    def __init__(self, chunks: Iterator[bytes], start: int, end: int) -> None:
-        self.chunks = chunks
-        self.skip = start
-        self.left = end - start
-        self.rest = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self.rest and self.left > 0:
-            nxt = next(self.chunks, None)
-            if nxt is None:
-                return 0
-            if self.skip:
-                drop = min(self.skip, len(nxt))
-                nxt, self.skip = nxt[drop:], self.skip - drop
-            self.rest = nxt[: self.left]
-            self.left -= len(self.rest)
-        n = min(len(buffer), len(self.rest))
-        buffer[:n] = self.rest[:n]
-        self.rest = self.rest[n:]
-        return n
-
-    def close(self) -> None:
-        close = getattr(self.chunks, "close", None)
+def _sliced(chunks: Iterator[bytes], start: int, end: int) -> Iterator[bytes]:
+    """Bytes `start` to `end` of an iterator of chunks; `chunks` is closed when this is."""
+    skip, left = start, end - start
+    try:
+        for chunk in chunks:
+            if skip:
+                drop = min(skip, len(chunk))
+                chunk, skip = chunk[drop:], skip - drop
+            if chunk and left > 0:
+                chunk = chunk[:left]
+                left -= len(chunk)
+                yield chunk
+            if left <= 0:
+                return
+    finally:
+        close = getattr(chunks, "close", None)
         if close is not None:
             close()
-        super().close()
 
 
 def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = None):
@@ -115,7 +101,7 @@ def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = Non
         yield from iter_content(entry, Content(), limits)
 
     def opener() -> BinaryIO:
-        return io.BufferedReader(_Slice(chunks(), start, end), 1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(_ChunkStream(_sliced(chunks(), start, end)), 1 << 20)  # type: ignore[arg-type]
 
     return opener
 
