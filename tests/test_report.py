@@ -117,6 +117,17 @@ def test_sensitive_actions_have_an_outcome_column(privileged, samples):
     mi = sens.filter((pl.col("product") == "mi") & (pl.col("category") == "Account deleted")).row(0, named=True)
     line = next(x for x in part.splitlines() if mi["timestamp"].strftime("%Y-%m-%d %H:%M:%S") in x)
     assert "not recorded" in line and "success" not in line
+    # each action names the session it was made in (the Users page's and the sessions table's number), or none
+    ids = audit_lib.with_sessions(samples.events).select(pl.col("source").cast(pl.String), "line", "session")
+    marked = sens.join(ids, on=["source", "line"])
+    for category in ["Logging stopped", "Change without an identified user"]:
+        rows = marked.filter(pl.col("category") == category)
+        listed = part[part.index(f"{category} ("):]
+        for row in rows.head(8).iter_rows(named=True):  # a row's text runs from its time to the next row's
+            at = listed.index(row["timestamp"].strftime("%Y-%m-%d %H:%M:%S"))
+            block = re.split(r"\n20\d\d-\d\d-\d\d \d\d:", listed[at:], maxsplit=1)[0]
+            assert (f"#{row['session']}" if row["session"] is not None else "none") in block.split()
+    assert marked["session"].is_not_null().any() and marked["session"].is_null().any()
 
 
 def test_privileged_actors_and_their_sessions(privileged, samples):

@@ -114,7 +114,7 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
             extra = list(config_check.check_source(config_source, log))
         found = findings(events, load_rules() if rules is None else rules, settings, extra=extra)
     found = sort_findings(found)
-    jsonl = "".join(json.dumps(f.to_dict(), ensure_ascii=False, default=str) + "\n" for f in found).encode("utf-8")
+    jsonl = findings_jsonl(found)
     generated_at = generated_at or datetime.now(ZoneInfo(log.tz)).replace(microsecond=0)
     ctx = _Context(log=log, filters=filters, events=events, edition=edition,
                    appendix=(edition == "full") if appendix is None else appendix,
@@ -129,6 +129,54 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     return Report(pdf, csv, ctx.csv_sha, scope_name(filters, log.tz, events), events.height,
                   min(events.height, max_rows) if ctx.appendix else 0, edition, jsonl, ctx.findings_sha,
                   len(found), tuple(ctx.privileged), ctx.sensitive.height)
+
+
+def findings_jsonl(found: Sequence[Finding]) -> bytes:
+    """One JSON object per finding (`Finding.to_dict`: id, rule, severity, ..., then its events), one per line.
+    The events of findings that share a frame are written by polars once, then cut per finding."""
+    blocks: dict[int, list[bytes]] = {}
+    out: list[bytes] = []
+    for f in found:
+        frame = f.event_rows
+        if frame is None:
+            out.append(json.dumps(f.to_dict(), ensure_ascii=False, default=str).encode("utf-8") + b"\n")
+            continue
+        lines = blocks.get(id(frame))
+        if lines is None:
+            buf = io.BytesIO()
+            frame.with_columns(pl.col(c).dt.to_string("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                               for c, t in frame.schema.items() if isinstance(t, pl.Datetime)).write_ndjson(buf)
+            lines = blocks[id(frame)] = buf.getvalue().splitlines()
+        offset, length = f.event_span if f.event_span is not None else (0, frame.height)
+        head = json.dumps(f.to_dict(with_events=False), ensure_ascii=False, default=str).encode("utf-8")
+        out.append(head[:-1] + b', "events": [' + b",".join(lines[offset: offset + length]) + b"]}\n")
+    return b"".join(out)
+
+
+class _Sessions:
+    """The session of an event, looked up by its source and line: one sorted integer key per event, searched for the
+    few rows a table prints (a join with millions of rows per table would cost more than the table)."""
+
+    def __init__(self, events: pl.DataFrame, ids: pl.Series) -> None:
+        marked = events.select(pl.col("source").cast(pl.String), "line", session=ids).filter(
+            pl.col("session").is_not_null())
+        self.sources = marked["source"].unique().sort().to_list()
+        self.table = marked.select(key=self._key(), session="session").sort("key")
+
+    def _key(self) -> pl.Expr:
+        code = pl.col("source").cast(pl.String).replace_strict(self.sources, list(range(len(self.sources))),
+                                                               default=None, return_dtype=pl.UInt64)
+        return code * (1 << 32) + pl.col("line").cast(pl.UInt64)
+
+    def of(self, df: pl.DataFrame) -> pl.Series:
+        """The session ids of the rows of `df` (null outside any session)."""
+        table = self.table["key"]
+        if table.is_empty() or df.is_empty():
+            return pl.Series("session", [None] * df.height, dtype=pl.UInt32)
+        keys = df.select(self._key().alias("key"))["key"]
+        at = table.search_sorted(keys.fill_null(0)).clip(upper_bound=table.len() - 1)
+        found = (table.gather(at) == keys).fill_null(False)
+        return pl.select(pl.when(found).then(self.table["session"].gather(at))).to_series().alias("session")
 
 
 @dataclass
@@ -157,7 +205,7 @@ class _Context:
     privileged: list[str] = field(default_factory=list)
     privileged_given: bool = False
     sessions: pl.DataFrame = field(default_factory=pl.DataFrame)
-    session_of: pl.DataFrame = field(default_factory=pl.DataFrame)  # source, line -> session
+    session_of: _Sessions | None = None
     days: Any = None
     covering: pl.DataFrame = field(default_factory=pl.DataFrame)
     root: str = ""
@@ -171,10 +219,9 @@ class _Context:
         ev = self.events
         table, ids = sessions_and_ids(ev, self.settings.session_timeout)
         self.sessions = table
-        self.session_of = ev.select(pl.col("source").cast(pl.String), "line", session=ids).filter(
-            pl.col("session").is_not_null())
+        self.session_of = _Sessions(ev, ids)
         sens = compliance.sensitive_actions(ev, self.categories)
-        self.sensitive = sens.join(self.session_of, on=["source", "line"], how="left")
+        self.sensitive = sens.with_columns(self.session_of.of(sens))
         if privileged is None:
             self.privileged = [a for a in compliance.privileged_actors(sens, self.categories)
                                if not _NOBODY.match(a)]
@@ -269,7 +316,7 @@ def _event_rows(ctx: _Context, df: pl.DataFrame, details: bool = True, session: 
     if df.schema["source"] != pl.String:
         df = df.with_columns(pl.col("source").cast(pl.String))
     if session and "session" not in df.columns:
-        df = df.join(ctx.session_of, on=["source", "line"], how="left")
+        df = df.with_columns(ctx.session_of.of(df))
     cols = [pl.col("timestamp").dt.convert_time_zone(ctx.tz).dt.to_string(TIME),
             person.cast(pl.String).fill_null("(unknown)"), pl.col("node").cast(pl.String),
             pl.col("action").cast(pl.String),
@@ -672,7 +719,8 @@ def _privileged(pdf: ReportPDF, ctx: _Context) -> None:
     ev = ctx.events.filter(pl.col("actor").cast(pl.String).is_in(actors)) if "actor" in ctx.events.columns \
         else ctx.events.clear()
     changes = ev.select(pl.col("actor").cast(pl.String), pl.col("source").cast(pl.String), "line",
-                        change=_change(ev)).filter("change").join(ctx.session_of, on=["source", "line"], how="left")
+                        change=_change(ev)).filter("change")
+    changes = changes.with_columns(ctx.session_of.of(changes))
     per_actor = pl.DataFrame({"actor": actors}).join(
         sens.group_by("actor").agg(sensitive=pl.len().cast(pl.Int64),
                                    failed=(pl.col("outcome") == compliance.FAILED).sum().cast(pl.Int64),

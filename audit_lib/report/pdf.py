@@ -288,6 +288,15 @@ class ReportPDF(FPDF):
                 self.cell(self.epw - key_width, lh, line)
             self.set_xy(self.l_margin, y + lh * len(lines) + 0.6)
 
+    def put(self, x: float, y: float, w: float, h: float, text: str, align: str = "L") -> None:
+        """`text` (already cleaned and fitted) in the box at x, y of w x h mm, placed as `cell` places it: about
+        four times faster than `cell`, which matters for tables of thousands of rows."""
+        if align == "R":
+            x += w - self.text_width(text)
+        elif align == "C":
+            x += (w - self.text_width(text)) / 2
+        self.text(x, y + 0.5 * h + 0.3 * self.font_size, text)
+
     # ------------------------------------------------------------ tables
 
     def _need(self, texts: Sequence[str], level: int) -> float:
@@ -373,18 +382,18 @@ class ReportPDF(FPDF):
             hungry = [c for c in range(ncol) if natural[c] > want[c]] or list(range(ncol))
             share = sum(base[c] for c in hungry)
             return [want[c] + (left * base[c] / share if c in hungry else 0.0) for c in range(ncol)], size, levels
-        # not room for every column's wish: the columns that lack least get all they want (short cells, times and
-        # counts stay on one line), the others share what is left in proportion to what they lack
+        # not room for every column's wish: the columns that lack least for their share get all they want while
+        # the room lasts (times, names, paths on one line), the widest texts (details) share what is left
         out = list(need_mm)
         room = self.epw - sum(need_mm)
-        order = sorted(range(ncol), key=lambda c: want[c] - need_mm[c])
+        order = sorted(range(ncol), key=lambda c: (want[c] - need_mm[c]) / base[c])
         for i, c in enumerate(order):
             extra = want[c] - need_mm[c]
-            rest = order[i:]
-            if extra * len(rest) <= room:
+            if extra <= room:
                 out[c] += extra
                 room -= extra
                 continue
+            rest = order[i:]
             lacking = sum(want[r] - need_mm[r] for r in rest)
             for r in rest:
                 out[r] += room * (want[r] - need_mm[r]) / lacking if lacking else 0.0
@@ -491,8 +500,7 @@ class ReportPDF(FPDF):
                 for c in range(ncol):
                     for j, line in enumerate(cells[c]):
                         if line:
-                            self.set_xy(x + pad, y + 0.6 + j * lh)
-                            self.cell(widths[c] - 2 * pad, lh, line, align=aligns[c])
+                            self.put(x + pad, y + 0.6 + j * lh, widths[c] - 2 * pad, lh, line, aligns[c])
                     x += widths[c]
             self.line(self.l_margin, y + h, self.l_margin + self.epw, y + h)
             self.set_xy(self.l_margin, y + h)
