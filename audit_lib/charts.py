@@ -23,8 +23,11 @@ MAX_POINTS = 2000  # point charts (histories) show at most the latest this many 
 WIDTH = 720
 KIND_COLORS = ["#2ca02c", "#98df8a", "#d62728", "#1f77b4", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f",
                "#9467bd", "#c5b0d5", "#bcbd22"]
+STAR = "M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.33Z"
+HEXAGON = "M1,0L0.5,0.87L-0.5,0.87L-1,0L-0.5,-0.87L0.5,-0.87Z"
+# one filled shape per kind of action (in the order of KINDS), so that the dots read without their colour too
 KIND_SHAPES = ["circle", "square", "cross", "triangle-up", "diamond", "triangle-down", "triangle-right",
-               "triangle-left", "arrow", "wedge", "triangle"]
+               "triangle-left", STAR, HEXAGON, "triangle"]
 STATUS_COLORS = {"ok": "#9ecae1", "day off": "#e5e5e5", "no events": "#fdae6b", "partial": "#9467bd",
                  "no file": "#d62728"}
 BRUSH = "brush"  # name of the time-interval selection of `over_time_chart(..., brush=True)`

@@ -43,7 +43,8 @@ def sensitive_section(ctx: Context) -> pl.DataFrame:
     st.subheader("Sensitive actions in scope")
     st.caption(md(compliance.OUTCOME_NOTE))
     st.dataframe(summary.select("category", "events", "done", "failed", "not_recorded", "actors", "privileged",
-                                "reason"), hide_index=True, key=S.REPORT_CATEGORIES)
+                                "reason"), hide_index=True, key=S.REPORT_CATEGORIES,
+                 height=35 * (summary.height + 1) + 3)  # every category in view
     off = [c.name for c in compliance.load_categories(include_disabled=True) if not c.enabled]
     if off:
         st.caption(md("Routine changes not counted as sensitive: " + ", ".join(off) + " (enabled in "
