@@ -272,13 +272,16 @@ def counts_by_actor(sensitive: pl.DataFrame) -> pl.DataFrame:
         .sort(["events", "actor", "node"], descending=[True, False, False], nulls_last=True))
 
 
+NOBODY = r"(?i)^(anonymous|null|n/a|none|unknown|\(unknown\))\b"  # names that hold no one to account
+
+
 def privileged_actors(sensitive: pl.DataFrame, categories: Sequence[Category] | None = None) -> list[str]:
     """Actors who performed an action of a privileged category (creating users, changing roles, permissions or
-    log levels ...) that was not refused, sorted."""
+    log levels ...) that was not refused, sorted; not `anonymous` and the like (no one to follow)."""
     categories = load_categories() if categories is None else list(categories)
     names = [c.name for c in categories if c.privileged]
     who = sensitive.filter(pl.col("category").is_in(names) & (pl.col("outcome") != FAILED)
-                           & pl.col("actor").is_not_null())
+                           & pl.col("actor").is_not_null() & ~pl.col("actor").str.contains(NOBODY))
     return sorted(who["actor"].unique().to_list())
 
 

@@ -85,7 +85,7 @@ def body(ctx: Context) -> None:
     appendix = c2.checkbox("Appendix of every event", value=edition == "full", key=f"{S.REPORT_APPENDIX}_{edition}")
     max_rows = c3.number_input("Appendix rows at most", min_value=0, max_value=100_000, value=MAX_ROWS, step=1000,
                                key=S.REPORT_ROWS, disabled=not appendix)
-    default = [a for a in compliance.privileged_actors(sens) if not a.lower().startswith("anonymous")]
+    default = compliance.privileged_actors(sens)
     options = sorted(set(default) | set(ctx.events["actor"].cast(pl.String).drop_nulls().unique().to_list())) \
         if "actor" in ctx.events.columns else default
     if S.REPORT_PRIVILEGED not in st.session_state or any(a not in options for a in

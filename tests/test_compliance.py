@@ -176,7 +176,7 @@ def test_categories_are_data_and_bad_files_say_why(tmp_path, estate):
     sens = sensitive_actions(estate.events, only)
     assert sens["category"].to_list() == ["Endpoint touched"] * 2
     assert sensitive_summary(sens, only)["events"].to_list() == [2]
-    assert privileged_actors(sens, only) == ["anonymous", "dev"]
+    assert privileged_actors(sens, only) == ["dev"]  # anonymous is no one to follow
     bad = [({"categories": []}, "expected a list of categories"),
            ({"categories": [{"id": "x", "category": "X", "reason": "r"}]}, "missing where"),
            ({"categories": [{"id": "x", "category": "X", "reason": "r", "where": {"colour": "red"}}]},

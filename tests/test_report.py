@@ -134,7 +134,7 @@ def test_privileged_actors_and_their_sessions(privileged, samples):
     report, text = privileged
     part = flat(section(text, "4. Privileged actors and their sessions", "5. Evidence"))
     sens = compliance.sensitive_actions(samples.events)
-    expected = [a for a in compliance.privileged_actors(sens) if a != "anonymous"]
+    expected = compliance.privileged_actors(sens)
     assert list(report.privileged) == expected and f"{len(expected)} privileged actors" in part
     sessions = audit_lib.sessions(samples.events)
     mine = sessions.filter(pl.col("actor").is_in(expected))

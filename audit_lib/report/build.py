@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,7 +47,6 @@ FINDINGS_LISTED = 50  # further findings of a rule listed one per line
 MAX_SESSIONS = 300  # sessions with sensitive actions listed
 MAX_GAPS = 400
 TIME = "%Y-%m-%d %H:%M:%S"
-_NOBODY = re.compile(r"(?i)^(anonymous|null|n/a|none|unknown|\(unknown\))\b")  # no one to hold to account
 
 
 @dataclass(frozen=True)
@@ -223,8 +221,7 @@ class _Context:
         sens = compliance.sensitive_actions(ev, self.categories)
         self.sensitive = sens.with_columns(self.session_of.of(sens))
         if privileged is None:
-            self.privileged = [a for a in compliance.privileged_actors(sens, self.categories)
-                               if not _NOBODY.match(a)]
+            self.privileged = compliance.privileged_actors(sens, self.categories)
         else:
             self.privileged, self.privileged_given = sorted(dict.fromkeys(privileged)), True
         self.days = compliance.scope_days(ev, self.filters.start, self.filters.end, self.tz)
