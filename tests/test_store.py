@@ -215,6 +215,25 @@ def test_rotation_adds_nothing(node: Path, tmp_path: Path) -> None:
     assert verify(store, [node]).ok
 
 
+def test_node_names_that_paths_escape_read_back_in_every_reader(tmp_path: Path) -> None:
+    """The data files are written by polars and committed through the Delta log: their partition folders must
+    name the node as Delta's own writer would, for polars, deltalake and other engines alike."""
+    logs_dir = tmp_path / "logs"
+    names = ["mi 1=a%b#é", "x?y&z+[w]", "plain"]
+    for i, name in enumerate(names):
+        logs = logs_dir / name / "repository" / "logs"
+        logs.mkdir(parents=True)
+        (logs / "audit.log").write_text(mi_lines(datetime(2026, 11, 20 + i, 8), 10, seed=i))
+    store = tmp_path / "store"
+    ingest(logs_dir, store)
+    assert_same_log(store, logs_dir)
+    from deltalake import DeltaTable
+
+    table = pl.from_arrow(DeltaTable(str(store / "events")).to_pyarrow_table())
+    assert sorted(table["node"].unique().to_list()) == sorted(names) and table.height == 30
+    assert verify(store, [logs_dir]).ok
+
+
 # ------------------------------------------------------------------------------------------ tamper evidence
 
 
@@ -347,6 +366,7 @@ def test_an_ingest_stopped_while_parsing_leaves_the_previous_version(estate: Pat
                                                                      monkeypatch) -> None:
     store = tmp_path / "store"
     ingest(estate / "is-node", store)
+    files_before = data_files(store, "events")
     calls = []
     real = ingest_mod.parse_group
 
@@ -363,6 +383,7 @@ def test_an_ingest_stopped_while_parsing_leaves_the_previous_version(estate: Pat
             ingest(estate, store)
     assert open_store_log(store).events.height == audit_lib.load(estate / "is-node").events.height
     assert T.table_version(T.Location.of(store), "events") == 1
+    assert data_files(store, "events") == files_before  # the files of the groups written before are removed
     r = ingest(estate, store)
     assert not r.rolled_back
     assert_same_log(store, estate, skipped=False)

@@ -9,7 +9,8 @@ Each file is looked at once (`scan.scan_file`) and classed against what the stor
 - rotated: another file whose first bytes are what was read as `audit.log` (the file log4j renamed): only the
   rest is parsed, under the name the events were first stored with;
 - new: anything else. The incomplete last line of a file still written to is left for the next ingest.
-Files are parsed in groups (locally, or as Ray tasks), the events streamed into one Delta version.
+Files are parsed in groups (locally, or as Ray tasks); the data files of each group are written while the next one
+is parsed, and committed at the end as one Delta version.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ GROUP_BYTES = 64 << 20  # content parsed in one call of the loader (it batches a
 GROUP_FILES = 10_000
 RAY_GROUP_BYTES = 8 << 20  # content of one Ray task: enough tasks to spread over the cluster
 RAY_GROUP_FILES = 200
-WRITE_ROWS = 1 << 20  # events handed to the Delta writer at a time
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -321,7 +321,7 @@ def parse_group(entries: Sequence[Entry], line_starts: Sequence[int], tz: str,
     names = [e.source for e in entries]
     nodes = [e.node for e in entries]
     offset = pl.col("source").replace_strict(names, list(line_starts), default=0, return_dtype=pl.Int64)
-    ev = log.events.with_columns(pl.col(pl.Categorical).cast(pl.String), wall=log.wall)
+    ev = log.events.drop("actor").with_columns(pl.col(pl.Categorical).cast(pl.String), wall=log.wall)
     ts = pl.col("timestamp").dt.convert_time_zone("UTC")
     ev = ev.with_columns(timestamp=ts.dt.cast_time_unit("us"), month=ts.dt.strftime("%Y-%m"),
                          line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32),
@@ -415,12 +415,10 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
                 progress("parsing", done, total)
             yield res.events
 
-    def events() -> Iterator:
-        yield from _batched(prefetched(frames(), ahead=1))  # parse the next group while one is written
-
     versions = {name: head.version(name) for name in T.TABLES}
     partials: list[dict[str, pl.DataFrame]] = []
-    ev_version = _append_stream(loc, events())
+    # each group's data files are written while the next group is parsed
+    ev_version = T.append_frames(loc, T.EVENTS, prefetched(frames(), ahead=1))
     if ev_version is not None:
         versions[T.EVENTS] = ev_version
         _append_rollups(loc, partials, versions)
@@ -488,11 +486,8 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
                 partials.append(T.rollups(f))
                 yield f
 
-        def batches() -> Iterator:
-            yield from _batched(conformed())
-
         versions = {name: head.version(name) for name in T.TABLES}
-        version = _append_stream(loc, batches())
+        version = T.append_frames(loc, T.EVENTS, conformed())
         if version is not None:
             versions[T.EVENTS] = version
             _append_rollups(loc, partials, versions)
@@ -521,33 +516,6 @@ def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> 
     for name in T.TABLES:
         if versions[name] != head.version(name):
             T.restore(loc, name, head.version(name))
-
-
-def _batched(frames: Iterable[pl.DataFrame], rows: int = WRITE_ROWS) -> Iterator:
-    """Arrow record batches of about `rows` rows each, sorted by partition: the Delta writer is much faster
-    given few large batches than many small ones."""
-    buffer: list[pl.DataFrame] = []
-    held = 0
-    for f in itertools.chain(frames, [None]):
-        if f is not None and f.height:
-            buffer.append(f)
-            held += f.height
-        if buffer and (held >= rows or f is None):
-            df = pl.concat(buffer).sort(T.EVENTS_PARTITIONS, maintain_order=True)
-            buffer, held = [], 0
-            yield from df.to_arrow().to_batches()
-
-
-def _append_stream(loc: T.Location, batches: Iterator) -> int | None:
-    """Stream record batches into one Delta version of the events table; None when there are none."""
-    import pyarrow as pa
-
-    first = next(batches, None)
-    if first is None:
-        return None
-    schema = T.empty(T.EVENTS).to_arrow().schema
-    reader = pa.RecordBatchReader.from_batches(schema, itertools.chain([first], batches))
-    return T.append(loc, T.EVENTS, reader)
 
 
 def _rows(plan: Plan, counts: pl.DataFrame, held: set[str], seq: int) -> list[dict]:

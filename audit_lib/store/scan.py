@@ -43,7 +43,7 @@ def scan_file(entry: Entry, offsets: set[int] | frozenset[int] = frozenset(), li
     h = hashlib.sha256()
     want = sorted(o for o in offsets if o > 0)
     i, pos = 0, 0
-    cut, cut_hash = 0, hashlib.sha256().hexdigest()
+    last = None  # (hash state before, chunk, offset, break) of the last chunk with a line break: hashed at the end
     for chunk in iter_content(entry, facts, limits):
         if pos == 0:
             out.utf16 = chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:400]
@@ -55,15 +55,18 @@ def scan_file(entry: Entry, offsets: set[int] | frozenset[int] = frozenset(), li
             i += 1
         k = _last_break(chunk)
         if k is not None:
-            part = h.copy()
-            part.update(chunk[:k])
-            cut, cut_hash = pos + k, part.hexdigest()
+            last = (h.copy(), chunk, pos, k)
         h.update(chunk)
         pos = end
     out.sha256, out.bytes, out.compressed = facts.sha256, facts.size, facts.compressed
     out.skip, out.error, out.complete = facts.skip, facts.error, facts.complete
     out.content_sha256, out.content_bytes = h.hexdigest(), pos
-    out.cut, out.cut_sha256 = cut, cut_hash
+    if last is None:
+        out.cut, out.cut_sha256 = 0, hashlib.sha256().hexdigest()
+    else:
+        state, chunk, at, k = last
+        state.update(chunk[:k])
+        out.cut, out.cut_sha256 = at + k, state.hexdigest()
     return out
 
 
