@@ -65,7 +65,7 @@ def body(ctx: Context) -> None:
     else:
         cov = metrics.coverage_gaps(log.events, log.files, log.tz, work_days=settings.work_days,
                                     holidays=settings.holidays)
-    gaps = cov.filter(pl.col("status") != "ok")
+    gaps = cov.filter(~pl.col("status").is_in(["ok", "day off"]))
     if cov.is_empty():
         st.info("No dated file or event to check coverage against.")
     else:
