@@ -146,6 +146,21 @@ def test_findings_and_sessions_need_paths_or_a_store(samples_store: Path, sample
         assert "Cannot read 'someday' as a date" in capsys.readouterr().err
 
 
+def test_report_reads_the_store_as_the_files(samples_store: Path, samples_dir: Path, tmp_path: Path, capsys) -> None:
+    scope = ["--from", "2026-11-02", "--to", "2026-11-12", "--node", "mi-node-1", "--node", "is-node", "--no-config"]
+    outputs = {}
+    for name, source in [("files", [str(samples_dir)]), ("store", ["--store", str(samples_store)])]:
+        folder = tmp_path / name
+        folder.mkdir()
+        assert main(["report", *source, *scope, "--pdf", str(folder / "r.pdf"), "--jsonl", str(folder / "r.jsonl")]) \
+            == 0
+        printed = capsys.readouterr().out
+        outputs[name] = {f.name: f.read_bytes() for f in folder.iterdir() if not f.name.startswith("r.pdf")}
+        outputs[name]["events"] = printed.split(" events,")[0].rsplit("edition, ", 1)[-1]
+    assert outputs["store"] == outputs["files"]  # the CSV, the findings, the JSON Lines: byte for byte
+    assert int(outputs["files"]["events"].replace(",", "")) > 100 and len(outputs["files"]) >= 3
+
+
 def test_a_second_folder_adds_only_its_files(estate: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     ingest(estate / "mi-node-1", store)

@@ -17,7 +17,7 @@ from audit_lib.compliance import load_categories
 from audit_lib.export import export_bytes, sha256_hex
 from audit_lib.filters import Filters, apply_filters, parse_when
 from audit_lib.findings import RuleError, Settings, load_rules, load_settings
-from audit_lib.loader import AuditLog, check_tz, load
+from audit_lib.loader import AuditLog, check_tz
 from audit_lib.report.build import (
     EDITIONS,
     EVENTS_PER_FINDING,
@@ -26,6 +26,7 @@ from audit_lib.report.build import (
     MAX_ROWS,
     build_report,
 )
+from audit_lib.store_cli import add_store_option, load_from_args
 from audit_lib.textsafe import escape_controls
 from audit_lib.zones import is_zone
 
@@ -38,7 +39,8 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
                        description="Write the compliance report of the events in PATH... within the scope given by "
                                    "the options. Dates accept anything python-dateutil reads; a bare --to date "
                                    "includes that whole day.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="folders (searched recursively), files or globs")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
+    add_store_option(p)  # or --store DIR: the events of an event store (times read in --tz, as from the files)
     p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
     p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
     p.add_argument("--tz", default="UTC", help="time zone the log times are written in (default UTC)")
@@ -206,10 +208,11 @@ def run_report(args: argparse.Namespace) -> int:
     except RuleError as exc:
         raise CliError(str(exc)) from None
     check_outputs(output_paths(args), args.paths)  # before the (long) load: refuse early
-    log = load(args.paths, tz=args.tz)
+    log = load_from_args(args)  # PATH... or --store DIR
+    sources = args.paths or [f"event store {args.store}"]
     targets = check_outputs(output_paths(args), args.paths, log)  # and the files actually read
     try:
-        report = build_report(log, filters, sources=args.paths, edition=args.edition, appendix=args.appendix,
+        report = build_report(log, filters, sources=sources, edition=args.edition, appendix=args.appendix,
                               privileged=args.privileged, categories=categories, rules=rules, settings=settings,
                               config_source=None if args.no_config else args.paths, max_rows=args.max_rows,
                               max_per_category=args.max_per_category, findings_per_rule=args.findings_per_rule,
