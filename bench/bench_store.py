@@ -4,7 +4,8 @@ phase in a fresh process:
 
   query    the Overview and Users pages of the whole store (from its rollup tables), a filter change (one
            person, one month, from the events: figures, hourly chart, first page of events), `findings` over one
-           month, and the peak RSS of that process
+           month, the app's store source (`StoreView`: Overview, Users, Data quality), and the peak RSS of that
+           process
   verify   `verify` of the whole store (every data file hashed, rows counted per file)
   ingest   `ingest` against `load` on the text corpora of bench_load.py (bench/corpus/<name>, when built), each
            in a fresh process, alternated, the best of two
@@ -172,8 +173,41 @@ def query(store: Path) -> dict:
         return ev.height, findings(ev)
 
     (n_month, found), out["findings_month_s"] = timed(month_findings)
+    out.update(app_pages(store))
     out["month_events"], out["findings"] = n_month, len(found)
     out["peak_rss_gb"] = round(rss_gb(), 2)
+    return out
+
+
+def app_pages(store: Path) -> dict:
+    """What the app's pages read of the whole store through `audit_lib.store.view.StoreView` (the app's "Event
+    store" source): opening it, then the Overview, Users (the most active person's section included) and Data
+    quality pages' figures."""
+    from audit_lib import metrics
+    from audit_lib.filters import Filters
+    from audit_lib.store.view import StoreView
+
+    out: dict = {}
+    view, out["app_open_s"] = timed(lambda: StoreView(store))
+    whole = Filters()
+
+    def overview():
+        hourly = view.hourly(whole, ("artifact_type",))
+        return (view.key_figures(whole), metrics.over_time(hourly, metrics.bucket_every(hourly, "1w"),
+                                                            by="artifact_type", top=10, weight="events"),
+                view.top_values(whole, "user"), view.top_values(whole, "action"))
+
+    def users():
+        people = view.per_user(whole)
+        who = people["user"][0]
+        hourly = view.person_hourly(whole, who)
+        activity = metrics.over_time(hourly, metrics.bucket_every(hourly, "1d"), by="kind",
+                                     top=len(metrics.KINDS), weight="events")
+        return people, activity, view.person_latest(whole, who, 2000), int(people["events"][0])
+
+    _, out["app_overview_s"] = timed(overview)
+    (_, _, _, out["app_person_events"]), out["app_users_s"] = timed(users)
+    _, out["app_quality_s"] = timed(lambda: (view.coverage(), view.ambiguous()))
     return out
 
 
@@ -198,8 +232,10 @@ def ingest_phase(corpus: Path, what: str) -> dict:
         target = OUT / f"ingest-{corpus.name}"
         shutil.rmtree(target, ignore_errors=True)
         _, seconds = timed(lambda: ingest(corpus, target, "UTC"))
+        rss = rss_gb()
         lines = int(open_store_log(target).files["lines"].sum())  # the lines read, counted as load counts them
         shutil.rmtree(target, ignore_errors=True)
+        return {"seconds": seconds, "lines": lines, "rss_gb": round(rss, 2)}
     return {"seconds": seconds, "lines": lines, "rss_gb": round(rss_gb(), 2)}
 
 
@@ -264,7 +300,12 @@ def main() -> None:
                "first page", res["filter_s"], 2.0),
               (f"findings over one month ({res['month_events']:,} events, {res['findings']} findings)",
                res["findings_month_s"], None),
-              (f"verify the whole store ({res['data_files']} data files hashed)", res["verify_s"], None)]
+              (f"verify the whole store ({res['data_files']} data files hashed)", res["verify_s"], None),
+              ("app: open the store as a source (manifest, rejects, counts)", res["app_open_s"], None),
+              ("app: Overview page of the whole store", res["app_overview_s"], 3.0),
+              (f"app: Users page, the most active person's section included ({res['app_person_events']:,} "
+               "events)", res["app_users_s"], 3.0),
+              ("app: Data quality page (coverage, clock changes)", res["app_quality_s"], 3.0)]
     for what, seconds, target in checks:
         verdict = "" if target is None else ("  met" if seconds < target else "  MISSED") + f" (< {target} s)"
         print(f"  {seconds:7.2f} s  {what}{verdict}")

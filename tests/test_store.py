@@ -428,6 +428,47 @@ def test_scan_store_is_lazy_and_pushes_filters_down(estate: Path, tmp_path: Path
     assert sorted(window["line"].to_list()) == sorted(expected["line"].to_list())
 
 
+@pytest.mark.parametrize("scope", [
+    {}, {"users": ("jane.ops",)}, {"start": datetime(2026, 11, 3, tzinfo=UTC), "nodes": ("mi-node-1", "is-node")},
+    {"text": "proxy"}, {"outcomes": ("failure",), "end": datetime(2026, 11, 15, tzinfo=UTC)}])
+def test_the_apps_store_view_gives_the_figures_of_the_files(scope: dict, samples_store: Path, samples_log) -> None:
+    """What the app's pages show of a store (`StoreView`: from the rollups for the whole store, from a scan for a
+    scope) equals `audit_lib.metrics` over the loaded files."""
+    from audit_lib import metrics
+    from audit_lib.filters import Filters, apply_filters
+    from audit_lib.store.view import ScopeTooLarge, StoreView
+
+    view, filters = StoreView(samples_store), Filters(**scope)
+    events = apply_filters(samples_log.events, filters)
+    assert view.count(filters) == events.height > 0
+    figures, want = view.key_figures(filters), metrics.key_figures(events)
+    assert {k: figures[k] for k in want} == want
+    assert_frame_equal(view.per_user(filters), metrics.per_user(events))
+    for column in ("user", "action"):
+        assert_frame_equal(view.top_values(filters, column), metrics.top_values(events, column))
+    hourly = view.hourly(filters, ("artifact_type",))
+    for wanted in ("1h", "1d", "1w"):
+        every = metrics.bucket_every(hourly, wanted)
+        assert every == metrics.bucket_every(events, wanted)
+        assert_frame_equal(metrics.over_time(hourly, every, by="artifact_type", top=10, weight="events"),
+                           metrics.over_time(events, every, by="artifact_type", top=10))
+    who = metrics.per_user(events)["user"][0]
+    assert_frame_equal(metrics.over_time(view.person_hourly(filters, who), "1d", by="kind", top=len(metrics.KINDS),
+                                         weight="events"), metrics.user_activity(events, who, "1d"))
+    mine = events.filter(metrics.who(events).cast(pl.String) == who)
+    latest = view.person_latest(filters, who, 20)
+    assert latest.select("timestamp", "line").rows() == mine.tail(20).select("timestamp", "line").rows()
+    assert_frame_equal(as_text(view.events(filters)), as_text(events))
+    with pytest.raises(ScopeTooLarge, match="narrow the time range"):
+        view.events(filters, limit=events.height - 1)
+    if not scope:
+        assert view.options()["actor"] == metrics.options(samples_log.events, "actor")
+        assert view.bounds() == (events["timestamp"].min(), events["timestamp"].max())
+        assert_frame_equal(view.coverage(), metrics.coverage_gaps(events, samples_log.files, samples_log.tz))
+        assert view.ambiguous() == int(events["time_ambiguous"].sum())
+        assert_frame_equal(view.log.files, samples_log.files)
+
+
 def test_actor_follows_products_added_later(tmp_path: Path, samples_dir: Path) -> None:
     """`actor` is derived when read: a name that a later ingest shows in a second product gets qualified."""
     store = tmp_path / "store"

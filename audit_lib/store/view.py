@@ -84,13 +84,16 @@ class StoreView:
         self.store = Store(store, storage_options)
         self.tz = self.store.tz
         self.key = f"{self.store.loc.uri}|{self.store.head.hash}"
-        self.total = int(self._rollup(T.BY_HOUR).select(pl.col("events").sum()).item() or 0)
+        self.total = int(self._hours(pl.col("events").sum()).item() or 0)
         self._options: dict[str, list[str]] | None = None
         self.log = StoreLog(self)
 
-    def _rollup(self, name: str) -> pl.DataFrame:
+    def _hours(self, *exprs: pl.Expr, by: list[pl.Expr] | None = None) -> pl.DataFrame:
+        """A query of the hourly rollup: `exprs` selected, or aggregated per `by` (only those columns read)."""
+        lf = self.store.rollup(T.BY_HOUR)
+        lf = lf.group_by(by).agg(*exprs) if by else lf.select(*exprs)
         with T.reading(self.store.loc):
-            return self.store.rollup(name).collect()
+            return lf.collect(engine="streaming")
 
     def scan(self, filters: Filters) -> pl.LazyFrame:
         """The events of the scope, lazily: partitions outside its time range and nodes are not opened."""
@@ -165,18 +168,16 @@ class StoreView:
         return self.scan(filters).filter(pl.any_horizontal(conds) if conds else pl.lit(False))
 
     def person_latest(self, filters: Filters, who: str, n: int) -> pl.DataFrame:
-        """The last `n` events of one person in the scope, in time order, with the columns the Users page shows."""
-        return self.latest(self.person(filters, who).select(PERSON_COLUMNS), n)
-
-    def latest(self, lf: pl.LazyFrame, n: int) -> pl.DataFrame:
-        """The last `n` events of `lf` in time order: the time of the n-th last is found from the timestamps
-        alone, then only the rows from it on are read whole."""
-        order = ["timestamp", "source", "line"]
-        cut = self._run(lambda: lf.select(pl.col("timestamp").top_k(n).min()).collect(engine="streaming").item())
+        """The last `n` events of one person in the scope, in time order, with the columns the Users page shows:
+        the time of the n-th last is found from the timestamps alone, then only the rows from it on are read
+        (a scan starting there: the reader skips what lies before)."""
+        times = self.person(filters, who).select(pl.col("timestamp").top_k(n).min())
+        cut = self._run(lambda: times.collect(engine="streaming").item())
         if cut is None:
-            return _categorical(lf.head(0).collect())
-        top = self._run(lambda: lf.filter(pl.col("timestamp") >= cut).collect(engine="streaming"))
-        return _categorical(top.sort(order).tail(n))
+            return _categorical(self.person(filters, who).select(PERSON_COLUMNS).head(0).collect())
+        narrowed = replace(filters, start=max(filters.start, cut) if filters.start else cut)
+        rows = self._run(lambda: self.person(narrowed, who).select(PERSON_COLUMNS).collect(engine="streaming"))
+        return _categorical(rows.sort(["timestamp", "source", "line"]).tail(n))
 
     def events(self, filters: Filters, limit: int | None = None, count: int | None = None) -> pl.DataFrame:
         """Every event of the scope, as `apply_filters(load(...).events, filters)` gives them; ScopeTooLarge when
@@ -198,16 +199,15 @@ class StoreView:
     def options(self) -> dict[str, list[str]]:
         """The values the filters offer: people (actors), actions, artifact types, nodes and outcomes."""
         if self._options is None:
-            hours = self._rollup(T.BY_HOUR)
             out = {"actor": sorted(self.store.names_table()["actor"].drop_nulls().unique().to_list())}
             for column in ("action", "artifact_type", "node", "outcome"):
-                out[column] = sorted(hours[column].drop_nulls().unique().to_list())
+                out[column] = sorted(self._hours(pl.col(column).drop_nulls().unique()).to_series().to_list())
             self._options = out
         return self._options
 
     def bounds(self) -> tuple[datetime, datetime] | None:
         """The first and last event's times in the store's zone."""
-        row = self._rollup(T.BY_HOUR).select(pl.col("first").min(), pl.col("last").max())
+        row = self._hours(pl.col("first").min(), pl.col("last").max())
         if not self.total:
             return None
         row = row.with_columns(pl.all().dt.convert_time_zone(self.tz).dt.cast_time_unit("ms"))
@@ -221,9 +221,8 @@ class StoreView:
     def coverage(self, work_days: tuple[int, ...] = (1, 2, 3, 4, 5), holidays: tuple[date, ...] = ()) -> pl.DataFrame:
         """`metrics.coverage_gaps` of the whole store, from the files table and the hourly rollup (days in the
         store's zone)."""
-        days = self._rollup(T.BY_HOUR).group_by(
-            pl.col("node"), day=pl.col("first").dt.convert_time_zone(self.tz).dt.date()).agg(
-            events=pl.col("events").sum().cast(pl.Int64))
+        day = pl.col("first").dt.convert_time_zone(self.tz).dt.date().alias("day")
+        days = self._hours(pl.col("events").sum().cast(pl.Int64), by=[pl.col("node"), day])
         # one stand-in event per node and day with events: the statuses depend on whether a day has any
         noon = days.select("node", timestamp=pl.col("day").cast(pl.Datetime("ms")).dt.offset_by("12h")
                            .dt.replace_time_zone(self.tz, ambiguous="earliest", non_existent="null"))
