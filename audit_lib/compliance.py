@@ -22,7 +22,7 @@ import polars as pl
 
 from audit_lib.config_check import OUTCOME_IN_SOURCE
 from audit_lib.findings import Rule as _FindingRule
-from audit_lib.findings import RuleError
+from audit_lib.findings import RuleError, predicate
 from audit_lib.metrics import MAX_COVERAGE_DAYS, action_kind, coverage_gaps
 from audit_lib.sessions import actor_expr, change_expr, failed_sign_in_expr, sign_in_expr, sign_out_expr
 
@@ -116,33 +116,6 @@ def load_categories(path: str | Path | None = None, *, enable: Sequence[str] = (
 # ---------------------------------------------------------------- matching
 
 
-def _listed(value: Any) -> list[str]:
-    return [str(v).lower() for v in (value if isinstance(value, list | tuple) else [value])]
-
-
-def _predicate(x: pl.Expr, test: Any) -> pl.Expr:
-    """A rule condition's test on the text expression `x` (the semantics of `audit_lib.findings`)."""
-    if test is None:
-        return x.is_null()
-    if isinstance(test, str | list):
-        test = {"in": [test] if isinstance(test, str) else test}
-    if "key" in test:
-        x = x.str.json_path_match(f"$['{test['key']}']")
-    conds: list[pl.Expr] = []
-    low = x.str.to_lowercase()
-    if "in" in test:
-        conds.append(low.is_in(_listed(test["in"])).fill_null(False))
-    if "not_in" in test:
-        conds.append(~low.is_in(_listed(test["not_in"])).fill_null(False))
-    if "regex" in test:
-        conds.append(x.str.contains(test["regex"]).fill_null(False))
-    if "not_regex" in test:
-        conds.append(~x.str.contains(test["not_regex"]).fill_null(False))
-    if "null" in test:
-        conds.append(x.is_null() if test["null"] else x.is_not_null())
-    return pl.all_horizontal(conds) if conds else pl.lit(True)
-
-
 class _Matcher:
     """The events with a row number and the derived columns the categories use, and the tests of conditions."""
 
@@ -161,16 +134,16 @@ class _Matcher:
             if self._kinds is None:
                 actions = self.ev.select(pl.col("action").cast(pl.String).unique())
                 self._kinds = actions.with_columns(kind=action_kind(pl.col("action")))
-            ok = self._kinds.filter(_predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls()
+            ok = self._kinds.filter(predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls()
             return pl.col("action").cast(pl.String).is_in(ok.implode()).fill_null(False)
         dtype = self.ev.schema[column]
         if isinstance(dtype, pl.Categorical | pl.Enum):  # test the distinct values, then look rows up
             values = self.ev.select(pl.col(column).unique().cast(pl.String))
-            hits = values.filter(_predicate(pl.col(column), test).fill_null(False))[column]
+            hits = values.filter(predicate(pl.col(column), test).fill_null(False))[column]
             expr = pl.col(column).cast(pl.String).is_in(hits.drop_nulls().implode()).fill_null(False)
             return expr | pl.col(column).is_null() if hits.null_count() else expr
         x = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
-        return _predicate(x, test).fill_null(False)
+        return predicate(x, test).fill_null(False)
 
     def rows(self, category: Category) -> pl.Series:
         """Row numbers of the events matching any of the category's conditions."""

@@ -468,19 +468,19 @@ class _Frame:
             return pl.col(column) == test
         if column == "kind":  # a property of the action: test the distinct actions
             kinds = self.kinds()
-            ok = kinds.filter(_predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls().to_list()
+            ok = kinds.filter(predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls().to_list()
             return pl.col("action").is_in(ok).fill_null(False)
         dtype = self.ev.schema[column]
         if isinstance(dtype, pl.Categorical | pl.Enum):  # test the distinct values, then look rows up
             values = self.ev.select(pl.col(column).unique().cast(pl.String))
-            hits = values.filter(_predicate(pl.col(column), test).fill_null(False))[column]
+            hits = values.filter(predicate(pl.col(column), test).fill_null(False))[column]
             expr = pl.col(column).is_in(hits.drop_nulls().to_list()).fill_null(False)
             return expr | pl.col(column).is_null() if hits.null_count() else expr
-        return _predicate(pl.col(column).cast(pl.String) if dtype != pl.String else pl.col(column),
+        return predicate(pl.col(column).cast(pl.String) if dtype != pl.String else pl.col(column),
                           test).fill_null(False)
 
 
-def _predicate(x: pl.Expr, test: Any) -> pl.Expr:
+def predicate(x: pl.Expr, test: Any) -> pl.Expr:
     """`test` (see the module docstring) applied to the string expression `x`."""
     if test is None:
         return x.is_null()
