@@ -47,13 +47,18 @@ class AuditLog:
     skipped: list = field(default_factory=list)  # files seen in the source and left alone, with the reason
     entries: dict[str, Entry] = field(default_factory=dict, repr=False)
     wall: pl.Series | None = field(default=None, repr=False)  # each event's wall-clock time, as written
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # files read back
 
     def raw_line(self, source: str, line: int) -> str | None:
         """The text of one line of a source file, read back from the file (or upload) on demand."""
         entry = self.entries.get(source)
         if entry is None or line < 1:
             return None
-        lines = _cached_lines(entry)
+        if source not in self._lines:  # the last few files shown, kept with this log
+            if len(self._lines) >= 4:
+                self._lines.pop(next(iter(self._lines)))
+            self._lines[source] = text_lines(entry)
+        lines = self._lines[source]
         return lines[line - 1] if line <= len(lines) else None
 
     @property
@@ -79,18 +84,6 @@ class AuditLog:
         for src, sha in self.files.select("source", "sha256").iter_rows():
             h.update(f"{src}\0{sha}\n".encode())
         return h.hexdigest()[:16]
-
-
-_LINES_CACHE: dict[int, list[str]] = {}
-
-
-def _cached_lines(entry: Entry) -> list[str]:
-    key = id(entry)
-    if key not in _LINES_CACHE:
-        if len(_LINES_CACHE) >= 4:
-            _LINES_CACHE.pop(next(iter(_LINES_CACHE)))
-        _LINES_CACHE[key] = text_lines(entry)
-    return _LINES_CACHE[key]
 
 
 def check_tz(tz: str) -> str:

@@ -887,13 +887,3 @@ def gunzip(stored: bytes, max_bytes: int | None = None) -> tuple[bytes, str | No
     if gz.truncated:
         return b"".join(out), "truncated gzip file: kept the lines before the cut"
     return b"".join(out), None
-
-
-def is_gzip(entry: Entry) -> bool:
-    with entry.open() as f:
-        return f.read(2) == GZIP_MAGIC
-
-
-def file_sha256(path: Path) -> str:
-    with open_regular(path) as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
