@@ -4,7 +4,10 @@ their outcome, privileged actors and their sessions, evidence restricted to the 
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 import polars as pl
@@ -198,6 +201,12 @@ def test_full_edition_has_activity_charts_with_headings_sign_ins_and_appendix(fu
     who = flat(text[charted[1]])
     assert "Actions per user, by kind" in who and "Events per artifact type" in who
     assert "more than 200, so the first 200 are printed" in flat(text)
+
+
+def test_chart_font_folder_is_removed_when_the_process_ends():
+    code = "from audit_lib.report.pdf import chart_font_dir as f; import os; d = f(); print(d, os.path.isdir(d))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "True" and not os.path.exists(out[0])
 
 
 def test_charts_use_the_report_font():

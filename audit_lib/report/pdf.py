@@ -13,9 +13,11 @@ hash, a base64 blob) is ever cut, and its cut is marked."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -513,10 +515,11 @@ class ReportPDF(FPDF):
 def chart_font_dir() -> str:
     """A folder holding the report's face under the family name CHART_FONT alone, for the chart renderer
     (vl-convert matches fonts by their typographic family, which names the condensed face "DejaVu Sans" like
-    the regular one). Made once per process from the bundled fonts."""
+    the regular one). Made once per process from the bundled fonts, removed when the process ends."""
     from fontTools.ttLib import TTFont
 
     folder = tempfile.mkdtemp(prefix="audit-report-fonts-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     for name in ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"):
         font = TTFont(str(FONT_DIR / name))
         table = font["name"]
