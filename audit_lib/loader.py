@@ -9,7 +9,6 @@ time. A big file is cut into pieces at event boundaries, so it is parsed in boun
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections import deque
@@ -24,8 +23,9 @@ import polars as pl
 
 from audit_lib.background import prefetched
 from audit_lib.formats import Formats, load_formats
+from audit_lib.memory import give_back
 from audit_lib.parse import Parsed, localise, parse_batch
-from audit_lib.reading import FileFacts, Piece, read_pieces, text_lines
+from audit_lib.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.sources import Budget, Entry, Limits, Skipped, Source, SourceError, discover
 from audit_lib.zones import is_zone
@@ -156,41 +156,70 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
         [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
     files = _file_times(files, ev, tz)
     kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
+    give_back()
     return AuditLog(ev, rej, files, tz, skipped, kept, wall)
 
 
-def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[list[Piece]]:
-    """Pieces of text gathered into batches of about BATCH bytes, files in order."""
-    batch: list[Piece] = []
-    size = 0
+@dataclass
+class Span:
+    """Lines of one file in a batch: `lines` lines from `first_line` on."""
+
+    fid: int
+    first_line: int
+    lines: int
+    last: bool = False  # the file's last lines
+    cut: bool = False  # the last of them ends without a line break
+
+
+@dataclass
+class Batch:
+    text: bytes  # normalised lines of several files, as read (see `reading.utf8_text`)
+    spans: list[Span]
+
+
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[Batch]:
+    """The files' text gathered into batches of about BATCH bytes, files in order, each cut at an event boundary
+    or between files. The text is built in one buffer: a byte is copied once on its way to polars."""
+    buf = bytearray()
+    spans: list[Span] = []
     for fid, entry in enumerate(entries):
-        for piece in read_pieces(fid, entry, facts[fid], limits, piece_size=BATCH, budget=budget):
-            if piece.lines:
-                batch.append(piece)
-                size += len(piece.text)
-            if size >= BATCH:
-                yield batch
-                batch, size = [], 0
-    if batch:
-        yield batch
+        f = facts[fid]
+        start, line = len(buf), 1  # where this file's text begins in `buf`, and its next line number
+        for text in read_text(entry, f, limits, budget):
+            buf += text
+            while len(buf) >= BATCH:
+                cut = event_cut(buf, start, BATCH)
+                if cut > start:
+                    n = buf.count(b"\n", start, cut)
+                    spans.append(Span(fid, line, n))
+                    line += n
+                yield Batch(take(buf, cut), spans)
+                spans, start = [], max(0, start - cut)
+        if not f.skip:
+            n = buf.count(b"\n", start)
+            f.lines = line - 1 + n
+            spans.append(Span(fid, line, n, True, f.cut_last))
+    if buf:
+        yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: list[Piece], fmts: Formats) -> Parsed:
-    text = b"".join(p.text for p in batch)
-    df = pl.read_lines(io.BytesIO(text), name="text")
-    del text
-    lines = np.array([p.lines for p in batch], dtype=np.int64)
+def _parse(batch: Batch, fmts: Formats) -> Parsed:
+    text = utf8_text(batch.text)
+    df = pl.read_lines(text, name="text")
+    del text, batch.text
+    spans = [s for s in batch.spans if s.lines]
+    lines = np.array([s.lines for s in spans], dtype=np.int64)
     if df.height != lines.sum():
         raise RuntimeError(f"line count mismatch in a batch: {df.height} != {lines.sum()}")
     starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
-    fid = np.repeat(np.array([p.fid for p in batch], dtype=np.uint32), lines)
+    fid = np.repeat(np.array([s.fid for s in spans], dtype=np.uint32), lines)
     line = (np.arange(df.height, dtype=np.int64) - np.repeat(starts, lines)
-            + np.repeat(np.array([p.first_line for p in batch], dtype=np.int64), lines))
+            + np.repeat(np.array([s.first_line for s in spans], dtype=np.int64), lines))
     start = np.zeros(df.height, dtype=bool)
     start[starts] = True
     cut = np.zeros(df.height, dtype=bool)
     ends = starts + lines - 1
-    cut[[e for e, p in zip(ends, batch, strict=True) if p.last and p.cut]] = True
+    cut[[e for e, s in zip(ends, spans, strict=True) if s.last and s.cut]] = True
     df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
                          cut=pl.Series(cut))
     return parse_batch(df, fmts)

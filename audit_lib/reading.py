@@ -10,7 +10,6 @@ rejects as too long, keeping its first characters.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,8 +18,6 @@ from audit_lib.sources import Budget, Content, Entry, Limits, iter_content
 TOO_LONG = "\x00too long\x00"  # marks a clipped over-long line; NUL never survives in real text
 KEEP_OF_LONG_LINE = 4000
 PIECE = 4 << 20  # bytes of text in one piece
-# a line that starts an event: "[2026-..." or "TID: [" (the layouts); pieces are cut before such a line
-_EVENT_START = re.compile(rb"\n(?=\[\d{4}-|TID:)")
 
 
 @dataclass
@@ -45,54 +42,92 @@ class Piece:
     cut: bool = False  # its last line ends without a line break
 
 
-def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: Limits | None = None,
-                piece_size: int = PIECE, budget: Budget | None = None) -> Iterator[Piece]:
-    """The file's text as pieces cut at event boundaries; `facts` is filled in as the reading goes. A file whose
-    content is not an audit log yields nothing and gets `facts.skip`."""
+def read_text(entry: Entry, facts: FileFacts, limits: Limits | None = None,
+              budget: Budget | None = None) -> Iterator[bytes]:
+    """The file's normalised text in blocks of whole lines, as it is read (a cut-off last line gets its line
+    break); `facts` is filled in as the reading goes, except `lines`, which the caller counts. A file whose
+    content is not an audit log yields nothing and gets `facts.skip`. Blocks are valid UTF-8 once passed
+    through `utf8_text` (checked per batch, where it costs least)."""
     limits = limits or Limits()
-    lines_so_far = 0
-    held: list[bytes] = []  # text read since the last piece (joined once a piece's worth is there)
-    size = 0
     splitter = _Lines(limits.max_line)
     content = hashlib.sha256()
     for raw in iter_content(entry, facts, limits, budget):
         if facts.compressed:  # a plain file's content hash is its stored bytes' hash
             content.update(raw)
-        text = splitter.feed(raw)
-        held.append(text)
-        size += len(text)
-        if size < piece_size:
-            continue
-        pending = b"".join(held)
-        while len(pending) >= piece_size:
-            head, pending = _cut_at_event(pending, piece_size)
-            n = head.count(b"\n")
-            yield Piece(fid, lines_so_far + 1, head, n, False)
-            lines_so_far += n
-        held, size = [pending], len(pending)
+        if text := splitter.feed(raw):
+            yield text
     if facts.skip:
         return
     tail = splitter.finish()
     facts.cut_last = bool(tail) and not tail.endswith(b"\n")
-    pending = b"".join(held) + (tail if not facts.cut_last else tail + b"\n")
-    n = pending.count(b"\n")
-    facts.lines = lines_so_far + n
     facts.content = content.hexdigest() if facts.compressed else facts.sha256
-    yield Piece(fid, lines_so_far + 1, pending, n, True, facts.cut_last)
+    if tail:
+        yield tail + b"\n" if facts.cut_last else tail
 
 
-def _cut_at_event(text: bytes, size: int) -> tuple[bytes, bytes]:
-    """Cut about `size` bytes off the front, before a line that starts an event, so an event's continuation
-    lines stay with it (where no line starts an event, at a line break; failing that, the whole text)."""
-    for start in (max(0, size - (1 << 20)), size // 2, 0):
-        last = None
-        for m in _EVENT_START.finditer(text, start, size):
-            last = m
-        if last is not None and last.start() > 0:
-            return text[: last.start() + 1], text[last.start() + 1 :]
+def read_pieces(fid: int, entry: Entry, facts: FileFacts, limits: Limits | None = None,
+                piece_size: int = PIECE, budget: Budget | None = None) -> Iterator[Piece]:
+    """The file's text (see `read_text`, made valid UTF-8) as pieces cut at event boundaries."""
+    lines_so_far = 0
+    buf = bytearray()
+    for text in read_text(entry, facts, limits, budget):
+        buf += text
+        while len(buf) >= piece_size:
+            cut = event_cut(buf, 0, piece_size)
+            head = utf8_text(take(buf, cut))
+            n = head.count(b"\n")
+            yield Piece(fid, lines_so_far + 1, head, n, False)
+            lines_so_far += n
+    if facts.skip:
+        return
+    text = utf8_text(bytes(buf))
+    n = text.count(b"\n")
+    facts.lines = lines_so_far + n
+    yield Piece(fid, lines_so_far + 1, text, n, True, facts.cut_last)
+
+
+def take(buf: bytearray, n: int) -> bytes:
+    """The first `n` bytes of `buf`, removed from it (one copy)."""
+    with memoryview(buf) as view:
+        head = bytes(view[:n])
+    del buf[:n]
+    return head
+
+
+def event_cut(text: bytes | bytearray, lo: int, size: int) -> int:
+    """Where to cut about `size` bytes off the front of `text` without cutting into the run of lines from `lo`
+    on: before a line that starts an event (so an event's continuation lines stay with it); else at `lo` when it
+    is past the start (a boundary between files); else at a line break; failing that, after the whole text."""
+    for start in (max(lo, size - (1 << 20)), max(lo, size // 2), lo):
+        if (pos := _last_event_start(text, start, size)) > 0:
+            return pos + 1
+    if lo > 0:
+        return lo
     nl = text.rfind(b"\n", 0, size)
     nl = nl if nl >= 0 else text.find(b"\n", size)
-    return (text[: nl + 1], text[nl + 1 :]) if nl >= 0 else (text, b"")
+    return nl + 1 if nl >= 0 else len(text)
+
+
+def _last_event_start(text: bytes | bytearray, lo: int, hi: int) -> int:
+    """The last line break in [lo, hi) followed by `[dddd-` or `TID:` (within hi), or -1."""
+    tid = text.rfind(b"\nTID:", lo, hi)
+    end = hi
+    while (pos := text.rfind(b"\n[", lo, end)) > tid:
+        if pos + 7 <= hi and text[pos + 2 : pos + 6].isdigit() and text[pos + 6] == 0x2D:  # "-"
+            return pos
+        end = pos + 1
+    return tid
+
+
+def utf8_text(text: bytes) -> bytes:
+    """`text` with every line that is not valid UTF-8 read as Windows-1252 (or Latin-1) instead."""
+    if text.isascii():
+        return text
+    try:
+        text.decode("utf-8")
+        return text
+    except UnicodeDecodeError:
+        return b"\n".join(_decode_line(line).encode("utf-8") for line in text.split(b"\n"))
 
 
 class _Lines:
@@ -164,11 +199,6 @@ class _Lines:
             data = data.replace(b"\x00", b"")
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                data = b"\n".join(_decode_line(line).encode("utf-8") for line in data.split(b"\n"))
         if len(data) > self.max_line:
             data = self._clip_long_lines(data)
         return data
@@ -224,5 +254,5 @@ def _decode_line(line: bytes) -> str:
 def text_lines(entry: Entry, limits: Limits | None = None) -> list[str]:
     """Every line of a file, numbered as the loader numbers them (for showing a raw line on demand)."""
     facts = FileFacts()
-    text = b"".join(p.text for p in read_pieces(0, entry, facts, limits))
-    return text.decode("utf-8").split("\n")[: facts.lines]
+    text = utf8_text(b"".join(read_text(entry, facts, limits)))
+    return text.decode("utf-8").split("\n")[: text.count(b"\n")]

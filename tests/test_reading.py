@@ -155,6 +155,30 @@ def test_many_small_files_in_one_batch_keep_their_own_lines(tmp_path):
     assert log.rejects.height == 20
 
 
+def test_batches_cut_between_and_inside_files_give_what_one_batch_gives(tmp_path, monkeypatch):
+    from audit_lib import loader
+
+    trace = "\tat a.b.C.d(C.java:1)\n"
+    for i in range(40):  # files of 0 to ~80 lines: some fit many to a batch, some span several batches
+        body = "".join(mi(s % 60) + "\n" + (trace * (s % 3)) for s in range(i * 2 % 80))
+        if i % 7 == 3:
+            body = trace + body  # a file that starts with a continuation line
+        data = body.encode()
+        if i % 5 == 1:
+            data += "[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - Jos\u00e9 logged in at [x]\n".encode("cp1252")
+        if i % 9 == 2:
+            data += mi(3).encode()[:40]  # cut off in the middle of its last line
+        (tmp_path / f"audit-10-{i % 28 + 1:02d}-20{10 + i // 28}.log").write_bytes(data)
+    whole = audit_lib.load(tmp_path)
+    monkeypatch.setattr(loader, "BATCH", 1_500)
+    cut = audit_lib.load(tmp_path)
+    assert cut.events.height > 1000 and cut.rejects.height > 5
+    assert cut.events.drop("node").equals(whole.events.drop("node"))
+    assert cut.rejects.equals(whole.rejects)
+    assert cut.files.equals(whole.files)
+    assert "José" in cut.events["user"].to_list()  # a Windows-1252 line read as such in a small batch
+
+
 def _line_strategy():
     good = [mi(1), mi(2).replace(" INFO", "ERROR"), "\tat a.b.C.d(C.java:1)", "Caused by: x.Y: z", "", "   ",
             "TID: [-1234] [2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - 'admin@carbon.super [-1234]' logged in at [x]",
