@@ -114,6 +114,30 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
                  limits: Limits | None = None) -> AuditLog:
     """Load files already found (see `audit_lib.sources.discover`, or entries made by hand, e.g. the new part
     of a growing file): the same result as `load`."""
+    p = parse_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
+    ev, wall = _sorted(_with_actor(p.events))
+    give_back()
+    return AuditLog(ev, p.rejects, p.files, tz, p.skipped, p.kept, wall)
+
+
+@dataclass
+class ParsedFiles:
+    """What `parse_entries` read: events in file order, without `actor` (see `actors`), with `wall`."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: pl.DataFrame
+    skipped: list[Skipped]
+    kept: dict[str, Entry]
+
+
+def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
+                  formats: Formats | None = None, workers: int | None = None, limits: Limits | None = None,
+                  categorical: bool = True, drop_duplicates: bool = True) -> ParsedFiles:
+    """Read and parse files into events, rejects and the manifest, as `load_entries` does before it orders the
+    events in time and adds actors (what a writer of the event store needs, and no more). `categorical=False`
+    keeps the text columns as strings; `drop_duplicates=False` keeps the events of a file whose text equals an
+    earlier one's (its manifest row still says so)."""
     check_tz(tz)
     fmts = formats or load_formats()
     limits = limits or Limits()
@@ -128,9 +152,9 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
         for batch in prefetched(_batches(entries, facts, limits, budget)):
             pending.append(pool.submit(_parse, batch, fmts))
             while len(pending) >= workers:
-                _collect(pending.popleft().result(), events, rejects, counts)
+                _collect(pending.popleft().result(), events, rejects, counts, categorical)
         while pending:
-            _collect(pending.popleft().result(), events, rejects, counts)
+            _collect(pending.popleft().result(), events, rejects, counts, categorical)
 
     # files whose content turned out not to be an audit log are left alone, with the reason
     skipped += [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
@@ -140,24 +164,22 @@ def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
     dup_of = _duplicates(entries, facts)
-    ev = _assemble(events) if events else _empty_parsed()
+    ev = _assemble(events) if events else _empty_parsed(categorical)
     rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
-    if dup_of:
+    if dup_of and drop_duplicates:
         dup_ids = pl.Series(list(dup_of), dtype=pl.UInt32)
         ev = ev.filter(~pl.col("fid").is_in(dup_ids.implode()))
         rej = rej.filter(~pl.col("fid").is_in(dup_ids.implode()))
-    ev = _typed(ev.with_columns(source=sources.cast(pl.Categorical).gather(ev["fid"]),
-                                node=nodes.cast(pl.Categorical).gather(ev["fid"])))
-    ev = _with_actor(ev)
-    ev = _with_times(ev, tz)
-    ev, wall = _sorted(ev)
+    if categorical:
+        sources, nodes = sources.cast(pl.Categorical), nodes.cast(pl.Categorical)
+    ev = ev.with_columns(source=sources.gather(ev["fid"]), node=nodes.gather(ev["fid"]))
+    ev = _with_times(_typed(ev) if categorical else ev, tz)
     files = _manifest(entries, facts, dup_of, counts, rej, tz)
-    rej = rej.with_columns(source=sources.gather(rej["fid"])).select(
+    rej = rej.with_columns(source=sources.cast(pl.String).gather(rej["fid"])).select(
         [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
     files = _file_times(files, ev, tz)
     kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
-    give_back()
-    return AuditLog(ev, rej, files, tz, skipped, kept, wall)
+    return ParsedFiles(ev.drop("fid"), rej, files, skipped, kept)
 
 
 @dataclass
@@ -225,11 +247,13 @@ def _parse(batch: Batch, fmts: Formats) -> Parsed:
     return parse_batch(df, fmts)
 
 
-def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
-    """Keep a parsed batch: repetitive columns as categoricals, text columns copied into buffers of their own
-    (a sliced string still points into its batch's whole text, which would otherwise stay in memory)."""
-    ev = parsed.events.with_columns(pl.col("product", "user", "action", "artifact_type", "artifact", "outcome",
-                                           "level").cast(pl.Categorical), _own("details"), _own("attachment"))
+def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:
+    """Keep a parsed batch: repetitive columns as categoricals (unless not wanted), text columns copied into
+    buffers of their own (a sliced string still points into its batch's whole text, which would otherwise stay
+    in memory)."""
+    repetitive = ["product", "user", "action", "artifact_type", "artifact", "outcome", "level"]
+    ev = parsed.events.with_columns(*[pl.col(c).cast(pl.Categorical) if categorical else _own(c) for c in repetitive],
+                                    _own("details"), _own("attachment"))
     events.append(ev)
     if parsed.rejects.height:
         rejects.append(parsed.rejects.with_columns(_own("text"), _own("reason")))
@@ -251,9 +275,10 @@ def _own(column: str) -> pl.Expr:
     return pl.concat_str([pl.col(column), pl.lit("")]).alias(column)
 
 
-def _empty_parsed() -> pl.DataFrame:
-    schema = {"fid": pl.UInt32, "line": pl.UInt32, "wall": pl.Datetime("ms"), "level": pl.Categorical,
-              **{c: pl.Categorical for c in ("product", "user", "action", "artifact_type", "artifact", "outcome")},
+def _empty_parsed(categorical: bool = True) -> pl.DataFrame:
+    text = pl.Categorical if categorical else pl.String
+    schema = {"fid": pl.UInt32, "line": pl.UInt32, "wall": pl.Datetime("ms"), "level": text,
+              **{c: text for c in ("product", "user", "action", "artifact_type", "artifact", "outcome")},
               "details": pl.String, "attachment": pl.String}
     return pl.DataFrame(schema=schema)
 

@@ -29,7 +29,7 @@ import polars as pl
 
 from audit_lib import __version__
 from audit_lib.background import prefetched
-from audit_lib.loader import check_tz, load_entries
+from audit_lib.loader import check_tz, parse_entries
 from audit_lib.sources import Entry, Limits, Skipped, Source, SourceError, discover
 from audit_lib.store import tables as T
 from audit_lib.store.scan import FileScan, is_active, read_slice, scan_file, slice_opener
@@ -313,44 +313,25 @@ def _unique_name(source: str, taken: set[str]) -> str:
 
 def parse_group(entries: Sequence[Entry], line_starts: Sequence[int], tz: str,
                 limits: Limits | None = None) -> GroupResult:
-    """Parse some files (or parts of files) with the loader, as rows of the store's tables: lines numbered on
-    from `line_starts` (the lines already stored of each)."""
-    log, skipped = _load(list(entries), tz, limits)
-    if log is None:
-        return GroupResult(T.empty(T.EVENTS), T.empty(T.REJECTS), _empty_counts(), skipped)
+    """Parse some files (or parts of files) as rows of the store's tables: lines numbered on from `line_starts`
+    (the lines already stored of each). A part whose text equals another's is parsed too: the scan already
+    found the copies, so what is parsed here is stored."""
+    try:
+        p = parse_entries(list(entries), tz, limits=limits, categorical=False, drop_duplicates=False)
+    except SourceError:
+        return GroupResult(T.empty(T.EVENTS), T.empty(T.REJECTS), _empty_counts(), [e.source for e in entries])
     names = [e.source for e in entries]
     nodes = [e.node for e in entries]
     offset = pl.col("source").replace_strict(names, list(line_starts), default=0, return_dtype=pl.Int64)
-    ev = log.events.drop("actor").with_columns(pl.col(pl.Categorical).cast(pl.String), wall=log.wall)
     ts = pl.col("timestamp").dt.convert_time_zone("UTC")
-    ev = ev.with_columns(timestamp=ts.dt.cast_time_unit("us"), month=ts.dt.strftime("%Y-%m"),
-                         line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32),
-                         wall=pl.col("wall").dt.cast_time_unit("us"))
-    rej = log.rejects.with_columns(node=pl.col("source").replace_strict(names, nodes, default=None),
-                                   line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32))
-    counts = log.files.select("source", "lines", "events", "attached", "rejects", "blank", "error", "complete")
-    return GroupResult(T.conform(ev, T.EVENTS), T.conform(rej, T.REJECTS), counts, skipped)
-
-
-def _load(entries: list[Entry], tz: str, limits: Limits | None):
-    """load_entries, each file on its own: a part whose text equals another's is not a duplicate here (the
-    scan already found the copies), so files the loader would drop as duplicates are loaded alone."""
-    try:
-        log = load_entries(entries, tz, limits=limits)
-    except SourceError:
-        return None, [e.source for e in entries]
-    skipped = [s.name for s in log.skipped]
-    dups = set(log.files.filter(pl.col("duplicate_of").is_not_null())["source"].to_list())
-    if not dups:
-        return log, skipped
-    from audit_lib.loader import AuditLog
-
-    kept = [e for e in entries if e.source not in dups]
-    logs = [load_entries(kept, tz, limits=limits)] if kept else []
-    logs += [load_entries([e], tz, limits=limits) for e in entries if e.source in dups]
-    ev = pl.concat([lg.events.with_columns(_w=lg.wall) for lg in logs], how="vertical_relaxed")
-    return AuditLog(ev.drop("_w"), pl.concat([lg.rejects for lg in logs]), pl.concat([lg.files for lg in logs]),
-                    tz, [], {}, ev["_w"]), skipped
+    ev = p.events.with_columns(timestamp=ts.dt.cast_time_unit("us"), month=ts.dt.strftime("%Y-%m"),
+                               line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32),
+                               wall=pl.col("wall").dt.cast_time_unit("us"))
+    rej = p.rejects.with_columns(node=pl.col("source").replace_strict(names, nodes, default=None),
+                                 line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32))
+    counts = p.files.select("source", "lines", "events", "attached", "rejects", "blank", "error", "complete")
+    return GroupResult(T.conform(ev, T.EVENTS), T.conform(rej, T.REJECTS), counts,
+                       [s.name for s in p.skipped])
 
 
 def _empty_counts() -> pl.DataFrame:
