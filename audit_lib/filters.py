@@ -31,6 +31,7 @@ class Filters:
     outcomes: tuple[str, ...] = ()
     text: str = ""
     changes_only: bool = False  # only events that change something: no sign-in, sign-out or read
+    ambiguous_only: bool = False  # only events in an hour a clock change repeated, with no clue which reading
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.end <= self.start:
@@ -54,6 +55,8 @@ class Filters:
             parts.append(f'text: "{self.text}"')
         if self.changes_only:
             parts.append("changes only (no sign-ins)")
+        if self.ambiguous_only:
+            parts.append("only times a clock change made ambiguous")
         return "; ".join(parts)
 
 
@@ -92,6 +95,9 @@ def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
         from audit_lib.sessions import change_expr
 
         conds.append(change_expr(events).fill_null(False))
+    if f.ambiguous_only:
+        conds.append(pl.col("time_ambiguous").fill_null(False) if "time_ambiguous" in events.columns
+                     else pl.lit(False))
     if f.text.strip():
         needle = f.text.strip().lower()
         conds.append(pl.any_horizontal(

@@ -6,7 +6,7 @@ import streamlit as st
 from audit_lib import charts, metrics
 from audit_lib.textsafe import md
 from audit_lib.ui import loading, page, review
-from audit_lib.ui.sidebar import Context
+from audit_lib.ui.sidebar import Context, ambiguous_count
 
 
 def body(ctx: Context) -> None:
@@ -32,13 +32,10 @@ def body(ctx: Context) -> None:
     else:
         st.success(f"Complete: every file was read to its end and every line is accounted for: {sums}.")
     view = ctx.store  # an event store: its manifest and rejects, and counts instead of its events
-    if view is not None:
-        ambiguous = loading.store("ambiguous", view)
-    else:
-        ambiguous = int(log.events["time_ambiguous"].sum()) if "time_ambiguous" in log.events.columns else 0
-    if ambiguous:
+    if ambiguous := ambiguous_count(log):
         st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
-                   "file tells which of the two it was; they show the first and are marked time_ambiguous.")
+                   "file tells which of the two it was; they show the first and are marked time_ambiguous. "
+                   "The sidebar's \"Ambiguous times only\" shows them.")
     if log.skipped:
         st.caption(md(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
                       + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else "")))

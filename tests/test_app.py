@@ -294,3 +294,22 @@ def test_quality_page_never_claims_completeness_for_a_cut_file():
     assert not at.exception
     assert any("Incomplete: 1 file(s) were read only in part" in shown(e.value) for e in at.error)
     assert "Complete:" not in texts(at)
+
+
+def test_ambiguous_times_filter_is_offered_only_when_a_clock_change_left_some():
+    def line(wall: str, proxy: str) -> str:
+        return (f'[{wall},000]  INFO {{AUDIT_LOG}} - {{"performedBy":"admin","action":"enabled",'
+                f'"type":"proxy_service","info":"{{\\"proxyName\\":\\"{proxy}\\"}}"}}\n')
+
+    # Europe/Berlin repeats 02:00-03:00 on 2026-10-25; one line in that hour, nothing telling which reading
+    text = line("2026-10-25 01:50:00", "a") + line("2026-10-25 02:30:00", "x") + line("2026-10-25 03:30:00", "b")
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("upload").run()
+    at.sidebar.get("file_uploader")[0].set_value([("audit.log", text.encode(), "text/plain")]).run()
+    assert metric(at, "Events") == "3"
+    assert not [t for t in at.sidebar.toggle if t.key == S.AMBIGUOUS_ONLY]  # UTC: no time is ambiguous
+    at.selectbox(key=S.TZ).set_value("Europe/Berlin").run()
+    at.sidebar.toggle(key=S.AMBIGUOUS_ONLY).set_value(True).run()
+    assert metric(at, "Events") == "1" and "only times a clock change made ambiguous" in texts(at)
+    at.switch_page(str(ROOT) + "/pages/quality.py").run()
+    assert "1 event(s) fall in an hour that the clock change repeated" in texts(at)

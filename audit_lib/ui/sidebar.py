@@ -178,6 +178,15 @@ def _filter_facts(log: AuditLog) -> tuple[tuple[date, date] | None, datetime | N
         for c in ("people", "action", "artifact_type", "node", "outcome")}
 
 
+def ambiguous_count(log: AuditLog) -> int:
+    """Events whose time a clock change made ambiguous (time_ambiguous), of the events or of a store."""
+    view = getattr(log, "view", None)
+    if view is not None:
+        return int(loading.store("ambiguous", view))
+    ev = log.events
+    return int(ev["time_ambiguous"].sum()) if "time_ambiguous" in ev.columns else 0
+
+
 def _file_messages(log: AuditLog) -> list[tuple[str, str]]:
     """Per-file problems the loader reported, and uploads that held no event."""
     out = []
@@ -245,6 +254,11 @@ def filter_widgets(log: AuditLog) -> Filters:
                                    format_func=visible)
     outcomes = st.sidebar.multiselect("Outcome", opts[S.OUTCOMES], key=S.OUTCOMES, placeholder="any outcome",
                                       format_func=visible)
+    ambiguous = False
+    if ambiguous_count(log):  # offered only where a clock change left times that could be read two ways
+        ambiguous = st.sidebar.toggle("Ambiguous times only", key=S.AMBIGUOUS_ONLY,
+                                      help="Events in the hour the clocks went back, where nothing in their file "
+                                           "tells which of the two readings they are (shown as the first).")
     text = st.sidebar.text_input("Search", key=S.TEXT, placeholder="artifact, details, raw text...",
                                  help="Case-insensitive; looks in user, action, artifact type, artifact, details "
                                       "and attached lines.")
@@ -252,7 +266,7 @@ def filter_widgets(log: AuditLog) -> Filters:
     try:
         return Filters(start=start, end=end, users=tuple(users), actions=tuple(actions),
                        artifact_types=tuple(types), nodes=tuple(nodes), outcomes=tuple(outcomes), text=text or "",
-                       changes_only=bool(changes))
+                       changes_only=bool(changes), ambiguous_only=bool(ambiguous))
     except FilterError as exc:
         st.sidebar.error(md(str(exc)))
         return Filters()
@@ -264,6 +278,7 @@ def clear_filters() -> None:
     st.session_state[S.TEXT] = ""
     st.session_state[S.RANGE] = "All"
     st.session_state[S.CHANGES_ONLY] = False
+    st.session_state[S.AMBIGUOUS_ONLY] = False
 
 
 def build_context() -> Context:

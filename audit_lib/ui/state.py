@@ -15,6 +15,7 @@ NODES = "f_nodes"
 OUTCOMES = "f_outcomes"
 TEXT = "f_text"
 CHANGES_ONLY = "f_changes_only"  # quick filter: no sign-ins, sign-outs or reads
+AMBIGUOUS_ONLY = "f_ambiguous_only"  # only times a clock change made ambiguous
 CONTEXT = "context"  # the Context of the current run, set by app.py for the pages
 LOADED_KEY = "loaded_key"  # cache key of the log the filter widgets were last checked against
 
