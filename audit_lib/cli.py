@@ -99,10 +99,13 @@ def format_summary(s: dict, log: AuditLog) -> str:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from audit_lib.store_cli import load_from_args  # PATH... or --store DIR
+    from audit_lib.store_cli import load_from_args, ray_summary  # PATH... or --store DIR [--ray ADDRESS]
 
-    log = load_from_args(args)
-    s = summary(log)
+    if getattr(args, "ray", None) is not None:
+        log, s = None, ray_summary(args)
+    else:
+        log = load_from_args(args)
+        s = summary(log)
     print(json.dumps(s, ensure_ascii=False) if args.json else format_summary(s, log))
     return 0
 
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     from audit_lib.store_cli import add_commands as add_store_commands  # ingest, verify
     from audit_lib.store_cli import add_store_option
 
-    add_store_option(p)
+    add_store_option(p, ray=True)
     add_store_commands(sub)
     from audit_lib.report.cli import add_report_command  # it uses CliError from here
 

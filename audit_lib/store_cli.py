@@ -1,5 +1,6 @@
-"""Command line of the event store: `ingest PATH... --store DIR`, `verify --store DIR [--sources PATH...]`, and
-`--store DIR` for the commands that read events (`load_from_args`)."""
+"""Command line of the event store: `ingest PATH... --store DIR`, `verify --store DIR [--sources PATH...]`,
+`--store DIR` for the commands that read events (`load_from_args`), and `summary --store DIR --ray ADDRESS`
+(`ray_summary`: the figures computed as Ray tasks over the store's data files)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ from audit_lib.loader import AuditLog, load
 VERIFY_FAILED = 4
 
 
-def add_store_option(p: argparse.ArgumentParser) -> None:
-    """`--store DIR` on a command whose PATH... become optional: read the events from an event store."""
+def add_store_option(p: argparse.ArgumentParser, ray: bool = False) -> None:
+    """`--store DIR` on a command whose PATH... become optional: read the events from an event store; and with
+    `ray`, `--ray ADDRESS` (see `ray_summary`)."""
     p.add_argument("--store", metavar="DIR", help="read the events from this event store instead of PATH... "
                                                   "(a folder, or an object-storage URL)")
+    if ray:
+        p.add_argument("--ray", metavar="ADDRESS", help="with --store: compute the figures as Ray tasks over the "
+                                                        "store's data files on this cluster (`auto`, host:port, or "
+                                                        "`local` for this machine alone)")
 
 
 def load_from_args(args: argparse.Namespace) -> AuditLog:
@@ -34,6 +40,41 @@ def load_from_args(args: argparse.Namespace) -> AuditLog:
     if not paths:
         raise CliError("give PATH... (folders, files or globs) or --store DIR")
     return load(paths, tz=tz or "UTC")
+
+
+def ray_summary(args: argparse.Namespace) -> dict:
+    """`summary` of the store named by --store, its event figures computed on the Ray cluster named by --ray
+    (`audit_lib.store.aggregates.summary_counts`), the rest from the manifest: the same figures as `summary` of
+    the store read whole, without holding its events. The times are the store's zone's."""
+    from audit_lib.cli import CliError, summary
+
+    if getattr(args, "paths", None) or not getattr(args, "store", None):
+        raise CliError("--ray reads an event store: give --store DIR instead of PATH... (files are parsed on Ray "
+                       "by `ingest PATH... --store DIR --ray ADDRESS`)")
+    if not args.ray.strip():
+        raise CliError("--ray needs an address: `auto`, host:port, or `local`")
+    import polars as pl
+
+    from audit_lib.loader import check_tz
+    from audit_lib.schema import REJECTS_SCHEMA, events_schema
+    from audit_lib.store import Store
+    from audit_lib.store import tables as T
+    from audit_lib.store.aggregates import summary_counts
+
+    st = Store(args.store)
+    if args.tz is not None and check_tz(args.tz) != st.tz:
+        raise CliError(f"--ray reads the store in its own zone ({st.tz}): leave out --tz, or leave out --ray to "
+                       f"read the times in {args.tz}")
+    with T.reading(st.loc):
+        no_events = pl.DataFrame(schema=events_schema(st.tz))
+        files, skipped = st.files(no_events), st.skipped()  # the manifest; its per-file counts are not shown
+        rejects = st.raw(T.REJECTS).select(pl.len()).collect().item()
+    out = summary(AuditLog(no_events, pl.DataFrame(schema=REJECTS_SCHEMA), files, st.tz, skipped))
+    counts = summary_counts(st, ray=args.ray)
+    first, last = counts.pop("first"), counts.pop("last")
+    out.update(rejects=rejects, first=first.isoformat() if first else None, last=last.isoformat() if last else None,
+               **counts)
+    return out
 
 
 class ProgressBar:
