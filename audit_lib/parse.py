@@ -113,8 +113,12 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     for lay in fmts.layouts:
         if todo.len() == 0:
             break
-        groups = df["text"].gather(todo).str.extract_groups(lay.pattern).struct.unnest()
-        found = groups["body"].is_not_null()
+        # the pattern matches the start; the message is the rest (capturing it too would cost 3x as much)
+        sub = df["text"].gather(todo)
+        groups = sub.str.extract_groups(f"(?P<_head>{lay.pattern})").struct.unnest()
+        found = groups["_head"].is_not_null()
+        groups = groups.with_columns(body=pl.DataFrame({"t": sub, "h": groups["_head"]}).select(
+            _cut(pl.col("t"), pl.col("h").str.len_bytes(), pl.col("t").str.len_bytes())).to_series())
         at = todo.filter(found)
         df = df.with_columns([df[c].scatter(at, groups[c].filter(found)) for c in _HEADER_FIELDS
                               if c in groups.columns])
