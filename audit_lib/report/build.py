@@ -31,6 +31,7 @@ from audit_lib.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.filters import Filters, apply_filters
 from audit_lib.findings import SEVERITIES, Finding, Rule, Settings, findings, load_rules, sort_findings
 from audit_lib.loader import AuditLog
+from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.pdf import CHART_FONT, GREY, ReportPDF, Span, chart_font_dir
 from audit_lib.sessions import change_expr, sessions_and_ids
 from audit_lib.textsafe import visible
@@ -65,6 +66,8 @@ class Report:
     findings: int = 0
     privileged: tuple[str, ...] = ()
     sensitive: int = 0
+    comparison: PeriodComparison | None = None  # this period's evidence against the previous period's
+    comparison_json: bytes = b""  # the comparison as JSON, whose SHA-256 the PDF quotes
 
     @property
     def truncated(self) -> bool:
@@ -87,7 +90,9 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
                  max_rows: int = MAX_ROWS, max_per_category: int = MAX_PER_CATEGORY,
                  events_per_finding: int = EVENTS_PER_FINDING, findings_per_rule: int = FINDINGS_PER_RULE,
                  findings_listed: int = FINDINGS_LISTED, max_sessions: int = MAX_SESSIONS, title: str | None = None,
-                 generated_at: datetime | None = None) -> Report:
+                 generated_at: datetime | None = None, store: Any = None, store_sources: Any = None,
+                 compare: bool | None = None, compare_with: Period | None = None,
+                 comparison: PeriodComparison | None = None) -> Report:
     """Build the PDF, the companion CSV and the findings (JSON Lines) for the events of `log` within `filters`.
 
     `sources` names what was loaded (folders, files) for the cover; by default the folders of the files.
@@ -96,6 +101,11 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     action of a privileged category, see `audit_lib.compliance`). `found` are findings made already (the app's);
     otherwise the `rules` are evaluated with `settings`, plus the logging configuration check of
     `config_source` (folders, files or uploads) when given.
+
+    The evidence compares the scope's days with the previous period (`compare_with`, by default as many days right
+    before; see `audit_lib.report.evidence`) when `compare` is true, by default when `log` was read from the event
+    `store` named (its chain entries are listed, and its recorded files checked in `store_sources` when given) or
+    `compare_with` is given. `comparison` is one made already.
     """
     if edition not in EDITIONS:
         raise ValueError(f"Unknown edition {edition!r}; use one of {', '.join(EDITIONS)}")
@@ -123,10 +133,14 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
                    findings_listed=findings_listed, max_sessions=max_sessions,
                    title=title or TITLES[edition])
     ctx.prepare(privileged)
+    if comparison is None and (compare if compare is not None else store is not None or compare_with is not None):
+        comparison = scope_comparison(log, ctx.days, filters.nodes, compare_with, store=store, sources=store_sources)
+    ctx.comparison = comparison
     pdf = _render(ctx)
     return Report(pdf, csv, ctx.csv_sha, scope_name(filters, log.tz, events), events.height,
                   min(events.height, max_rows) if ctx.appendix else 0, edition, jsonl, ctx.findings_sha,
-                  len(found), tuple(ctx.privileged), ctx.sensitive.height)
+                  len(found), tuple(ctx.privileged), ctx.sensitive.height, comparison,
+                  comparison.to_json() if comparison is not None else b"")
 
 
 def findings_jsonl(found: Sequence[Finding]) -> bytes:
@@ -207,6 +221,7 @@ class _Context:
     days: Any = None
     covering: pl.DataFrame = field(default_factory=pl.DataFrame)
     root: str = ""
+    comparison: PeriodComparison | None = None
 
     @property
     def tz(self) -> str:
@@ -401,6 +416,7 @@ def _cover(pdf: ReportPDF, ctx: _Context, scope: str) -> None:
         ("Findings file", f"every finding with its events as JSON Lines ({len(ctx.found):,} findings), "
                           f"SHA-256 {ctx.findings_sha}"),
         ("This PDF", "its own SHA-256 is written beside it, in a .sha256 file (sha256sum -c checks it)"),
+        *_comparison_cover(ctx),
         ("Privileged actors", f"{len(ctx.privileged):,}, {how}"),
         ("Working time", work),
         ("Generated", f"{ctx.generated_at.isoformat()} by audit_lib {__version__}"),
@@ -844,6 +860,19 @@ def _evidence(pdf: ReportPDF, ctx: _Context) -> None:
         sample = compliance.reject_sample(rejects).with_columns(ctx.rel().alias("shown"))
         pdf.table(["Source", "Line", "Reason", "Text"], _text_rows(sample, ["shown", "line", "reason", "text"]),
                   [70, 12, 30, 165], aligns=["L", "R", "L", "L"], max_lines=[2, 1, 2, 3], size=7)
+    if ctx.comparison is not None:
+        from audit_lib.report.evidence_pdf import comparison_pages  # it uses the helpers of this module
+
+        comparison_pages(pdf, ctx)
+
+
+def _comparison_cover(ctx: _Context) -> list[tuple[str, str]]:
+    c = ctx.comparison
+    if c is None:
+        return []
+    verdict = _plural(len(c.flags), "flag") if c.flags else "no flag"
+    return [("Previous period", f"{c.previous.text()}, compared in the evidence: {verdict}; the comparison as JSON "
+                                f"(--comparison FILE) has SHA-256 {sha256_hex(c.to_json())}")]
 
 
 def _appendix(pdf: ReportPDF, ctx: _Context) -> None:

@@ -26,6 +26,7 @@ from audit_lib.report.build import (
     MAX_ROWS,
     build_report,
 )
+from audit_lib.report.evidence import parse_period
 from audit_lib.store_cli import add_store_option, load_from_args
 from audit_lib.textsafe import escape_controls
 from audit_lib.zones import is_zone
@@ -83,6 +84,17 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--settings", metavar="FILE",
                    help="JSON settings: work_hours, work_days, holidays, tz, session_timeout")
     p.add_argument("--no-config", action="store_true", help="skip the logging configuration check")
+    p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=None,
+                   help="compare the evidence with the previous period: nodes gone silent, fewer files, days or "
+                        "events (default: with --store, --compare-with or --comparison)")
+    p.add_argument("--compare-with", metavar="START..END",
+                   help="the period to compare with, e.g. 2026-10-01..2026-10-31 (default: as many days right before "
+                        "the scope)")
+    p.add_argument("--sources", nargs="+", metavar="PATH",
+                   help="with --store: the folders the store was ingested from; the evidence names every recorded "
+                        "file of both periods now missing or altered there")
+    p.add_argument("--comparison", metavar="FILE", help="write the comparison with the previous period as JSON "
+                                                         "(its SHA-256 is on the cover)")
     p.add_argument("--allow-empty", action="store_true", help="write a report that says so when no event is in scope")
     p.set_defaults(func=run_report)
 
@@ -109,8 +121,8 @@ def output_paths(args: argparse.Namespace) -> dict[str, Path]:
            "csv": Path(args.csv).expanduser() if args.csv else pdf.with_suffix(".csv"),
            "findings": (Path(args.findings).expanduser() if getattr(args, "findings", None)
                         else pdf.with_suffix(".findings.jsonl"))}
-    for fmt in ("jsonl", "parquet"):
-        if getattr(args, fmt):
+    for fmt in ("jsonl", "parquet", "comparison"):
+        if getattr(args, fmt, None):
             out[fmt] = Path(getattr(args, fmt)).expanduser()
     return out
 
@@ -207,23 +219,33 @@ def run_report(args: argparse.Namespace) -> int:
         settings = load_settings(args.settings) if args.settings else Settings()
     except RuleError as exc:
         raise CliError(str(exc)) from None
-    check_outputs(output_paths(args), args.paths)  # before the (long) load: refuse early
+    if args.sources and not args.store:
+        raise CliError("--sources names the folders an event store was ingested from: use it with --store DIR")
+    if args.compare is False and (args.compare_with or args.comparison):
+        raise CliError("--no-compare with --compare-with or --comparison: choose one")
+    compare_with = parse_period(args.compare_with, check_tz(args.tz)) if args.compare_with else None
+    inputs = [*args.paths, *(args.sources or [])]
+    check_outputs(output_paths(args), inputs)  # before the (long) load: refuse early
     log = load_from_args(args)  # PATH... or --store DIR
     sources = args.paths or [f"event store {args.store}"]
-    targets = check_outputs(output_paths(args), args.paths, log)  # and the files actually read
+    targets = check_outputs(output_paths(args), inputs, log)  # and the files actually read
     try:
         report = build_report(log, filters, sources=sources, edition=args.edition, appendix=args.appendix,
                               privileged=args.privileged, categories=categories, rules=rules, settings=settings,
                               config_source=None if args.no_config else args.paths, max_rows=args.max_rows,
                               max_per_category=args.max_per_category, findings_per_rule=args.findings_per_rule,
-                              events_per_finding=args.events_per_finding)
+                              events_per_finding=args.events_per_finding, store=args.store,
+                              store_sources=args.sources, compare=True if args.comparison else args.compare,
+                              compare_with=compare_with)
     except RuleError as exc:
         raise CliError(str(exc)) from None
     if report.events == 0 and not args.allow_empty:
         raise CliError(f"No events in scope ({escape_controls(filters.describe(args.tz))}); nothing written. "
                        "Use --allow-empty to write a report that says so.")
     data = {"pdf": report.pdf, "sha256": report.sha256_line(targets["pdf"].name).encode("utf-8"),
-            "csv": report.csv, "findings": report.findings_jsonl}
+            "csv": report.csv, "findings": report.findings_jsonl, "comparison": report.comparison_json}
+    if "comparison" in targets and report.comparison is None:
+        raise CliError("No period to compare: the scope has no time range and no events; nothing written")
     scoped = None
     for fmt in ("jsonl", "parquet"):
         if fmt in targets:
@@ -238,9 +260,16 @@ def run_report(args: argparse.Namespace) -> int:
           f"{report.findings:,} findings, {report.sensitive:,} sensitive actions, {appendix})  "
           f"sha256 {sha256_hex(data['pdf'])}")
     print(f"SHA-256  {escape_controls(str(targets['sha256']))}")
-    for kind, label in (("csv", "CSV"), ("findings", "findings"), ("jsonl", "jsonl"), ("parquet", "parquet")):
+    for kind, label in (("csv", "CSV"), ("findings", "findings"), ("jsonl", "jsonl"), ("parquet", "parquet"),
+                        ("comparison", "compared")):
         if kind in targets:
             print(f"{label:<8} {escape_controls(str(targets[kind]))}  sha256 {sha256_hex(data[kind])}")
+    if report.comparison is not None:
+        c = report.comparison
+        print(f"Compared {c.period.text()} with {c.previous.text()}: "
+              + (f"{len(c.flags)} flag(s)" if c.flags else "no flag"))
+        for flag in c.flags:
+            print(f"  ! {flag}")
     if report.events == 0:
         print("note: no events in scope; the report says so", file=sys.stderr)
     return 0
