@@ -138,8 +138,10 @@ def event_files(scope: Scope) -> list[DataFile]:
             for p, size, *values in acts.iter_rows()]
 
 
-def file_groups(files: list[DataFile], task_bytes: int = TASK_BYTES) -> list[list[DataFile]]:
-    """Consecutive files of about `task_bytes` together (a larger file alone): one aggregate task each."""
+def file_groups(files: list[DataFile], task_bytes: int | None = None) -> list[list[DataFile]]:
+    """Consecutive files of about `task_bytes` (default TASK_BYTES) together, a larger file alone: one aggregate
+    task each."""
+    task_bytes = TASK_BYTES if task_bytes is None else task_bytes
     groups: list[list[DataFile]] = []
     size = 0
     for f in files:
@@ -209,7 +211,7 @@ def _aggregate_task(scope: Scope, files: list[DataFile], queries: list[Query]) -
     return partials(scope, files, queries)
 
 
-def grouped(scope: Scope, queries: list[Query], address: str, task_bytes: int = TASK_BYTES) -> list[pl.DataFrame]:
+def grouped(scope: Scope, queries: list[Query], address: str, task_bytes: int | None = None) -> list[pl.DataFrame]:
     """The aggregates of `queries` over the scope's events as Ray tasks: one per group of the events table's data
     files (at the version the chain names), each returning partial aggregates the driver merges. The store's
     manifest and names are read here once and sent with the tasks; the workers read the data files themselves
