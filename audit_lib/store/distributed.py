@@ -1,7 +1,14 @@
-"""Parsing on Ray: each group of files becomes a Ray task that parses the bytes it is sent (so the workers
-need no access to the files) and returns the store's rows; the driver streams the results, in order, into the
-one commit of the ingest. `address` is a running cluster (`ray start --head` here, `ray start --address` on the
-other machines; give its address, or `auto`), or `local` for a Ray instance on this machine alone."""
+"""Ray, for stores larger than one machine handles.
+
+- Parsing: each group of files becomes a Ray task that parses the bytes it is sent (so the workers need no
+  access to the files) and returns the store's rows; the driver streams the results, in order, into the one
+  commit of the ingest.
+- Aggregates (`grouped`): each group of the events table's data files, at the version the chain names, becomes
+  a Ray task that reads them with polars, as `Store.scan` reads them, and returns partial aggregates per group
+  key (counts, first and last times); the driver merges them. The workers read the data files themselves.
+
+`address` is a running cluster (`ray start --head` here, `ray start --address` on the other machines; give its
+address, or `auto`), or `local` for a Ray instance on this machine alone."""
 
 from __future__ import annotations
 
