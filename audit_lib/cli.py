@@ -99,10 +99,10 @@ def format_summary(s: dict, log: AuditLog) -> str:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from audit_lib.store_cli import load_from_args, ray_summary  # PATH... or --store DIR [--ray ADDRESS]
+    from audit_lib.store_cli import load_from_args, store_summary, wants_store_summary  # PATH... or --store DIR
 
-    if getattr(args, "ray", None) is not None:
-        log, s = None, ray_summary(args)
+    if wants_store_summary(args):
+        log, s = None, store_summary(args)
     else:
         log = load_from_args(args)
         s = summary(log)

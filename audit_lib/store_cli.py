@@ -1,6 +1,6 @@
 """Command line of the event store: `ingest PATH... --store DIR`, `verify --store DIR [--sources PATH...]`,
 `--store DIR` for the commands that read events (`load_from_args`), and `summary --store DIR --ray ADDRESS`
-(`ray_summary`: the figures computed as Ray tasks over the store's data files)."""
+(`store_summary`: the figures counted by a scan of the store, or as Ray tasks over its data files)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ VERIFY_FAILED = 4
 
 def add_store_option(p: argparse.ArgumentParser, ray: bool = False) -> None:
     """`--store DIR` on a command whose PATH... become optional: read the events from an event store; and with
-    `ray`, `--ray ADDRESS` (see `ray_summary`)."""
+    `ray`, `--ray ADDRESS` (see `store_summary`)."""
     p.add_argument("--store", metavar="DIR", help="read the events from this event store instead of PATH... "
                                                   "(a folder, or an object-storage URL)")
     if ray:
@@ -42,17 +42,20 @@ def load_from_args(args: argparse.Namespace) -> AuditLog:
     return load(paths, tz=tz or "UTC")
 
 
-def ray_summary(args: argparse.Namespace) -> dict:
-    """`summary` of the store named by --store, its event figures computed on the Ray cluster named by --ray
-    (`audit_lib.store.aggregates.summary_counts`), the rest from the manifest: the same figures as `summary` of
-    the store read whole, without holding its events. The times are the store's zone's."""
+def store_summary(args: argparse.Namespace) -> dict:
+    """`summary` of the store named by --store, its event figures counted by a streaming scan (or as Ray tasks
+    on the cluster named by --ray: `audit_lib.store.aggregates.summary_counts`), the rest from the manifest: the
+    same figures as `summary` of the store read whole, without holding its events. The times are the store's
+    zone's (`wants_store_summary` says when that applies)."""
     from audit_lib.cli import CliError, summary
 
-    if getattr(args, "paths", None) or not getattr(args, "store", None):
-        raise CliError("--ray reads an event store: give --store DIR instead of PATH... (files are parsed on Ray "
-                       "by `ingest PATH... --store DIR --ray ADDRESS`)")
-    if not args.ray.strip():
-        raise CliError("--ray needs an address: `auto`, host:port, or `local`")
+    ray = getattr(args, "ray", None)
+    if ray is not None:
+        if getattr(args, "paths", None) or not getattr(args, "store", None):
+            raise CliError("--ray reads an event store: give --store DIR instead of PATH... (files are parsed on "
+                           "Ray by `ingest PATH... --store DIR --ray ADDRESS`)")
+        if not ray.strip():
+            raise CliError("--ray needs an address: `auto`, host:port, or `local`")
     import polars as pl
 
     from audit_lib.loader import check_tz
@@ -62,7 +65,7 @@ def ray_summary(args: argparse.Namespace) -> dict:
     from audit_lib.store.aggregates import summary_counts
 
     st = Store(args.store)
-    if args.tz is not None and check_tz(args.tz) != st.tz:
+    if ray is not None and args.tz is not None and check_tz(args.tz) != st.tz:
         raise CliError(f"--ray reads the store in its own zone ({st.tz}): leave out --tz, or leave out --ray to "
                        f"read the times in {args.tz}")
     with T.reading(st.loc):
@@ -70,11 +73,25 @@ def ray_summary(args: argparse.Namespace) -> dict:
         files, skipped = st.files(no_events), st.skipped()  # the manifest; its per-file counts are not shown
         rejects = st.raw(T.REJECTS).select(pl.len()).collect().item()
     out = summary(AuditLog(no_events, pl.DataFrame(schema=REJECTS_SCHEMA), files, st.tz, skipped))
-    counts = summary_counts(st, ray=args.ray)
+    counts = summary_counts(st, ray=ray)
     first, last = counts.pop("first"), counts.pop("last")
     out.update(rejects=rejects, first=first.isoformat() if first else None, last=last.isoformat() if last else None,
                **counts)
     return out
+
+
+def wants_store_summary(args: argparse.Namespace) -> bool:
+    """`summary --store DIR` in the store's own zone (or with --ray): counted without reading the events whole.
+    Another --tz places every time again, which needs the events themselves."""
+    if getattr(args, "ray", None) is not None:
+        return True
+    if not getattr(args, "store", None) or getattr(args, "paths", None):
+        return False
+    if args.tz is None:
+        return True
+    from audit_lib.store import Store
+
+    return Store(args.store).tz == args.tz
 
 
 class ProgressBar:
