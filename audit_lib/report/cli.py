@@ -245,7 +245,8 @@ def run_report(args: argparse.Namespace) -> int:
     data = {"pdf": report.pdf, "sha256": report.sha256_line(targets["pdf"].name).encode("utf-8"),
             "csv": report.csv, "findings": report.findings_jsonl, "comparison": report.comparison_json}
     if "comparison" in targets and report.comparison is None:
-        raise CliError("No period to compare: the scope has no time range and no events; nothing written")
+        raise CliError("No period to compare: the scope has no time range and no events, or no period comes before "
+                       "it (give one with --compare-with); nothing written")
     scoped = None
     for fmt in ("jsonl", "parquet"):
         if fmt in targets:

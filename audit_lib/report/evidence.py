@@ -67,12 +67,17 @@ class Period:
         """Its start and its end (excluded), aware, in `tz`."""
         zone = ZoneInfo(tz)
         start = datetime(self.first.year, self.first.month, self.first.day, tzinfo=zone)
+        if self.last == date.max:
+            return start, datetime.max.replace(tzinfo=zone)
         after = self.last + timedelta(days=1)
         return start, datetime(after.year, after.month, after.day, tzinfo=zone)
 
-    def before(self) -> Period:
-        """The period of as many days right before this one."""
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+    def before(self) -> Period | None:
+        """The period of as many days right before this one (None before the first day a date can hold)."""
+        try:
+            return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+        except OverflowError:
+            return None
 
     def as_dict(self) -> dict:
         return {"first": self.first.isoformat(), "last": self.last.isoformat(), "days": self.days}
@@ -145,6 +150,8 @@ def period_comparison(log: AuditLog, period: Period, previous: Period | None = N
     if sources is not None and store is None:
         raise ValueError("sources are checked against what a store recorded: give the store too")
     prev = previous or period.before()
+    if prev is None:
+        raise FilterError(f"No period comes before {period.text()}: give the one to compare with")
     keep = tuple(dict.fromkeys(nodes or ()))
     now, now_n = _period_files(log, period, keep)
     before, before_n = _period_files(log, prev, keep)
@@ -267,8 +274,7 @@ def _entries(manifest: pl.DataFrame, files: pl.DataFrame, chain: pl.DataFrame,
     rows = files.filter(pl.col("kind") != "skipped").select(
         "seq", "kind", "events", source=pl.coalesce(shown, pl.col("source")), node=pl.col("node"))
     hit = rows.join(manifest.select("source", "node"), on=["source", "node"])
-    per_file = hit.group_by("source", "node").agg(
-        entries=pl.col("seq").unique().sort().cast(pl.String).str.join(", "))
+    per_file = _runs(hit.select("source", "node", "seq").unique())
     manifest = manifest.drop("entries").join(per_file, on=["source", "node"], how="left").select(MANIFEST)
     kinds = hit.group_by("seq", "kind").agg(n=pl.len()).sort("seq", "kind").group_by("seq", maintain_order=True).agg(
         kinds=pl.format("{} {}", "kind", "n").str.join(", "))
@@ -277,6 +283,19 @@ def _entries(manifest: pl.DataFrame, files: pl.DataFrame, chain: pl.DataFrame,
     out = (per_entry.join(kinds, on="seq").join(chain.select("seq", "time", "hash", "prev"), on="seq", how="left")
            .select(list(CHAIN)).sort("seq"))
     return manifest.sort("node", "source"), out
+
+
+def _runs(seqs: pl.DataFrame) -> pl.DataFrame:
+    """source, node, entries: each file's entry numbers as runs, "1-4, 7" (a file grown by daily ingests)."""
+    runs = (seqs.sort("source", "node", "seq")
+            .with_columns(run=((pl.col("seq") - pl.col("seq").shift(1)).ne_missing(1)
+                               | (pl.col("source") != pl.col("source").shift(1)).fill_null(True)
+                               | (pl.col("node") != pl.col("node").shift(1)).fill_null(True)).cum_sum())
+            .group_by("source", "node", "run").agg(lo=pl.col("seq").min(), hi=pl.col("seq").max())
+            .with_columns(text=pl.when(pl.col("lo") == pl.col("hi")).then(pl.col("lo").cast(pl.String))
+                          .otherwise(pl.format("{}-{}", "lo", "hi"))))
+    return runs.sort("source", "node", "run").group_by("source", "node", maintain_order=True).agg(
+        entries=pl.col("text").str.join(", "))
 
 
 def _records(df: pl.DataFrame) -> list[dict]:
@@ -288,7 +307,8 @@ def _records(df: pl.DataFrame) -> list[dict]:
 def scope_comparison(log: AuditLog, days: tuple[date, date] | None, nodes: tuple[str, ...] | list[str] | None = None,
                      previous: Period | None = None, **store: Any) -> PeriodComparison | None:
     """`period_comparison` of a report's scope days (`compliance.scope_days`) and nodes; `store` takes its
-    store, sources and storage_options. None when the scope has no day (no time range and no event)."""
-    if days is None:
+    store, sources and storage_options. None when the scope has no day (no time range and no event) or no
+    period can come before it."""
+    if days is None or (previous is None and Period(*days).before() is None):
         return None
     return period_comparison(log, Period(*days), previous, nodes=nodes, **store)

@@ -6,7 +6,7 @@ import polars as pl
 
 from audit_lib.report.build import _Context, _paths_note, _plural, _text_rows
 from audit_lib.report.evidence import DROP, PeriodComparison
-from audit_lib.report.pdf import GREY, ReportPDF
+from audit_lib.report.pdf import GREY, ReportPDF, Span
 from audit_lib.textsafe import visible
 
 MAX_LISTED = 400  # rows of a list printed (the JSON holds all)
@@ -38,10 +38,10 @@ def comparison_pages(pdf: ReportPDF, ctx: _Context) -> None:
                   _text_rows(c.per_node, ["node", "files_now", "files_before", "events_now", "events_before",
                                           "days_now", "days_before", "flag"]),
                   [40, 14, 14, 18, 18, 16, 16, 90], aligns=["L", "R", "R", "R", "R", "R", "R", "L"],
-                  max_lines=[2, 1, 1, 1, 1, 1, 1, 3], size=7.5)
+                  max_lines=[4, 1, 1, 1, 1, 1, 1, 4], size=7.5)
 
     pdf.heading("Nodes that went silent", 3)
-    silent = c.silent.filter(pl.col("note").is_null() | ~pl.col("note").str.starts_with("duplicate of"))
+    silent = c.silent
     if silent.is_empty():
         pdf.para("None: every node with a file in the previous period has one in this period.", 9)
     else:
@@ -50,13 +50,13 @@ def comparison_pages(pdf: ReportPDF, ctx: _Context) -> None:
                  f"{', '.join(visible(n) for n in nodes)}. Their files of the previous period"
                  + (f" (the first {MAX_LISTED})" if silent.height > MAX_LISTED else "") + ":", 9)
         _paths_note(pdf, ctx)
-        shown = silent.head(MAX_LISTED).with_columns(ctx.rel().alias("shown"))
-        head, cols = ["Source", "Node", "Bytes", "SHA-256", "Lines", "Events", "First", "Last"], \
-            ["shown", "node", "bytes", "sha256", "lines", "events", "first", "last"]
-        widths, lines = [60, 16, 12, 72, 10, 10, 22, 22], [3, 2, 1, 1, 1, 1, 1, 1]
+        head, cols = ["Source", "Bytes", "SHA-256", "Lines", "Events", "First", "Last"], \
+            ["shown", "bytes", "sha256", "lines", "events", "first", "last"]
+        widths, lines, aligns = [70, 12, 72, 10, 10, 22, 22], [8, 1, 1, 1, 1, 1, 1], list("LRLRRLL")
         if c.store is not None:
-            head, cols, widths, lines = head + ["Entries"], cols + ["entries"], widths + [12], lines + [2]
-        pdf.table(head, _text_rows(shown, cols), widths, aligns=["L", "L", "R", "L", "R", "R", "L", "L", "L"],
+            head, cols, widths, lines, aligns = [*head, "Entries"], [*cols, "entries"], [*widths, 12], [*lines, 4], \
+                [*aligns, "L"]
+        pdf.table(head, _by_node(ctx, silent.head(MAX_LISTED), cols, "file"), widths, aligns=aligns,
                   max_lines=lines, size=6.2)
 
     pdf.heading("Recorded files missing or altered at the source", 3)
@@ -78,10 +78,9 @@ def comparison_pages(pdf: ReportPDF, ctx: _Context) -> None:
             pdf.para(f"{_plural(p.height, 'recorded file')} of these periods {'is' if p.height == 1 else 'are'} "
                      f"missing or altered at the source.{other}", 9, "B")
             _paths_note(pdf, ctx)
-            pdf.table(["Source", "Node", "Period", "SHA-256 recorded", "Problem"],
-                      _text_rows(p.head(MAX_LISTED).with_columns(ctx.rel().alias("shown")),
-                                 ["shown", "node", "period", "sha256", "detail"]),
-                      [60, 16, 16, 72, 80], max_lines=[3, 2, 2, 1, 4], size=6.5)
+            pdf.table(["Source", "Period", "SHA-256 recorded", "Problem"],
+                      _by_node(ctx, p.head(MAX_LISTED), ["shown", "period", "sha256", "detail"], "file"),
+                      [70, 16, 72, 80], max_lines=[8, 2, 1, 6], size=6.5)
         for prob in c.store_problems:
             pdf.para(f"The store: {visible(prob['what'])}: {visible(prob['detail'])}", 8.5, "B")
 
@@ -102,3 +101,12 @@ def comparison_pages(pdf: ReportPDF, ctx: _Context) -> None:
                              ["seq", "time", "hash", "files", "events", "kinds"]),
                   [12, 28, 72, 12, 16, 50], aligns=["R", "L", "L", "R", "R", "L"], max_lines=[1, 1, 1, 1, 1, 3],
                   size=7)
+
+
+def _by_node(ctx: _Context, df: pl.DataFrame, cols: list[str], what: str) -> list:
+    """Table rows of `df` under a heading row per node (a node's name can be as long as a line)."""
+    rows: list = []
+    for (node,), part in df.with_columns(ctx.rel().alias("shown")).group_by("node", maintain_order=True):
+        rows.append(Span(f"Node {visible(node)}", _plural(part.height, what)))
+        rows += _text_rows(part, cols)
+    return rows
