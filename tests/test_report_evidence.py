@@ -137,7 +137,7 @@ def test_the_report_prints_the_comparison_when_it_reads_a_store(silent) -> None:
         assert path.relative_to(root).as_posix() in nospace and sha(path) in nospace
     chain = T.chain_rows(T.Location.of(store))
     assert chain["hash"][1] in nospace and "Notchecked" in nospace
-    assert report.comparison_json == report.comparison.to_json()
+    assert report.comparison_json == period_comparison(log, NOVEMBER, store=store).to_json()  # the same bytes
     assert hashlib.sha256(report.comparison_json).hexdigest() in re.sub(r"\s+", "", pdf_text(report.pdf))
     plain = build_report(log, november_scope())  # no store named: no comparison unless asked for
     assert plain.comparison is None and "Compared with the previous period" not in pdf_text(plain.pdf)
@@ -157,10 +157,13 @@ def test_nothing_changed_shows_no_flag(steady) -> None:
     assert "None: every recorded file of both periods is still at the source" in re.sub(r"\s+", " ", text)
     # a previous period of other length is compared per day: October's 31 days against November's 30 is no drop
     assert period_comparison(log, NOVEMBER, OCTOBER).flags == []
-    # and fewer events per day is: November against its first fortnight doubled would be
-    twice = Period(date(2026, 10, 1), date(2026, 10, 15))
-    c = period_comparison(log, Period(date(2026, 11, 1), date(2026, 11, 30)), twice, nodes=["mi-a"])
+    # nor is half of October against November: half the files, days and events, the same per day
+    half = Period(date(2026, 10, 1), date(2026, 10, 15))
+    c = period_comparison(log, NOVEMBER, half, nodes=["mi-a"])
     assert c.explicit and c.nodes == ("mi-a",) and c.flags == []
+    assert c.per_node.select("files_now", "files_before").row(0) == (30, 15)
+    # while the whole of November against its first half, counted without the days, would fall by half
+    assert period_comparison(log, half, NOVEMBER, nodes=["mi-a"]).flags == []
 
 
 def test_fewer_days_files_and_events_are_flagged(tmp_path: Path) -> None:
