@@ -978,11 +978,20 @@ def _size_limit_findings(live: pl.DataFrame, configs: Mapping[str, Rollover]) ->
 # ------------------------------------------------------------------------------- missing_pci_fields
 
 # What each product's lines carry, where the parsed events cannot tell: outcome is filled in by the parser
-# for record kinds whose lines have no outcome of their own (every such record reads "success").
+# for record kinds whose lines have no outcome of their own (every such record reads "success"). Identity
+# Server's key/value (Outcome=) and pipe-separated (Result :) records carry one; its IS 7 JSON records do not
+# and are a kind of their own (RECORD_FORMS). A kind whose loaded records all have a null outcome lacks it too.
 OUTCOME_IN_SOURCE: dict[tuple[str, str], bool] = {
     ("mi", "change"): False, ("mi", "sign-in/out"): False,
     ("apim", "change"): False, ("apim", "REST call"): False, ("apim", "sign-in/out"): True,
     ("is", "change"): True, ("is", "sign-in/out"): True, ("is", "REST call"): True,
+    ("is", "JSON change"): False,
+}
+# Records told apart from the rest of their product and kind by the keys the parser leaves in `details` (as
+# written, quoted: a key inside an escaped string value does not match): (product, kind) -> (kind, keys). IS 7's
+# JSON audit records (disableLegacyAuditLogs) keep recordedAt and initiatorType there, and write no outcome.
+RECORD_FORMS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("is", "change"): ("JSON change", ('"recordedAt"', '"initiatorType"')),
 }
 SOURCE_NOTES: dict[tuple[str, str], str] = {
     ("mi", "sign-in/out"): "Micro Integrator writes successful sign-ins only: failed sign-ins are not logged at all",
@@ -995,9 +1004,26 @@ _NO_USER = ["", "anonymous", "null", "n/a", "none", "-"]
 FIELDS = ("user", "event type", "date/time", "success/failure", "origin", "affected resource")
 
 
+def _kind(a_type: pl.Expr) -> pl.Expr:
+    """The kind of record of an artifact type: sign-in/out, REST call or change."""
+    return (pl.when(a_type == "session").then(pl.lit("sign-in/out"))
+            .when(a_type == "rest_call").then(pl.lit("REST call")).otherwise(pl.lit("change")))
+
+
+def _record_form(details: pl.Expr) -> pl.Expr:
+    """The RECORD_FORMS kind of each event, null for the events of no such form."""
+    form = pl.lit(None, pl.String)
+    for (product, kind), (label, keys) in RECORD_FORMS.items():
+        hit = ((pl.col("product").cast(pl.String) == product) & (_kind(pl.col("artifact_type").cast(pl.String)) == kind)
+               & pl.all_horizontal([details.str.contains(k, literal=True) for k in keys]))
+        form = pl.when(hit.fill_null(False)).then(pl.lit(label)).otherwise(form)
+    return form
+
+
 def missing_pci_fields(events: pl.DataFrame) -> list[ConfigFinding]:
     """Per product, which of PCI DSS 10.2.2's six fields its loaded records lack, stated as gaps of the
-    source (never as passes), per kind of record (changes, sign-ins and sign-outs, REST calls)."""
+    source (never as passes), per kind of record (changes, sign-ins and sign-outs, REST calls, and the forms of
+    RECORD_FORMS such as IS 7's JSON changes)."""
     needed = {"timestamp", "node", "product", "user", "action", "artifact_type", "artifact", "outcome", "details",
               "source", "line"}
     if not isinstance(events, pl.DataFrame) or not needed <= set(events.columns):
@@ -1007,9 +1033,10 @@ def missing_pci_fields(events: pl.DataFrame) -> list[ConfigFinding]:
     details = pl.col("details").fill_null("")
     # counted per product, artifact type and user over the whole table (categorical keys: a few hundred groups),
     # then the small result is labelled and summed per product and kind of record
-    groups = (events.lazy().group_by("product", "artifact_type", "user").agg(
+    groups = (events.lazy().group_by("product", "artifact_type", "user", _record_form(details).alias("form")).agg(
         n=pl.len(),
         no_action=pl.col("action").is_null().sum(),
+        no_outcome=pl.col("outcome").is_null().sum(),
         no_artifact=pl.col("artifact").is_null().sum(),
         failures=(pl.col("outcome") == "failure").sum(),
         origins=details.str.contains(_ORIGIN).sum(),
@@ -1021,14 +1048,13 @@ def missing_pci_fields(events: pl.DataFrame) -> list[ConfigFinding]:
     user = pl.col("user").cast(pl.String).str.strip_chars().str.to_lowercase()
     kinds = (groups.with_columns(
         product=pl.col("product").cast(pl.String).fill_null("unknown"),
-        kind=pl.when(a_type == "session").then(pl.lit("sign-in/out"))
-        .when(a_type == "rest_call").then(pl.lit("REST call")).otherwise(pl.lit("change")),
+        kind=pl.coalesce(pl.col("form"), _kind(a_type)),
         no_user=pl.when(user.is_null() | user.is_in(_NO_USER) | user.str.starts_with("anonymous"))
         .then(pl.col("n")).otherwise(0),
         example=pl.format("{}:{}", pl.col("example_source").cast(pl.String), pl.col("example_line")))
         .sort("first", "example")
         .group_by("product", "kind").agg(
-            pl.col("n", "no_user", "no_action", "no_artifact", "failures", "origins", "zoned").sum(),
+            pl.col("n", "no_user", "no_action", "no_outcome", "no_artifact", "failures", "origins", "zoned").sum(),
             nodes=pl.col("nodes").explode().cast(pl.String).unique().sort(),
             first=pl.col("first").min(), last=pl.col("last").max(), example=pl.col("example").first(),
             example_no_user=pl.col("example").filter(pl.col("no_user") > 0).first())
@@ -1073,8 +1099,12 @@ def _gaps(product: str, row: dict[str, Any], tz: str) -> list[str]:
             "carry an offset in their inner time")
     gaps.append(zone)
     in_source = OUTCOME_IN_SOURCE.get((product, kind))
-    if not row["failures"] and in_source is False:
+    if row["no_outcome"] == n:
+        gaps.append("success/failure: no record carries an outcome")
+    elif not row["failures"] and in_source is False:
         gaps.append("success/failure: the lines have no outcome field, every record is taken as done")
+    elif row["no_outcome"]:
+        gaps.append(f"success/failure: no outcome on {row['no_outcome']:,} of {n:,}")
     elif not row["failures"] and in_source is None:
         gaps.append(f"success/failure: no failure appears in {n:,} records, the lines may not record outcomes")
     if row["origins"] == 0:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from wso2_lines import MIN, MONDAY, is_kv, is_record, load_nodes, stamp
 
 import audit_lib
 from audit_lib import config_check as cc
@@ -451,6 +452,76 @@ def test_missing_fields_follow_what_the_events_carry(samples_log):
     assert cc.missing_pci_fields(mi.clear()) == []
     with pytest.raises(ValueError, match="events table"):
         cc.missing_pci_fields(pl.DataFrame({"x": [1]}))
+
+
+
+def is7_record(t: datetime, initiator: str, action: str, target_type: str, target: str, **data: object) -> str:
+    """An Identity Server 7 audit record (disableLegacyAuditLogs): one JSON object, no outcome."""
+    record = {"id": f"0f1e-{t:%H%M%S}", "recordedAt": f"{t:%Y-%m-%dT%H:%M:%S}.000Z", "requestId": "r1",
+              "initiatorId": initiator, "initiatorType": "User", "targetId": target, "targetType": target_type,
+              "action": action, "data": data}
+    return f"TID: [-1234] [{stamp(t)}] [r1]  INFO {{AUDIT_LOG}} - {json.dumps(record, separators=(',', ':'))}"
+
+
+def pci_finding(events: pl.DataFrame) -> cc.ConfigFinding:
+    (f,) = cc.missing_pci_fields(events)
+    assert f.rule == "missing-pci-fields"
+    return f
+
+
+def kind_part(f: cc.ConfigFinding, kind: str) -> str:
+    """The gaps the finding's meaning states for one kind of record."""
+    (part,) = [p for p in f.meaning.split(": ", 1)[1].split(" | ") if p.startswith(f"{kind} (")]
+    return part
+
+
+def test_identity_server_7_json_records_lack_the_outcome(tmp_path):
+    json_lines = [is7_record(MONDAY, "6a5b", "update-application", "Application", "9e8d", Name="billing"),
+                  is7_record(MONDAY + MIN, "6a5b", "add-role", "Role", "7c6b", Name="auditors")]
+    kv_lines = [is_kv(MONDAY + 2 * MIN, "alice@carbon.super", "Delete-User", "bob", {"ServiceProviderName": "x"}),
+                is_kv(MONDAY + 3 * MIN, "alice@carbon.super", "Add-Role", "Internal/ops", {"Users": ["dave"]})]
+    events = load_nodes(tmp_path, {"is7-node": json_lines, "is-node": kv_lines})
+    assert set(events["outcome"].cast(pl.String)) == {"success"}  # the loader reads the JSON records as done
+    f = pci_finding(events)
+    assert f.node == "is-node, is7-node" and f.count == len(json_lines) + len(kv_lines)
+    assert "success/failure" in f.summary
+    json_part = kind_part(f, "JSON change")
+    assert json_part.startswith(f"JSON change ({len(json_lines)} records)")
+    assert "success/failure: the lines have no outcome field" in json_part
+    (evidence,) = [e for e in f.evidence if e.startswith("JSON change, e.g. ")]
+    assert evidence.startswith("JSON change, e.g. is7-node/repository/logs/audit.log:1: lacks")
+    assert "success/failure" in evidence
+    # the key/value records beside them write Outcome=: still credited with it
+    kv_part = kind_part(f, "change")
+    assert kv_part.startswith(f"change ({len(kv_lines)} records)") and "success/failure" not in kv_part
+    assert not [e for e in f.evidence if e.startswith("change, e.g. ") and "success/failure" in e]
+
+
+def test_identity_server_records_with_an_outcome_are_credited(tmp_path):
+    # key/value and pipe-separated records, all successful; the key/value Data even names the IS 7 keys (escaped
+    # inside its string, so they are no JSON record's keys)
+    lines = [is_kv(MONDAY, "alice", "Set-User-Claim-Values", "bob", {"recordedAt": "x", "initiatorType": "User"}),
+             is_kv(MONDAY + MIN, "alice", "Delete-User", "carol", {"ServiceProviderName": "Console"}),
+             is_record(MONDAY + 2 * MIN, "admin@carbon.super", "Add User", "dave")]
+    events = load_nodes(tmp_path, {"is-node": lines})
+    assert '"recordedAt"' not in events["details"][0] and "recordedAt" in events["details"][0]
+    f = pci_finding(events)
+    part = kind_part(f, "change")
+    assert part.startswith(f"change ({len(lines)} records)") and "success/failure" not in part
+    assert "success/failure" not in f.summary and "JSON change" not in f.meaning
+
+
+def test_records_without_an_outcome_of_their_own_are_counted(tmp_path):
+    # a pipe-separated record without its `| Result :` part leaves the outcome unset
+    no_result = (f"TID: [-1234] [{stamp(MONDAY)}] [c1]  INFO {{AUDIT_LOG}} - Initiator : admin | Action : Add User "
+                 "| Target : dave | Data : { Roles : }")
+    lines = [no_result, is_record(MONDAY + MIN, "admin", "Add User", "eve", result="Failed")]
+    events = load_nodes(tmp_path, {"is-node": lines})
+    assert events["outcome"].null_count() == 1
+    f = pci_finding(events)
+    assert f"success/failure: no outcome on 1 of {len(lines)}" in kind_part(f, "change")
+    only = pci_finding(events.filter(pl.col("outcome").is_null()))
+    assert "success/failure: no record carries an outcome" in kind_part(only, "change")
 
 
 # ------------------------------------------------------------------------------------ all together
