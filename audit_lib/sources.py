@@ -672,8 +672,8 @@ def _member_chunks(holder: _Archive, index: int, info: zipfile.ZipInfo, lim: Lim
         raise ReadError(f"damaged zip member ({_why(exc)})") from None
 
 
-class _ChunkStream(io.RawIOBase):
-    """A readable binary stream over an iterator of byte chunks."""
+class ChunkStream(io.RawIOBase):
+    """A readable binary stream over an iterator of byte chunks (closing it closes the iterator)."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
@@ -701,7 +701,7 @@ class _ChunkStream(io.RawIOBase):
 
 
 def _member_opener(holder: _Archive, index: int, info: zipfile.ZipInfo, lim: Limits) -> Callable[[], BinaryIO]:
-    return lambda: _ChunkStream(_member_chunks(holder, index, info, lim))  # type: ignore[return-value]
+    return lambda: ChunkStream(_member_chunks(holder, index, info, lim))  # type: ignore[return-value]
 
 
 def _member_reader(holder: _Archive, index: int, info: zipfile.ZipInfo, lim: Limits) -> Callable[[], bytes]:

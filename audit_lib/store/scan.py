@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from audit_lib.sources import Content, Entry, Limits, _ChunkStream, iter_content
+from audit_lib.sources import ChunkStream, Content, Entry, Limits, iter_content
 
 ACTIVE_NAMES = frozenset({"audit.log"})  # the files the products write to (rotation renames them)
 
@@ -104,7 +104,7 @@ def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = Non
         yield from iter_content(entry, Content(), limits)
 
     def opener() -> BinaryIO:
-        return io.BufferedReader(_ChunkStream(_sliced(chunks(), start, end)), 1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(ChunkStream(_sliced(chunks(), start, end)), 1 << 20)  # type: ignore[arg-type]
 
     return opener
 
