@@ -977,8 +977,8 @@ def _size_limit_findings(live: pl.DataFrame, configs: Mapping[str, Rollover]) ->
 
 # ------------------------------------------------------------------------------- missing_pci_fields
 
-# What each product's lines carry, where the parsed events cannot tell: outcome is filled in by the parser
-# for record kinds whose lines have no outcome of their own (every such record reads "success"). Identity
+# What each product's lines carry: record kinds whose lines have no outcome of their own (their events have a
+# null outcome; a failure is never written either, so a null cannot be read as "done"). Identity
 # Server's key/value (Outcome=) and pipe-separated (Result :) records carry one; its IS 7 JSON records do not
 # and are a kind of their own (RECORD_FORMS). A kind whose loaded records all have a null outcome lacks it too.
 OUTCOME_IN_SOURCE: dict[tuple[str, str], bool] = {
@@ -1100,9 +1100,8 @@ def _gaps(product: str, row: dict[str, Any], tz: str) -> list[str]:
     gaps.append(zone)
     in_source = OUTCOME_IN_SOURCE.get((product, kind))
     if row["no_outcome"] == n:
-        gaps.append("success/failure: no record carries an outcome")
-    elif not row["failures"] and in_source is False:
-        gaps.append("success/failure: the lines have no outcome field, every record is taken as done")
+        gaps.append("success/failure: the lines have no outcome field" if in_source is False
+                    else "success/failure: no record carries an outcome")
     elif row["no_outcome"]:
         gaps.append(f"success/failure: no outcome on {row['no_outcome']:,} of {n:,}")
     elif not row["failures"] and in_source is None:

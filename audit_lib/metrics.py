@@ -248,7 +248,7 @@ def artifact_history(events: pl.DataFrame, artifact_type: str, artifact: str) ->
     hist = events.filter((pl.col("artifact_type").cast(pl.String) == artifact_type)
                          & (pl.col("artifact") == artifact))
     hist = with_kind(hist).with_columns(
-        state=pl.when(pl.col("outcome").cast(pl.String) != "failure")
+        state=pl.when(pl.col("outcome").cast(pl.String).ne_missing("failure"))  # no outcome: not a failure
         .then(pl.col("kind").replace_strict(STATE_OF_KIND, default=None)))
     return hist.select("timestamp", pl.col("user").cast(pl.String), pl.col("action").cast(pl.String), "kind",
                        pl.col("outcome").cast(pl.String), "state", pl.col("node").cast(pl.String), "details",
