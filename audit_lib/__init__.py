@@ -15,6 +15,6 @@ from audit_lib.loader import AuditLog, check_tz, load, load_entries  # noqa: E40
 from audit_lib.sessions import sessions, with_sessions  # noqa: E402
 from audit_lib.sources import SourceError  # noqa: E402
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["AuditLog", "Finding", "Settings", "SourceError", "check_tz", "findings", "load", "load_entries",
            "load_rules", "sessions", "with_sessions", "__version__"]
