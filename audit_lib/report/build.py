@@ -105,7 +105,9 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     The evidence compares the scope's days with the previous period (`compare_with`, by default as many days right
     before; see `audit_lib.report.evidence`) when `compare` is true, by default when `log` was read from the event
     `store` named (its chain entries are listed, and its recorded files checked in `store_sources` when given) or
-    `compare_with` is given. `comparison` is one made already.
+    `compare_with` is given. Give as `store` the opened `audit_lib.store.Store` the log was read from, or the app's
+    `StoreView` (whose scoped logs hold only a scope's events): the evidence then describes the version the events
+    came from, not one an ingest published since. `comparison` is one made already.
     """
     if edition not in EDITIONS:
         raise ValueError(f"Unknown edition {edition!r}; use one of {', '.join(EDITIONS)}")
@@ -872,7 +874,7 @@ def _comparison_cover(ctx: _Context) -> list[tuple[str, str]]:
         return []
     verdict = _plural(len(c.flags), "flag") if c.flags else "no flag"
     return [("Previous period", f"{c.previous.text()}, compared in the evidence: {verdict}; the comparison as JSON "
-                                f"(--comparison FILE) has SHA-256 {sha256_hex(c.to_json())}")]
+                                f"(--comparison FILE, or the app's download) has SHA-256 {sha256_hex(c.to_json())}")]
 
 
 def _appendix(pdf: ReportPDF, ctx: _Context) -> None:

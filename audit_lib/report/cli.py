@@ -226,7 +226,14 @@ def run_report(args: argparse.Namespace) -> int:
     compare_with = parse_period(args.compare_with, check_tz(args.tz)) if args.compare_with else None
     inputs = [*args.paths, *(args.sources or [])]
     check_outputs(output_paths(args), inputs)  # before the (long) load: refuse early
-    log = load_from_args(args)  # PATH... or --store DIR
+    store = None
+    if args.store and not args.paths:  # opened once: the evidence reads the version the events were read from
+        from audit_lib.store import Store, open_store_log
+
+        store = Store(args.store)
+        log = open_store_log(store, args.tz)
+    else:
+        log = load_from_args(args)  # PATH... (or both, refused there)
     sources = args.paths or [f"event store {args.store}"]
     targets = check_outputs(output_paths(args), inputs, log)  # and the files actually read
     try:
@@ -234,7 +241,7 @@ def run_report(args: argparse.Namespace) -> int:
                               privileged=args.privileged, categories=categories, rules=rules, settings=settings,
                               config_source=None if args.no_config else args.paths, max_rows=args.max_rows,
                               max_per_category=args.max_per_category, findings_per_rule=args.findings_per_rule,
-                              events_per_finding=args.events_per_finding, store=args.store,
+                              events_per_finding=args.events_per_finding, store=store,
                               store_sources=args.sources, compare=True if args.comparison else args.compare,
                               compare_with=compare_with)
     except RuleError as exc:

@@ -14,7 +14,9 @@ fewer files or fewer days covered is flagged, fewer events only when they fall b
 
 With a store: the chain entries that brought this period's files in (their hashes link, or the chain is broken),
 and, given the folders the store was ingested from, every recorded file of either period that is now missing or
-altered there (`audit_lib.store.verify`).
+altered there (`audit_lib.store.verify`). Pass the opened `Store` (or the app's `StoreView`) the log was read
+from: the chain and the files are then read at that published version, whatever was ingested since; a store
+named by its folder is opened at its newest version.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from audit_lib import compliance
-from audit_lib.filters import FilterError, parse_when
+from audit_lib.filters import FilterError, Filters, parse_when
 from audit_lib.loader import AuditLog
 from audit_lib.sources import Source
 
@@ -143,16 +145,23 @@ def period_comparison(log: AuditLog, period: Period, previous: Period | None = N
                       sources: Source | None = None, storage_options: dict[str, str] | None = None,
                       drop: float = DROP, roots: list | None = None) -> PeriodComparison:
     """Compare the files covering `period` with those covering `previous` (default: `period.before()`), for
-    `nodes` (default every node). `store` is the event store `log` was read from (a folder, URL or
-    `audit_lib.store.Location`): the chain entries of this period's files are listed, and with `sources` (the
-    folders it was ingested from) the recorded files of both periods are checked there by
-    `audit_lib.store.verify` (`roots` as for `verify`)."""
+    `nodes` (default every node). `store` is the event store `log` was read from: the opened
+    `audit_lib.store.Store` (read at the version it was opened at, the one the log holds), the app's
+    `audit_lib.store.view.StoreView` (the same, and the events of both periods are read from it by a scan of
+    three columns, so `log` may hold only a scope's events, as `StoreView.scoped_log` gives), or a folder, URL
+    or `audit_lib.store.Location` (opened now). The chain entries of this period's files are listed, and with
+    `sources` (the folders it was ingested from) the recorded files of both periods are checked there by
+    `audit_lib.store.verify` (`roots` as for `verify`); a StoreError when an ingest landed since the version
+    read, as verify reads the newest."""
     if sources is not None and store is None:
         raise ValueError("sources are checked against what a store recorded: give the store too")
     prev = previous or period.before()
     if prev is None:
         raise FilterError(f"No period comes before {period.text()}: give the one to compare with")
     keep = tuple(dict.fromkeys(nodes or ()))
+    opened, view = _opened(store, storage_options) if store is not None else (None, None)
+    if view is not None:  # the app's view of a store: the periods' events read from it
+        log = _periods_log(view, (period, prev), keep)
     now, now_n = _period_files(log, period, keep)
     before, before_n = _period_files(log, prev, keep)
     names = sorted(set(now_n) | set(before_n) | set(keep))
@@ -162,8 +171,8 @@ def period_comparison(log: AuditLog, period: Period, previous: Period | None = N
           **{f"{k}_before": v for k, v in before_n.get(n, zero).items()}, "flag": ""} for n in names], schema=PER_NODE)
     per_node = per_node.with_columns(flag=_flag_expr(period.days, prev.days, drop))
     out = PeriodComparison(log.tz, period, prev, previous is not None, keep, now, before, per_node, before.clear())
-    if store is not None:
-        _with_store(out, store, sources, storage_options, roots)
+    if opened is not None:
+        _with_store(out, opened, sources, roots)
     quiet = per_node.filter((pl.col("files_now") == 0) & (pl.col("files_before") > 0))["node"]
     out.silent = out.previous_manifest.filter(pl.col("node").is_in(quiet.implode()))
     out.flags = _flags(out)
@@ -230,17 +239,55 @@ def _flags(c: PeriodComparison) -> list[str]:
 # ---------------------------------------------------------------------------------------------------- store
 
 
-def _with_store(c: PeriodComparison, store: Any, sources: Source | None, storage_options: dict[str, str] | None,
-                roots: list | None) -> None:
+def _opened(store: Any, storage_options: dict[str, str] | None) -> tuple[Any, Any]:
+    """The `Store` to read (an opened one as it is, a view's, or the store named, opened now) and the
+    `StoreView` when `store` is one."""
     from audit_lib.store import Store
+    from audit_lib.store.view import StoreView
+
+    if isinstance(store, StoreView):
+        return store.store, store
+    return (store if isinstance(store, Store) else Store(store, storage_options)), None
+
+
+def _periods_log(view: Any, periods: tuple[Period, ...], nodes: tuple[str, ...]) -> AuditLog:
+    """The view's manifest with the events of `periods` (timestamp, node, source: what the comparison counts),
+    read by scans of its published version (overlapping periods as one); ScopeTooLarge past the view's limit,
+    as for a page's scope."""
+    from audit_lib.store import tables as T
+    from audit_lib.store import view as V
+
+    spans: list[list[date]] = []
+    for p in sorted(periods, key=lambda p: p.first):
+        if spans and p.first <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], p.last)
+        else:
+            spans.append([p.first, p.last])
+    scopes = []
+    for first, last in spans:
+        start, end = Period(first, last).bounds(view.tz)
+        scopes.append(Filters(start=start, end=None if last == date.max else end, nodes=nodes))
+    total = sum(view.count(scope) for scope in scopes)
+    if total > V.SCOPE_LIMIT:
+        raise V.ScopeTooLarge(f"The comparison with the previous period reads the events of both periods, "
+                              f"{total:,} events of the store, more than the {V.SCOPE_LIMIT:,} read at once: narrow "
+                              "the time range, pick nodes, or build the report without the comparison.")
+    with T.reading(view.store.loc):
+        frames = [view.scan(scope).select("timestamp", "node", "source").collect(engine="streaming")
+                  for scope in scopes]
+    return AuditLog(pl.concat(frames), view.log.rejects, view.log.files, view.tz, view.log.skipped)
+
+
+def _with_store(c: PeriodComparison, st: Any, sources: Source | None, roots: list | None) -> None:
+    """The chain entries and (with `sources`) the source checks, read at the version `st` was opened at."""
     from audit_lib.store import tables as T
     from audit_lib.store.verify import VerifyReport, _check_chain, verify
 
-    st = Store(store, storage_options)
     c.store = st.loc.uri
     c.head = {"seq": st.head.seq, "hash": st.head.hash}
     with T.reading(st.loc):
-        rows = T.chain_rows(st.loc)
+        # the chain as it stood when the store was opened: an entry committed since is not this version's
+        rows = T.read(st.loc, T.CHAIN, st.head.chain_version).sort("seq").filter(pl.col("seq") <= st.head.seq)
         files = st.file_rows()
     report = VerifyReport(st.loc.uri)
     _check_chain(rows, report, None)  # the hashes of the entries, each against its text and the one before
@@ -251,7 +298,11 @@ def _with_store(c: PeriodComparison, store: Any, sources: Source | None, storage
     if sources is None:
         c.store_problems = report.problems
         return
-    full = verify(st.loc, sources, roots=roots)
+    full = verify(st.loc, sources, roots=roots)  # verify reads the newest version: it must be the one read
+    if "chain entries" in full.checked and (full.entries, full.head) != (st.head.seq, st.head.hash):
+        raise T.StoreError(f"The store at {st.loc.uri} changed while the report was built: its events were read at "
+                         f"entry {st.head.seq}, and it now stands at entry {full.entries} (an ingest landed). "
+                         "Build the report again.")
     c.sources_checked = True
     c.store_problems = [p for p in full.problems if p["check"] != "sources"]
     c.chain_intact = c.chain_intact and not any(p["check"] == "chain" for p in c.store_problems)

@@ -188,14 +188,15 @@ def scan_store(store: StoreRef, *, storage_options: dict[str, str] | None = None
     return Store(store, storage_options).scan(start=start, end=end, nodes=nodes)
 
 
-def open_store_log(store: StoreRef, tz: str | None = None, *,
+def open_store_log(store: StoreRef | Store, tz: str | None = None, *,
                    storage_options: dict[str, str] | None = None) -> AuditLog:
     """The store read whole as an `AuditLog`: equal to `audit_lib.load` of the files that were ingested (their
     current names, the same events, rejects, manifest and skipped files). `tz` reads the wall-clock times in
-    another zone than the one they were ingested with."""
+    another zone than the one they were ingested with. An opened `Store` is read at the version it was opened at
+    (pass the same one to the report's evidence)."""
     if tz is not None:
         check_tz(tz)
-    st = Store(store, storage_options)
+    st = store if isinstance(store, Store) else Store(store, storage_options)
     with T.reading(st.loc):
         ev = st.scan(wall=True).collect()
         ev = ev.sort(["timestamp", "source", "line"], maintain_order=True)
