@@ -23,8 +23,9 @@ from audit_lib.cli import main  # noqa: E402
 from audit_lib.filters import Filters, parse_when  # noqa: E402
 from audit_lib.report import build_report  # noqa: E402
 from audit_lib.report.evidence import Period, period_comparison  # noqa: E402
-from audit_lib.store import ingest, open_store_log  # noqa: E402
+from audit_lib.store import Store, ingest, open_store_log  # noqa: E402
 from audit_lib.store import tables as T  # noqa: E402
+from audit_lib.store.view import StoreView  # noqa: E402
 
 NODES = ("mi-a", "mi-b", "mi-c")
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
@@ -290,3 +291,42 @@ def test_command_line_errors_are_one_line(silent, tmp_path: Path, capsys) -> Non
     shutil.copytree(root, inside)
     assert main(["report", "--store", str(store), "--sources", str(inside), "--pdf", str(inside / "r.pdf")]) == 1
     assert "inside the scanned folder" in capsys.readouterr().err
+
+
+def test_an_ingest_between_the_load_and_the_report_is_not_in_the_evidence(tmp_path: Path) -> None:
+    """The evidence describes the version the report's events were read from: an ingest landing in between (here
+    mi-c's November, which would end its silence) shows neither in the chain nor in the counts."""
+    root, store = tmp_path / "logs", tmp_path / "store"
+    full = (NOVEMBER.first, NOVEMBER.last)
+    two_months(root, store, {"mi-a": full, "mi-b": full, "mi-c": None})
+    opened = Store(store)
+    log = open_store_log(opened, "UTC")  # what `report --store` reads
+    view = StoreView(store)  # what the app reads: a scope's events only
+    scoped = view.scoped_log(view.events(november_scope()))
+    loaded = period_comparison(log, NOVEMBER, store=store).to_json()  # opened by path before the ingest
+    write_days(root, "mi-c", NOVEMBER.first, NOVEMBER.last)
+    assert ingest(root, store).seq == 3
+    chain = T.chain_rows(T.Location.of(store))
+    assert chain.height == 3
+    for report in (build_report(log, november_scope(), store=opened),
+                   build_report(scoped, november_scope(), store=view)):
+        c = report.comparison
+        assert c.head == {"seq": 2, "hash": chain["hash"][1]} and c.chain["seq"].to_list() == [2]
+        assert "3" not in set(c.manifest["entries"]) | set(c.previous_manifest["entries"])
+        assert c.flags == ["node mi-c: silent: no file in this period"]
+        assert report.comparison_json == loaded  # the store's events: the same bytes as before the ingest
+        text = re.sub(r"\s+", "", comparison_text(report.pdf))
+        assert chain["hash"][1] in text and chain["hash"][2] not in text
+    # the view's scope holds November's events alone: October's were read from the store for the comparison
+    row = build_report(scoped, november_scope(), store=view).comparison.per_node.row(0, named=True)
+    assert row["events_before"] == 90 and scoped.events["timestamp"].min() >= november_scope().start
+    # the store named by its folder is opened now: its newest entry, with mi-c's files, against the old events
+    moved = period_comparison(log, NOVEMBER, store=store)
+    assert moved.head["seq"] == 3
+    # checking the sources reads the newest version: refused, with what happened and what to do
+    with pytest.raises(T.StoreError, match=r"changed while the report was built: its events were read at entry 2, "
+                                           r"and it now stands at entry 3 .* Build the report again"):
+        build_report(log, november_scope(), store=opened, store_sources=[root])
+    again = Store(store)  # read again: mi-c wrote in November, and its files are where they were ingested from
+    assert build_report(open_store_log(again), november_scope(), store=again, store_sources=[root]).comparison.flags \
+        == []
