@@ -193,14 +193,14 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     for mf in fmts.regex_formats:
         if rest.height == 0:
             break
-        if _LIKELY.get(mf.name, 0.0) > 0.5:  # most lines were of this format last time: capture at once
+        if _LIKELY.get(mf.name, 0.0) > 0.5 and mf.split is None:  # most were of this format: capture at once
             groups = rest["msg"].str.extract_groups(mf.pattern).struct.unnest()
             mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
             hit, groups = rest.filter(mask), groups.filter(mask)
         else:  # a plain match is much cheaper than capturing groups
             mask = rest["msg"].str.contains(mf.pattern)
             hit = rest.filter(mask)
-            groups = hit["msg"].str.extract_groups(mf.pattern).struct.unnest() if hit.height else None
+            groups = _groups(hit["msg"], mf) if hit.height else None
         _LIKELY[mf.name] = hit.height / rest.height
         if hit.height:
             parts.append(_regex_events(pl.concat([hit, groups], how="horizontal"), mf))
@@ -208,6 +208,46 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
+
+
+def _groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
+    """The pattern's groups of messages it matches: cut by the format's `split` where that reads them as the
+    pattern would, captured by the pattern for the rest."""
+    if mf.split is None:
+        return msg.str.extract_groups(mf.pattern).struct.unnest()
+    groups = split_groups(msg, mf)
+    todo = (~groups["_split"]).arg_true()
+    groups = groups.drop("_split")
+    if todo.len():
+        captured = msg.gather(todo).str.extract_groups(mf.pattern).struct.unnest()
+        groups = groups.with_columns([groups[c].scatter(todo, captured[c]) for c in groups.columns])
+    return groups
+
+
+def split_groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
+    """The pattern's groups of messages it matched (`str.contains`), read by the format's `split`: the message is
+    parts between `separator`s, one per group in order (trailing ones may be missing: their groups are null),
+    each `label`, then `after`, then the value, which is the group, its surrounding whitespace left out.
+    `_split` is false where this is not certain to be the pattern's reading: more parts than groups (the
+    separator inside a value), a part that does not start with its label, a value that does not match its
+    pattern in `values`; those messages are captured by the pattern instead."""
+    sp = mf.split or {}
+    names = sorted(re.compile(mf.pattern).groupindex, key=re.compile(mf.pattern).groupindex.get)
+    sep, after = sp["separator"], sp["after"]
+    df = pl.DataFrame({"_parts": msg.str.split(sep, inclusive=False)})
+    ok = [pl.col("_parts").list.len() <= len(names)]
+    cols = []
+    for i, (name, label) in enumerate(zip(names, sp["labels"], strict=True)):
+        part = pl.col("_parts").list.get(i, null_on_oob=True)
+        head = rf"^\s*{re.escape(label)}\s*{re.escape(after)}"
+        value = _cut(part, part.str.find(after, literal=True) + len(after.encode()),
+                     part.str.len_bytes()).str.strip_chars()
+        cols.append(value.alias(name))
+        ok.append(part.is_null() | part.str.contains(head))
+        if name in sp.get("values", {}):
+            ok.append(pl.col(name).is_null() | pl.col(name).str.contains(sp["values"][name]))
+    df = df.with_columns(cols)
+    return df.select(*names, _split=pl.all_horizontal(ok).fill_null(False))
 
 
 def _json_records(records: pl.DataFrame, fmts: Formats) -> pl.DataFrame:

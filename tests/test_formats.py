@@ -41,6 +41,16 @@ def test_the_json_format_is_first_and_regex_groups_are_checked(tmp_path):
         load_formats(tmp_path)
 
 
+def test_a_split_needs_a_label_per_group(tmp_path):
+    for f in HERE.glob("*.json"):
+        (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = json.loads((tmp_path / "is_audit.json").read_text(encoding="utf-8"))
+    broken["split"]["labels"] = broken["split"]["labels"][:-1]
+    (tmp_path / "is_audit.json").write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(ValueError, match="a label per group"):
+        load_formats(tmp_path)
+
+
 def test_a_new_format_file_needs_no_code(tmp_path):
     for f in HERE.glob("*.json"):
         (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")

@@ -6,8 +6,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import audit_lib
+from audit_lib.formats import load_formats
+from audit_lib.parse import _groups, split_groups
 
 MI = '[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"enabled",' \
      '"type":"proxy_service","info":"{\\"proxyName\\":\\"OrderProxy\\"}"}'
@@ -169,3 +173,28 @@ def test_times_outside_the_plausible_years_are_rejected_not_overflowed():
     assert [r["reason"] for r in plain(log.rejects)] == [
         "timestamp out of range (year 9999; kept are 1900 to 2199)",
         "timestamp out of range (year 1; kept are 1900 to 2199)"]
+
+
+_PIECES = ["a", "b", "Z", "0", " ", "  ", "\u00a0", "\t", "|", ":", " | ", "Result", "Result : ", "Data", "{", "}", "é",
+           "Login", "Success", "Failed", "x y"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=5).map("".join), min_size=5, max_size=5),
+       st.lists(st.sampled_from(["", " ", "  ", "\u2003"]), min_size=10, max_size=10), st.booleans())
+def test_split_reads_the_groups_the_pattern_captures(values, spaces, with_result):
+    fmts = load_formats()
+    labels = ["Initiator", "Action", "Target", "Data", "Result"]
+    parts = [f"{spaces[2 * i]}{label}{spaces[2 * i + 1]}:{' ' if i % 2 else ''}{v}"
+             for i, (label, v) in enumerate(zip(labels, values, strict=True))]
+    lines = ["|".join(parts[:5] if with_result else parts[:4]), " | ".join(parts), "|".join(parts[:4]) + " | "]
+    for mf in (m for m in fmts.regex_formats if m.split):
+        msg = pl.Series(lines).str.strip_chars()
+        hit = msg.filter(msg.str.contains(mf.pattern))
+        if hit.len() == 0:
+            continue
+        captured = hit.str.extract_groups(mf.pattern).struct.unnest()
+        assert _groups(hit, mf).equals(captured), (mf.name, hit.to_list())
+        split = split_groups(hit, mf)
+        taken = split.filter("_split").drop("_split")
+        assert taken.equals(captured.filter(split["_split"])), (mf.name, hit.to_list())

@@ -46,6 +46,9 @@ class MessageFormat:
     action_when_failed: str | None = None  # the action of a record whose outcome is a failure (a failed sign-in)
     null_users: tuple[str, ...] = ()  # initiator values that mean "no known user" (IS writes null or N/A)
     priority: int = 100  # formats are tried in this order (lower first), then by name
+    # a faster way to the pattern's groups for messages whose separator appears only between parts:
+    # {"separator", "after", "labels", "values"}, see `audit_lib.parse.split_groups`
+    split: dict | None = None
     samples: tuple[dict, ...] = ()
 
 
@@ -83,6 +86,12 @@ def _message(path: Path) -> MessageFormat:
         missing = {*fmt.details, *fmt.action_from, *([fmt.artifact_from] if fmt.artifact_from else [])} - groups
         if missing:
             raise ValueError(f"{path.name}: the pattern has no group named {', '.join(sorted(missing))}")
+        if fmt.split is not None:
+            names = sorted(groups, key=re.compile(fmt.pattern).groupindex.get)
+            if set(fmt.split) - {"separator", "after", "labels", "values"} or len(fmt.split["labels"]) != len(names) \
+                    or set(fmt.split.get("values", {})) - groups:
+                raise ValueError(f"{path.name}: split needs a separator, an after, a label per group of the "
+                                 "pattern and value patterns of its groups only")
     return fmt
 
 
