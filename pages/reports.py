@@ -1,17 +1,22 @@
 """Reports: the sensitive actions of the scope with the events behind each count, the events as CSV / JSON Lines /
-Parquet (no report needed), and the PDF report (privileged activity or full edition) with its companion files."""
+Parquet (no report needed), and the PDF report (privileged activity or full edition) with its companion files and,
+for an event store (or on request for files), the comparison of its evidence with the previous period."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from audit_lib import compliance
-from audit_lib.export import MIME, scope_name
+from audit_lib.export import MIME, scope_name, sha256_hex
 from audit_lib.filters import Filters
 from audit_lib.findings import Finding, Settings
 from audit_lib.loader import AuditLog
 from audit_lib.report import EDITIONS, MAX_ROWS, Report, build_report
+from audit_lib.report.evidence import Period
 from audit_lib.textsafe import md, visible
 from audit_lib.ui import loading, page, review
 from audit_lib.ui import state as S
@@ -30,10 +35,54 @@ def _sensitive(key: str, _events: pl.DataFrame) -> pl.DataFrame:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _report(key: str, _log: AuditLog, filters: Filters, source_label: str, edition: str, appendix: bool,
-            privileged: tuple[str, ...], max_rows: int, settings: Settings, _found: tuple[Finding, ...]) -> Report:
+            privileged: tuple[str, ...], max_rows: int, settings: Settings, _found: tuple[Finding, ...],
+            compare: bool, compare_with: Period | None, _store: Any) -> Report:
     del key
     return build_report(_log, filters, sources=[source_label], edition=edition, appendix=appendix,
-                        privileged=list(privileged), settings=settings, found=list(_found), max_rows=max_rows)
+                        privileged=list(privileged), settings=settings, found=list(_found), max_rows=max_rows,
+                        store=_store, compare=compare, compare_with=compare_with)
+
+
+def comparison_options(ctx: Context) -> tuple[bool, Period | None]:
+    """Whether to compare the evidence with the previous period (by default for an event store, as the report
+    command does; on request for files) and the previous period when one is picked (else the days right before)."""
+    store = ctx.store is not None
+    c1, c2 = st.columns([1, 1])
+    compare = c1.checkbox(
+        "Compare with the previous period", value=store, key=f"{S.REPORT_COMPARE}_{'store' if store else 'files'}",
+        help="The evidence compares the files covering the scope's days with those of the previous period: nodes "
+             "gone silent, fewer files, fewer days covered or fewer events per day"
+             + (", and lists the store's chain entries that brought the files in." if store else "."))
+    picked = c2.date_input("Previous period (default: as many days right before the scope)", value=[],
+                           min_value=date(1970, 1, 1), max_value=date(2099, 12, 31), key=S.REPORT_COMPARE_WITH,
+                           disabled=not compare, format="YYYY-MM-DD")
+    if not compare:
+        return False, None
+    if isinstance(picked, tuple | list) and len(picked) == 2:
+        return True, Period(picked[0], picked[1])
+    if isinstance(picked, tuple | list) and len(picked) == 1:
+        c2.caption("Pick the last day of the previous period too; until then the days right before are used.")
+    return True, None
+
+
+def comparison_section(report: Report, compare: bool) -> None:
+    """The flags the comparison raised (log text shown literally), or why there is no comparison."""
+    c = report.comparison
+    if c is None:
+        if compare:
+            st.info("No period to compare with: the scope has no day, or no period comes before it (pick one above).")
+        return
+    how = "as given" if c.explicit else f"the {c.previous.days:,} day{'s' if c.previous.days != 1 else ''} right before"
+    what = f"Compared {c.period.text()} with the previous period, {c.previous.text()} ({how})"
+    if c.flags:
+        st.warning(f"{md(what)}: **{len(c.flags)} flag{'s' if len(c.flags) != 1 else ''}**\n\n"
+                   + "\n".join(f"- {md(flag)}" for flag in c.flags))
+    else:
+        st.success(md(f"{what}: no flag. Every node kept its files, days covered and events"
+                      + (" and the store's chain links." if c.store is not None else ".")))
+    if c.head is not None:
+        st.caption(md(f"The event store as read for this report: entry {c.head['seq']:,} of its chain (head "
+                      f"{c.head['hash']}); the evidence lists the chain entries that brought the period's files in."))
 
 
 def sensitive_section(ctx: Context) -> pl.DataFrame:
@@ -98,18 +147,21 @@ def body(ctx: Context) -> None:
     settings, problems = review.working_time()
     for problem in problems:
         st.warning(md(problem))
-    key = f"{ctx.key}|{edition}|{appendix}|{max_rows}|{'|'.join(privileged)}|{settings!r}"
+    compare, compare_with = comparison_options(ctx)
+    key = f"{ctx.key}|{edition}|{appendix}|{max_rows}|{'|'.join(privileged)}|{settings!r}|{compare}|{compare_with!r}"
     if st.button("Build report", type="primary") or st.session_state.get(S.REPORT_BUILT) == key:
         with st.spinner("Building the report ...", show_time=True):
             found, problem = review.all_findings(ctx, settings)
             # an event store: its manifest with the scope's events (the whole store is never read)
             log = ctx.store.scoped_log(ctx.events) if ctx.store is not None else ctx.log
+            # the store's view: the comparison reads the version the scope's events came from
             report = _report(key, log, ctx.filters, ctx.source_label, edition, appendix, tuple(privileged),
-                             int(max_rows), settings, tuple(found))
+                             int(max_rows), settings, tuple(found), compare, compare_with, ctx.store)
         if problem:
             st.warning(md(f"The logging configuration check could not read the source: {problem}"))
         st.session_state[S.REPORT_BUILT] = key
-        cols = st.columns(4)
+        comparison_section(report, compare)
+        cols = st.columns(5 if report.comparison_json else 4)
         cols[0].download_button("Download PDF report", report.pdf, file_name=f"{report.name}.pdf", mime=MIME["pdf"],
                                 type="primary")
         cols[1].download_button("Its SHA-256 (.sha256)", report.sha256_line(f"{report.name}.pdf").encode("utf-8"),
@@ -117,13 +169,17 @@ def body(ctx: Context) -> None:
         cols[2].download_button("Companion CSV", report.csv, file_name=f"{report.name}.csv", mime=MIME["csv"])
         cols[3].download_button("Findings (JSON Lines)", report.findings_jsonl,
                                 file_name=f"{report.name}.findings.jsonl", mime=MIME["jsonl"])
+        if report.comparison_json:
+            cols[4].download_button("Comparison (JSON)", report.comparison_json,
+                                    file_name=f"{report.name}.comparison.json", mime="application/json")
         note = ("no appendix" if not appendix else
                 f"the appendix lists {report.appendix_rows:,} of {report.events:,} events" if report.truncated else
                 f"the appendix lists all {report.events:,} events")
         st.caption(f"{EDITION_NAMES[edition]} edition, {report.events:,} events, {report.findings:,} findings, "
                    f"{report.sensitive:,} sensitive actions, {note}. The PDF's SHA-256 is `{report.pdf_sha256}`; "
-                   f"it quotes the companion CSV's, `{report.csv_sha256}`, and the findings', "
-                   f"`{report.findings_sha256}`.")
+                   f"it quotes the companion CSV's, `{report.csv_sha256}`, the findings', `{report.findings_sha256}`"
+                   + (f", and the comparison's, `{sha256_hex(report.comparison_json)}`." if report.comparison_json
+                      else "."))
 
 
 page.render("Reports", "Take the scope away: the sensitive actions and the events behind them, the events as CSV, "

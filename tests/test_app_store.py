@@ -1,8 +1,10 @@
 """The app's "Event store" source through AppTest: the bundled samples ingested into a temporary store show the
-same figures as the files; the Overview, Users and Data quality pages never read the store's events whole."""
+same figures as the files; the Overview, Users and Data quality pages never read the store's events whole; the
+Reports page compares a store's evidence with the previous period (files: on request)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -10,12 +12,17 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 from test_app import app as run_app
-from test_app import texts
+from test_app import shown, texts
 
 pytest.importorskip("deltalake", reason="the event store needs requirements-store.txt (deltalake)")
 
+from test_report_evidence import NOVEMBER, OCTOBER, two_months  # noqa: E402
+
 import audit_lib  # noqa: E402
-from audit_lib.store import ingest  # noqa: E402
+import audit_lib.report  # noqa: E402
+from audit_lib.export import sha256_hex  # noqa: E402
+from audit_lib.report.evidence import period_comparison  # noqa: E402
+from audit_lib.store import ingest, open_store_log  # noqa: E402
 from audit_lib.store import view as store_view  # noqa: E402
 from audit_lib.ui import roots  # noqa: E402
 from audit_lib.ui import state as S  # noqa: E402
@@ -110,3 +117,93 @@ def test_a_folder_that_is_not_a_store_or_outside_the_roots(allowed: Path, tmp_pa
     assert not at.exception and "No event store at" in texts(at)
     at.text_input(key=S.STORE).set_value(str(tmp_path)).run()
     assert not at.exception and "Refused" in texts(at)
+
+
+@pytest.fixture(scope="module")
+def silent_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """October for mi-a, mi-b and mi-c; November for mi-a and mi-b only (see test_report_evidence)."""
+    base = tmp_path_factory.mktemp("silent-app")
+    full = (NOVEMBER.first, NOVEMBER.last)
+    two_months(base / "logs", base / "store", {"mi-a": full, "mi-b": full, "mi-c": None})
+    return base / "store"
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The reports the Reports page builds (a download button's bytes are not readable through AppTest)."""
+    st.cache_resource.clear()  # no report built by an earlier test
+    st.cache_data.clear()
+    out: list = []
+    real = audit_lib.report.build_report
+
+    def spy(*args, **kwargs):
+        out.append(real(*args, **kwargs))
+        return out[-1]
+
+    monkeypatch.setattr(audit_lib.report, "build_report", spy)
+    return out
+
+
+def downloads(at: AppTest) -> list[str]:
+    return [b.label for b in at.get("download_button")]
+
+
+def build(at: AppTest) -> None:
+    next(b for b in at.button if b.label == "Build report").click().run()
+    clean(at)
+
+
+def test_reports_page_compares_a_store_with_the_previous_period(silent_store: Path, built: list,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(roots.ENV_VAR, str(silent_store.parent))
+    at = open_store(silent_store)
+    at.sidebar.get("button_group")[0].set_value("Dates").run()
+    at.date_input(key=S.DATES).set_value((NOVEMBER.first, NOVEMBER.last)).run()
+    at.switch_page(str(ROOT / "pages/reports.py")).run()
+    clean(at)
+    assert at.checkbox(key=f"{S.REPORT_COMPARE}_store").value  # a store: compared by default, as the CLI does
+    build(at)
+    report = built[-1]
+    # the flags above the downloads, and the comparison as JSON beside the PDF and the CSV
+    flags = [shown(w.value) for w in at.warning if "Compared" in w.value]
+    assert flags == ["Compared 2026-11-01 to 2026-11-30 with the previous period, 2026-10-02 to 2026-10-31 (the 30 "
+                     "days right before): **1 flag**\n\n- node mi-c: silent: no file in this period"]
+    assert downloads(at)[-5:] == ["Download PDF report", "Its SHA-256 (.sha256)", "Companion CSV",
+                                  "Findings (JSON Lines)", "Comparison (JSON)"]
+    order = [(n.type, n.value if n.type == "warning" else n.label) for n in at.main
+             if n.type in ("warning", "download_button")]
+    flagged = next(i for i, (kind, text) in enumerate(order) if kind == "warning" and "Compared" in text)
+    assert flagged < order.index(("download_button", "Download PDF report"))  # the flags come first
+    # the JSON the command line writes for the store read whole (the page read November's events only)
+    assert report.comparison_json == period_comparison(open_store_log(silent_store, "UTC"), NOVEMBER,
+                                                       store=silent_store).to_json()
+    assert sha256_hex(report.comparison_json) in texts(at) and "entry 2 of its chain" in texts(at)
+    data = json.loads(report.comparison_json)
+    assert data["store"]["head"]["seq"] == 2 and [r["events_before"] for r in data["per_node"]] == [90, 90, 90]
+    # a previous period given: the whole of October
+    at.date_input(key=S.REPORT_COMPARE_WITH).set_value((OCTOBER.first, OCTOBER.last)).run()
+    build(at)
+    assert built[-1].comparison.previous == OCTOBER and built[-1].comparison.explicit
+    assert "with the previous period, 2026-10-01 to 2026-10-31 (as given): 1 flag" in texts(at).replace("*", "")
+    # turned off: no comparison, no flag, no JSON
+    at.checkbox(key=f"{S.REPORT_COMPARE}_store").set_value(False).run()
+    build(at)
+    assert built[-1].comparison is None and not built[-1].comparison_json
+    assert "Comparison (JSON)" not in downloads(at) and "Compared" not in texts(at)
+    assert "Download PDF report" in downloads(at)
+
+
+def test_reports_page_compares_files_only_on_request(built: list) -> None:
+    at = run_app()
+    at.switch_page(str(ROOT / "pages/reports.py")).run()
+    clean(at)
+    box = at.checkbox(key=f"{S.REPORT_COMPARE}_files")
+    assert not box.value and at.date_input(key=S.REPORT_COMPARE_WITH).disabled
+    build(at)
+    assert built[-1].comparison is None and "Comparison (JSON)" not in downloads(at)
+    box.set_value(True).run()
+    build(at)
+    c = built[-1].comparison
+    assert c is not None and c.store is None and "Comparison (JSON)" in downloads(at)
+    assert f"Compared {c.period.text()} with the previous period, {c.previous.text()}" in texts(at)
+    assert built[-1].comparison_json == period_comparison(FILES, c.period).to_json()

@@ -874,7 +874,8 @@ def _comparison_cover(ctx: _Context) -> list[tuple[str, str]]:
         return []
     verdict = _plural(len(c.flags), "flag") if c.flags else "no flag"
     return [("Previous period", f"{c.previous.text()}, compared in the evidence: {verdict}; the comparison as JSON "
-                                f"(--comparison FILE, or the app's download) has SHA-256 {sha256_hex(c.to_json())}")]
+                                "(--comparison FILE, or Comparison (JSON) on the app's Reports page) has SHA-256 "
+                                f"{sha256_hex(c.to_json())}")]
 
 
 def _appendix(pdf: ReportPDF, ctx: _Context) -> None:
