@@ -98,14 +98,13 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     df = lines
     if fast := fmts.fast_header:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
-        hit = text.str.contains(fast["match"])
-        sep = fast["body_after"]
-        df = df.with_columns(hit=hit).with_columns(
+        head = text.str.extract(fast["match"], 0)  # the start, as matched: the message follows it
+        df = df.with_columns(_head=head).with_columns(
             tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
-            ts=pl.when("hit").then(text.str.slice(*fast["ts"])),
-            level=pl.when("hit").then(text.str.slice(*fast["level"]).str.strip_chars()),
-            body=pl.when("hit").then(text.str.slice(text.str.find(sep, literal=True) + len(sep))),
-        ).drop("hit")
+            ts=pl.when(pl.col("_head").is_not_null()).then(text.str.slice(*fast["ts"])),
+            level=pl.when(pl.col("_head").is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
+            body=_cut(text, pl.col("_head").str.len_bytes(), text.str.len_bytes()),
+        ).drop("_head")
     else:
         df = df.with_columns([pl.lit(None, pl.String).alias(c) for c in _HEADER_FIELDS])
     # the other lines (API-M's and IS's "TID: [..]" starts, the documentation's): the layouts' patterns

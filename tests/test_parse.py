@@ -198,3 +198,10 @@ def test_split_reads_the_groups_the_pattern_captures(values, spaces, with_result
         split = split_groups(hit, mf)
         taken = split.filter("_split").drop("_split")
         assert taken.equals(captured.filter(split["_split"])), (mf.name, hit.to_list())
+
+
+def test_the_message_follows_the_whole_start_even_when_the_logger_name_holds_a_dash():
+    text = "[2026-11-02 10:00:00,000]  INFO {audit - log} - admin logged in at [Mon Nov 02 10:00:00 UTC 2026]\n"
+    log = load_text(text)
+    assert log.rejects.height == 0
+    assert log.events.select(pl.col("user", "action").cast(pl.String)).row(0) == ("admin", "logged_in")
