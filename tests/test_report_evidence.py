@@ -330,3 +330,24 @@ def test_an_ingest_between_the_load_and_the_report_is_not_in_the_evidence(tmp_pa
     again = Store(store)  # read again: mi-c wrote in November, and its files are where they were ingested from
     assert build_report(open_store_log(again), november_scope(), store=again, store_sources=[root]).comparison.flags \
         == []
+
+
+def test_the_view_reads_both_periods_within_its_limit(silent, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's view reads the events of both periods for the comparison: past its limit, a message that says how
+    to go on, as for a page's scope."""
+    from audit_lib.store import view as V
+
+    _, store, _ = silent
+    view = StoreView(store)
+    scoped = view.scoped_log(view.events(november_scope()))
+    assert scoped.events.height == 180  # November: mi-a and mi-b, 3 events a day
+    monkeypatch.setattr(V, "SCOPE_LIMIT", 300)  # October's 30 days before it add 270
+    with pytest.raises(V.ScopeTooLarge, match=r"both periods, 450 events of the store, more than the 300 .* "
+                                              r"without the comparison"):
+        build_report(scoped, november_scope(), store=view)
+    assert build_report(scoped, november_scope(), store=view, compare=False).comparison is None
+    c = build_report(scoped, Filters(start=november_scope().start, end=november_scope().end, nodes=("mi-c",)),
+                     store=view).comparison  # one node: 90 events in all
+    assert c.per_node.to_dicts() == [{"node": "mi-c", "files_now": 0, "files_before": 30, "events_now": 0,
+                                      "events_before": 90, "days_now": 0, "days_before": 30,
+                                      "flag": "silent: no file in this period"}]
