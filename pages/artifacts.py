@@ -53,8 +53,9 @@ def body(ctx: Context) -> None:
         where = "; ".join(f"{n}: {s} since {t:%Y-%m-%d %H:%M} by {u}" for n, s, t, u in
                           per_node.select("node", "state", "state_since", "state_by").iter_rows())
         cols[0].metric("Last known state", states[0] if len(states) == 1 else "mixed", help=md(
-            f"Per node (management-API changes are made node by node): {where}. From the last successful "
-            "create, enable, disable, delete, deploy or undeploy in scope."))
+            f"Per node (management-API changes are made node by node): {where}. From the last create, "
+            "enable, disable, delete, deploy or undeploy in scope that did not fail (Micro Integrator records no "
+            "outcome: its records count as done)."))
         if len(states) > 1:
             st.warning(md(f"The nodes disagree about {kind} {name}: {where}."))
     else:
