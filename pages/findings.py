@@ -24,7 +24,7 @@ def show_finding(ctx, f: Finding) -> None:
         shown = events.select([c for c in EVENT_COLUMNS if c in events.columns])
         if f.count > events.height:
             st.caption(f"The first {events.height:,} of {f.count:,} events.")
-        picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
+        picked = st.dataframe(page.table_text(shown), hide_index=True, on_select="rerun", selection_mode="single-row",
                               key=f"{S.FINDING_EVENTS}_{f.id}", column_config={
                                   "timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
                                   "line": st.column_config.NumberColumn(format="%d")})

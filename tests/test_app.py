@@ -193,6 +193,10 @@ def test_explorer_shows_newest_first_with_raw_line_and_pages():
     assert at.code[0].value == audit_lib.load(ROOT / "samples").raw_line(newest["source"], newest["line"])
     shown = at.dataframe[0].value["timestamp"]
     assert shown.is_monotonic_decreasing and shown.iloc[0] == newest["timestamp"]
+    # an outcome the product did not write reads "not recorded", beside the ones it wrote
+    outcomes = dict(zip(at.dataframe[0].value["product"], at.dataframe[0].value["outcome"], strict=True))
+    assert outcomes["mi"] == "not recorded" and "not recorded" not in set(
+        at.dataframe[0].value.query("product == 'is'")["outcome"])
     at.number_input(key=S.PAGE).set_value(4).run()
     assert f"Rows 1,501-{N} of {N}" in texts(at)
     at.toggle(key=S.SORT_DESC).set_value(False).run()  # oldest first on request

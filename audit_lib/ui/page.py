@@ -82,11 +82,18 @@ def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows"
     return st.dataframe(table_text(df.head(limit)), hide_index=True, **kwargs)
 
 
+NOT_RECORDED = "not recorded"  # an empty outcome as shown: the product wrote none for this record
+
+
 def table_text(df: pl.DataFrame) -> pl.DataFrame:
     """`df` with its text columns as `audit_lib.textsafe.visible` shows them: a tab, a zero-width space or a
-    bidi override in a name is seen as an escape, not as a blank or reordered text."""
+    bidi override in a name is seen as an escape, not as a blank or reordered text. An empty outcome reads
+    "not recorded" (not "None", which would look like a value the product wrote)."""
     text = [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical)]
-    return df.with_columns(visible_column(c) for c in text) if text else df
+    df = df.with_columns(visible_column(c) for c in text) if text else df
+    if "outcome" in text:
+        df = df.with_columns(pl.col("outcome").cast(pl.String).fill_null(NOT_RECORDED))
+    return df
 
 
 def one_row(df: pl.DataFrame, time_format: str = "%Y-%m-%d %H:%M") -> dict[str, Any]:
