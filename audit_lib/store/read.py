@@ -86,6 +86,16 @@ class Store:
         return key.replace_strict(keys, mapping["actor"].to_list(), default=None, return_dtype=pl.String).alias(
             "actor")
 
+    def person_filter(self, names: list[str]) -> pl.Expr:
+        """Events of the people named (by actor, or by a name as written in the log), as a predicate on the
+        stored user and product: the reader filters them without deriving every event's actor."""
+        pairs = self.names_table().filter(pl.col("actor").is_in(names))
+        conds = [pl.col("user").is_in(names)]
+        for (product,), users in pairs.group_by("product"):
+            in_product = pl.col("product").is_null() if product is None else pl.col("product") == product
+            conds.append(in_product & pl.col("user").is_in(users["user"].drop_nulls().to_list()))
+        return pl.any_horizontal(conds).fill_null(False)
+
     def scan(self, *, start: datetime | None = None, end: datetime | None = None,
              nodes: list[str] | None = None, wall: bool = False) -> pl.LazyFrame:
         """The events as a LazyFrame with the canonical columns (times in the store's zone). `start`/`end`

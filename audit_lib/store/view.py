@@ -98,6 +98,9 @@ class StoreView:
     def scan(self, filters: Filters) -> pl.LazyFrame:
         """The events of the scope, lazily: partitions outside its time range and nodes are not opened."""
         lf = self.store.scan(start=filters.start, end=filters.end, nodes=list(filters.nodes) or None)
+        if filters.users:  # by the stored names: no actor is derived for the events left out
+            lf = lf.filter(self.store.person_filter(list(filters.users)))
+            filters = replace(filters, users=())
         changes = getattr(filters, "changes_only", False)
         if changes:  # which actions change something is decided on the store's distinct actions
             from audit_lib.sessions import change_expr
