@@ -161,6 +161,18 @@ def test_report_reads_the_store_as_the_files(samples_store: Path, samples_dir: P
     assert int(outputs["files"]["events"].replace(",", "")) > 100 and len(outputs["files"]) >= 3
 
 
+def test_report_reads_a_store_in_its_own_zone(samples_dir: Path, tmp_path: Path, capsys) -> None:
+    store = tmp_path / "store"
+    ingest(samples_dir, store, "Asia/Colombo")
+    scope = ["--from", "2026-11-02", "--to", "2026-11-05", "--node", "mi-node-1", "--no-config", "--no-compare"]
+    csv = {}
+    for name, source in [("files", [str(samples_dir), "--tz", "Asia/Colombo"]), ("store", ["--store", str(store)])]:
+        assert main(["report", *source, *scope, "--pdf", str(tmp_path / f"{name}.pdf")]) == 0
+        csv[name] = (tmp_path / f"{name}.csv").read_bytes()
+    capsys.readouterr()
+    assert csv["store"] == csv["files"] and b"+05:30" in csv["store"]  # not the wall times read as UTC
+
+
 def test_a_second_folder_adds_only_its_files(estate: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     ingest(estate / "mi-node-1", store)

@@ -41,10 +41,10 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
                                    "the options. Dates accept anything python-dateutil reads; a bare --to date "
                                    "includes that whole day.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
-    add_store_option(p)  # or --store DIR: the events of an event store (times read in --tz, as from the files)
+    add_store_option(p)  # or --store DIR: the events of an event store (times in its zone, or read in --tz)
     p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
     p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
-    p.add_argument("--tz", default="UTC", help="time zone the log times are written in (default UTC)")
+    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
     p.add_argument("--user", action="append", default=[], metavar="U", help="only this user (repeatable)")
     p.add_argument("--type", action="append", default=[], metavar="T", help="only this artifact type (repeatable)")
     p.add_argument("--action", action="append", default=[], metavar="A", help="only this action (repeatable)")
@@ -212,6 +212,12 @@ def run_report(args: argparse.Namespace) -> int:
     for name in ("max_rows", "max_per_category", "findings_per_rule", "events_per_finding"):
         if getattr(args, name) < 0:
             raise CliError(f"--{name.replace('_', '-')} must be 0 or more")
+    store = None
+    if args.store and not args.paths:  # opened once: the evidence reads the version the events were read from
+        from audit_lib.store import Store
+
+        store = Store(args.store)
+    args.tz = args.tz or (store.tz if store is not None else "UTC")  # a store's times as they were ingested
     filters = scope_from_args(args)
     try:
         categories = load_categories(args.categories, enable=args.category)
@@ -226,11 +232,9 @@ def run_report(args: argparse.Namespace) -> int:
     compare_with = parse_period(args.compare_with, check_tz(args.tz)) if args.compare_with else None
     inputs = [*args.paths, *(args.sources or [])]
     check_outputs(output_paths(args), inputs)  # before the (long) load: refuse early
-    store = None
-    if args.store and not args.paths:  # opened once: the evidence reads the version the events were read from
-        from audit_lib.store import Store, open_store_log
+    if store is not None:
+        from audit_lib.store import open_store_log
 
-        store = Store(args.store)
         log = open_store_log(store, args.tz)
     else:
         log = load_from_args(args)  # PATH... (or both, refused there)
