@@ -11,6 +11,7 @@ from dateutil import parser as dateparser
 
 # free-text search looks in these columns
 SEARCH_COLUMNS = ["user", "actor", "action", "artifact_type", "artifact", "details", "attachment"]
+NOT_RECORDED = "not recorded"  # the outcome of a record whose line states none, as offered and shown
 
 
 class FilterError(ValueError):
@@ -88,9 +89,12 @@ def apply_filters(events: pl.DataFrame, f: Filters) -> pl.DataFrame:
         conds.append(pl.any_horizontal(pl.col(c).cast(pl.String).is_in(list(f.users)).fill_null(False)
                                        for c in people))
     for column, values in [("action", f.actions), ("artifact_type", f.artifact_types),
-                           ("node", f.nodes), ("product", f.products), ("outcome", f.outcomes)]:
+                           ("node", f.nodes), ("product", f.products)]:
         if values:
             conds.append(pl.col(column).cast(pl.String).is_in(list(values)))
+    if f.outcomes:  # NOT_RECORDED picks the records whose line states no outcome
+        picked = pl.col("outcome").cast(pl.String).is_in(list(f.outcomes)).fill_null(False)
+        conds.append(picked | pl.col("outcome").is_null() if NOT_RECORDED in f.outcomes else picked)
     if f.changes_only and events.height:
         from audit_lib.sessions import change_expr
 

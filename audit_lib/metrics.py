@@ -496,5 +496,12 @@ def event_page(events: pl.DataFrame, sort_by: str = "timestamp", descending: boo
 
 
 def options(events: pl.DataFrame, column: str) -> list[str]:
-    """The distinct values of a column, sorted, for pick lists."""
-    return sorted(events.select(pl.col(column).cast(pl.String).unique().drop_nulls()).to_series().to_list())
+    """The distinct values of a column, sorted, for pick lists (outcome: with `filters.NOT_RECORDED` last when
+    some record states none)."""
+    values = events.select(pl.col(column).cast(pl.String).unique()).to_series()
+    out = sorted(values.drop_nulls().to_list())
+    if column == "outcome" and values.null_count():
+        from audit_lib.filters import NOT_RECORDED
+
+        out.append(NOT_RECORDED)
+    return out

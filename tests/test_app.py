@@ -317,3 +317,12 @@ def test_ambiguous_times_filter_is_offered_only_when_a_clock_change_left_some():
     assert metric(at, "Events") == "1" and "only times a clock change made ambiguous" in texts(at)
     at.switch_page(str(ROOT) + "/pages/quality.py").run()
     assert "1 event(s) fall in an hour that the clock change repeated" in texts(at)
+
+
+def test_outcome_filter_offers_not_recorded():
+    at = app()
+    assert at.sidebar.multiselect(key=S.OUTCOMES).options[-1] == "not recorded"
+    at.sidebar.multiselect(key=S.OUTCOMES).set_value(["not recorded"]).run()
+    unrecorded = _EV["outcome"].null_count()
+    assert 0 < unrecorded < _EV.height and metric(at, "Events") == f"{unrecorded:,}"
+    assert "outcome: not recorded" in texts(at)

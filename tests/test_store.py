@@ -443,7 +443,8 @@ def test_scan_store_is_lazy_and_pushes_filters_down(estate: Path, tmp_path: Path
 @pytest.mark.parametrize("scope", [
     {}, {"users": ("jane.ops",)}, {"users": ("admin (apim)", "publisher1")}, {"users": ("admin",)},
     {"start": datetime(2026, 11, 3, tzinfo=UTC), "nodes": ("mi-node-1", "is-node")},
-    {"text": "proxy"}, {"outcomes": ("failure",), "end": datetime(2026, 11, 15, tzinfo=UTC)}])
+    {"text": "proxy"}, {"outcomes": ("failure",), "end": datetime(2026, 11, 15, tzinfo=UTC)},
+    {"outcomes": ("not recorded", "failure")}])
 def test_the_apps_store_view_gives_the_figures_of_the_files(scope: dict, samples_store: Path, samples_log) -> None:
     """What the app's pages show of a store (`StoreView`: from the rollups for the whole store, from a scan for a
     scope) equals `audit_lib.metrics` over the loaded files."""

@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from audit_lib import metrics
-from audit_lib.filters import Filters, apply_filters
+from audit_lib.filters import NOT_RECORDED, Filters, apply_filters
 from audit_lib.loader import CATEGORICAL, AuditLog
 from audit_lib.sources import SourceError
 from audit_lib.store import aggregates as agg
@@ -204,7 +204,10 @@ class StoreView:
         if self._options is None:
             out = {"actor": sorted(self.store.names_table()["actor"].drop_nulls().unique().to_list())}
             for column in ("action", "artifact_type", "node", "outcome"):
-                out[column] = sorted(self._hours(pl.col(column).drop_nulls().unique()).to_series().to_list())
+                values = self._hours(pl.col(column).unique()).to_series()
+                out[column] = sorted(values.drop_nulls().to_list())
+                if column == "outcome" and values.null_count():
+                    out[column].append(NOT_RECORDED)
             self._options = out
         return self._options
 

@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib import metrics
+from audit_lib.filters import NOT_RECORDED
 from audit_lib.store.view import ScopeTooLarge
 from audit_lib.textsafe import md, visible_column
 from audit_lib.ui import loading
@@ -80,9 +81,6 @@ def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows"
     if df.height > limit:
         st.caption(md(f"Showing the first {limit:,} of {df.height:,} {what}."))
     return st.dataframe(table_text(df.head(limit)), hide_index=True, **kwargs)
-
-
-NOT_RECORDED = "not recorded"  # an empty outcome as shown: the product wrote none for this record
 
 
 def table_text(df: pl.DataFrame) -> pl.DataFrame:
