@@ -257,14 +257,33 @@ def apim_lines(rng: random.Random, start: datetime, days: int) -> list[str]:
     return lines
 
 
-def is_lines(rng: random.Random, day: datetime) -> list[str]:
+def is_lines(rng: random.Random, day: datetime, upgraded: bool = False) -> list[str]:
+    """A day of Identity Server audit lines; `upgraded` (5.11 and later): user-core changes as key=value records
+    and the authentication framework's sign-ins, some failed with no known user."""
     out: list[str] = []
     for k in range(rng.randint(3, 8)):
         t = day + timedelta(hours=8 + k, minutes=rng.randrange(60), milliseconds=rng.randrange(60000))
         corr = f"{rng.getrandbits(32):08x}-5c3a-4f55-a1a1-{rng.getrandbits(48):012x}"
         pre = f"TID: [-1234] [{_ts(t)}] [{corr}]  INFO {{AUDIT_LOG}} - "
         kind = rng.random()
-        if kind < 0.15:
+        if upgraded and kind < 0.4:
+            user, ok = rng.choice(["dave", "erin", "zoë"]), rng.random() < 0.75
+            data = (f'{{ "ContextIdentifier" : "{corr}","AuthenticatedUser" : "{user}","ServiceProviderName" : '
+                    '"my-account","RequestType" : "oidc","StepNo" : "1" }' if ok else
+                    f'{{ "ContextIdentifier" : "{corr}","ServiceProviderName" : "my-account","RequestType" : "oidc",'
+                    '"StepNo" : "1" }')
+            out.append(pre + f"Initiator : {user + '@carbon.super' if ok else 'null'} | Action : Login | Target : "
+                             f"ApplicationAuthenticationFramework | Data : {data} | Result : "
+                             f"{'Success' if ok else 'Failed'} ")
+        elif upgraded and kind < 0.75:
+            action = rng.choice(["Add-User", "Delete-User", "Set-User-Claim-Values", "Update-Roles-Of-User"])
+            target = rng.choice(["dave", "erin", "frank", "zoë"])
+            data = ('{"Claims":{"http://wso2.org/claims/mobile":"0*******9"}}' if action == "Set-User-Claim-Values"
+                    else '{"ServiceProviderName":"Console"}')
+            outcome = "Failed" if rng.random() < 0.1 else "Success"
+            out.append(pre + f"Initiator=admin@carbon.super Action={action} Target={target} Data={data} "
+                             f"Outcome={outcome}")
+        elif kind < 0.15:
             out.append(pre + "Initiator : admin@carbon.super | Action : Add Role | Target : Internal/devops "
                              "| Data : { Users : [dave, erin]")
             out.append("Permissions : [/permission/admin/manage/identity/usermgt/view,")
@@ -298,11 +317,17 @@ def write_demo(out: Path) -> None:
                 b"[Thu Nov 05 23:41:07 UTC 2026]\r\n")
     rng = random.Random(3)
     apim = out / "apim-node" / "repository" / "logs"
-    _write(apim / "audit.log", apim_lines(rng, start, days))
+    lines = apim_lines(rng, start, days)
+    # rotated by the operator's logrotate (dateext, compress) two weeks in: audit.log-YYYYMMDD.gz, then audit.log
+    cut = start + timedelta(days=14)
+    # the first record written on the day of the rotation (a record's continuation lines stay with it)
+    end = next((i for i, ln in enumerate(lines) if ln.startswith("TID") and ln[14:33] >= _ts(cut)[:19]), len(lines))
+    _write(apim / f"audit.log-{cut:%Y%m%d}", lines[:end], gz=True)
+    _write(apim / "audit.log", lines[end:])
     ids = out / "is-node" / "repository" / "logs"
     for i in range(0, days, 3):
         day = start + timedelta(days=i)
-        _write(ids / f"audit-{day:%m-%d-%Y}.1.log", is_lines(rng, day))
+        _write(ids / f"audit-{day:%m-%d-%Y}.1.log", is_lines(rng, day, upgraded=i >= days // 2))
     # another product's log in the same folder: not an audit log, left alone
     _write(out / "mi-node-1" / "repository" / "logs" / "wso2carbon.log",
            [f"[{_ts(start)}]  INFO {{org.wso2.micro.integrator.initializer.deployment}} - Server started"])

@@ -203,7 +203,8 @@ def test_samples_cover_is_and_apim_categories(samples):
     summary = dict(sensitive_summary(sens).select("category", "events").iter_rows())
     failed = samples.events.filter(pl.col("action") == "login_failed").height
     assert summary["Failed sign-in"] == failed > 0
-    is_roles = samples.events.filter(pl.col("action").is_in(["Add Role", "Update Roles of User"])).height
+    is_roles = samples.events.filter(pl.col("action").is_in(["Add Role", "Update Roles of User",
+                                                             "Update-Roles-Of-User"])).height  # both IS forms
     assert summary["Role or permission change"] == is_roles > 0
     resets = samples.events.filter(pl.col("action") == "Change Password by Administrator").height
     mi_updates = samples.events.filter((pl.col("artifact_type") == "user") & (pl.col("action") == "updated")).height

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from audit_lib.loader import actors
-from audit_lib.metrics import KINDS, WORK_HOURS, action_kind
+from audit_lib.metrics import KINDS, UNKNOWN, WORK_HOURS, action_kind
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import Query, Scope, grouped
 from audit_lib.store.read import Store
@@ -198,7 +198,7 @@ def _people(pairs: pl.DataFrame, names: pl.DataFrame | None) -> pl.DataFrame:
         names = actors(pairs.select(pl.col("user", "product").cast(pl.String)).unique())
     df = pairs.with_columns(pl.col("user", "product").cast(pl.String)).join(
         names, on=["user", "product"], how="left", nulls_equal=True)
-    df = df.with_columns(kind=action_kind(pl.col("action")), user=pl.col("actor")).drop("actor")
+    df = df.with_columns(kind=action_kind(pl.col("action")), user=pl.col("actor").fill_null(UNKNOWN)).drop("actor")
     base = df.group_by("user").agg(
         events=pl.col("n").sum().cast(pl.Int64), first_seen=pl.col("first").min(), last_seen=pl.col("last").max(),
         nodes=pl.col("node").cast(pl.String).unique().sort().str.join(", "),
