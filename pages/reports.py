@@ -77,6 +77,8 @@ def comparison_section(report: Report, compare: bool) -> None:
     if c.flags:
         st.warning(f"{md(what)}: **{len(c.flags)} flag{'s' if len(c.flags) != 1 else ''}**\n\n"
                    + "\n".join(f"- {md(flag)}" for flag in c.flags))
+    elif c.before_records:
+        st.info(md(f"{what}: {c.verdict()}."))
     else:
         st.success(md(f"{what}: no flag. Every node kept its files, days covered and events"
                       + (" and the store's chain links." if c.store is not None else ".")))

@@ -351,3 +351,21 @@ def test_the_view_reads_both_periods_within_its_limit(silent, monkeypatch: pytes
     assert c.per_node.to_dicts() == [{"node": "mi-c", "files_now": 0, "files_before": 30, "events_now": 0,
                                       "events_before": 90, "days_now": 0, "days_before": 30,
                                       "flag": "silent: no file in this period"}]
+
+
+def test_the_first_period_of_a_record_says_there_is_nothing_to_compare_with(tmp_path: Path) -> None:
+    root, store = tmp_path / "logs", tmp_path / "store"
+    for node in NODES:
+        write_days(root, node, OCTOBER.first, OCTOBER.last)
+    ingest(root, store)
+    log = open_store_log(store)
+    first = period_comparison(log, OCTOBER, store=store)
+    assert first.before_records and not first.flags and first.recorded_from == OCTOBER.first
+    assert first.verdict() == ("nothing to compare with: the records begin on 2026-10-01, after the previous "
+                               "period") and first.as_dict()["previous_before_records"] is True
+    # a previous period that holds records is compared as usual
+    later = period_comparison(log, Period(date(2026, 10, 16), date(2026, 10, 31)))
+    assert not later.before_records and later.verdict() == "no flag"
+    report = build_report(log, Filters(start=parse_when("2026-10-01", log.tz),
+                                       end=parse_when("2026-10-31", log.tz, end=True)), store=store)
+    assert "this is the first period of the record" in comparison_text(report.pdf)

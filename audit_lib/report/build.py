@@ -872,7 +872,7 @@ def _comparison_cover(ctx: _Context) -> list[tuple[str, str]]:
     c = ctx.comparison
     if c is None:
         return []
-    verdict = _plural(len(c.flags), "flag") if c.flags else "no flag"
+    verdict = c.verdict()
     return [("Previous period", f"{c.previous.text()}, compared in the evidence: {verdict}; the comparison as JSON "
                                 "(--comparison FILE, or Comparison (JSON) on the app's Reports page) has SHA-256 "
                                 f"{sha256_hex(c.to_json())}")]

@@ -278,8 +278,7 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"{label:<8} {escape_controls(str(targets[kind]))}  sha256 {sha256_hex(data[kind])}")
     if report.comparison is not None:
         c = report.comparison
-        print(f"Compared {c.period.text()} with {c.previous.text()}: "
-              + (f"{len(c.flags)} flag(s)" if c.flags else "no flag"))
+        print(f"Compared {c.period.text()} with {c.previous.text()}: {c.verdict()}")
         for flag in c.flags:
             print(f"  ! {flag}")
     if report.events == 0:

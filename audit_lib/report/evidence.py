@@ -117,16 +117,33 @@ class PeriodComparison:
     head: dict | None = None  # the store's last entry: seq, hash
     chain_intact: bool | None = None  # the hashes of every entry link (None: no store)
     flags: list[str] = field(default_factory=list)
+    recorded_from: date | None = None  # the first day any file of the nodes compared covers
 
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def before_records(self) -> bool:
+        """The previous period ends before anything was recorded: there is nothing to compare with."""
+        return self.recorded_from is not None and self.previous.last < self.recorded_from
+
+    def verdict(self) -> str:
+        """One sentence: the flags' count, or why there is none."""
+        if self.flags:
+            return f"{len(self.flags)} flag{'s' if len(self.flags) != 1 else ''}"
+        if self.before_records:
+            return (f"nothing to compare with: the records begin on {self.recorded_from:%Y-%m-%d}, after the "
+                    "previous period")
+        return "no flag"
+
     def as_dict(self) -> dict:
         return {
             "tz": self.tz, "period": self.period.as_dict(),
             "previous": {**self.previous.as_dict(), "explicit": self.explicit}, "nodes": list(self.nodes),
-            "flags": self.flags, "per_node": self.per_node.to_dicts(), "silent": _records(self.silent),
+            "flags": self.flags, "recorded_from": None if self.recorded_from is None else str(self.recorded_from),
+            "previous_before_records": self.before_records,
+            "per_node": self.per_node.to_dicts(), "silent": _records(self.silent),
             "manifest": _records(self.manifest), "previous_manifest": _records(self.previous_manifest),
             "store": None if self.store is None else {
                 "uri": self.store, "head": self.head, "chain_intact": self.chain_intact,
@@ -176,6 +193,8 @@ def period_comparison(log: AuditLog, period: Period, previous: Period | None = N
     quiet = per_node.filter((pl.col("files_now") == 0) & (pl.col("files_before") > 0))["node"]
     out.silent = out.previous_manifest.filter(pl.col("node").is_in(quiet.implode()))
     out.flags = _flags(out)
+    firsts = (log.files.filter(pl.col("node").is_in(list(keep))) if keep else log.files)["first"].drop_nulls()
+    out.recorded_from = firsts.min().astimezone(ZoneInfo(log.tz)).date() if firsts.len() else None
     return out
 
 

@@ -24,6 +24,8 @@ def comparison_pages(pdf: ReportPDF, ctx: _Context) -> None:
              f"or fewer days covered by a file is flagged, fewer events when they fell by {DROP:.0%} or more.", 9)
     if c.flags:
         pdf.para("FLAGGED:\n" + "\n".join(f"- {visible(f)}" for f in c.flags), 9, "B")
+    elif c.before_records:
+        pdf.para(f"No flag, and {c.verdict()}: this is the first period of the record.", 9, "B")
     else:
         pdf.para("No flag: every node kept its files, days covered and events"
                  + (", the recorded files are unchanged at the source" if c.sources_checked else "")
