@@ -98,13 +98,21 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     df = lines
     if fast := fmts.fast_header:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
-        head = text.str.extract(fast["match"], 0)  # the start, as matched: the message follows it
-        df = df.with_columns(_head=head).with_columns(
-            tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
-            ts=pl.when(pl.col("_head").is_not_null()).then(text.str.slice(*fast["ts"])),
-            level=pl.when(pl.col("_head").is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
-            body=_cut(text, pl.col("_head").str.len_bytes(), text.str.len_bytes()),
-        ).drop("_head")
+        df = df.with_columns(tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
+                             **_fixed_start(text, fast))
+        if prefix := fast.get("tenant_prefix"):  # the same start after a tenant (API Manager's "TID: [-1234] ")
+            todo = (df["body"].is_null() & df["text"].str.starts_with(prefix)).arg_true()
+            if todo.len():
+                t = pl.col("t")
+                end = t.str.find("]", literal=True)  # the tenant ends at the first "]"
+                sub = pl.DataFrame({"t": df["text"].gather(todo)}).select(
+                    tenant=_cut(t, len(prefix), end - len(prefix)),
+                    rest=pl.when(_cut(t, end, 2) == "] ").then(_cut(t, end + 2, t.str.len_bytes())))
+                sub = sub.with_columns(**_fixed_start(pl.col("rest"), fast))
+                found = sub["body"].is_not_null()
+                at = todo.filter(found)
+                df = df.with_columns([df[c].scatter(at, sub[c].filter(found)) for c in ("tenant", "ts", "level",
+                                                                                          "body")])
     else:
         df = df.with_columns([pl.lit(None, pl.String).alias(c) for c in _HEADER_FIELDS])
     # the other lines (API-M's and IS's "TID: [..]" starts, the documentation's): the layouts' patterns
@@ -126,6 +134,15 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     headed = pl.col("body").is_not_null()
     return df.with_columns(wall=read_wall_times(df["ts"], formats),
                            grp=(headed | pl.col("start")).cum_sum()).drop("ts")
+
+
+def _fixed_start(text: pl.Expr, fast: dict) -> dict[str, pl.Expr]:
+    """ts, level and body of lines that start in the products' fixed-width form (null for the others): the
+    message begins where the start's pattern ends."""
+    head = text.str.extract(fast["match"], 0)
+    return {"ts": pl.when(head.is_not_null()).then(text.str.slice(*fast["ts"])),
+            "level": pl.when(head.is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
+            "body": _cut(text, head.str.len_bytes(), text.str.len_bytes())}
 
 
 def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
