@@ -100,19 +100,8 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
         df = df.with_columns(tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
                              **_fixed_start(text, fast))
-        if prefix := fast.get("tenant_prefix"):  # the same start after a tenant (API Manager's "TID: [-1234] ")
-            todo = (df["body"].is_null() & df["text"].str.starts_with(prefix)).arg_true()
-            if todo.len():
-                t = pl.col("t")
-                end = t.str.find("]", literal=True)  # the tenant ends at the first "]"
-                sub = pl.DataFrame({"t": df["text"].gather(todo)}).select(
-                    tenant=_cut(t, len(prefix), end - len(prefix)),
-                    rest=pl.when(_cut(t, end, 2) == "] ").then(_cut(t, end + 2, t.str.len_bytes())))
-                sub = sub.with_columns(**_fixed_start(pl.col("rest"), fast))
-                found = sub["body"].is_not_null()
-                at = todo.filter(found)
-                df = df.with_columns([df[c].scatter(at, sub[c].filter(found)) for c in ("tenant", "ts", "level",
-                                                                                          "body")])
+        if prefix := fast.get("tenant_prefix"):
+            df = _after_tenant(df, prefix, fast)
     else:
         df = df.with_columns([pl.lit(None, pl.String).alias(c) for c in _HEADER_FIELDS])
     # the other lines (API-M's and IS's "TID: [..]" starts, the documentation's): the layouts' patterns
@@ -134,6 +123,23 @@ def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     headed = pl.col("body").is_not_null()
     return df.with_columns(wall=read_wall_times(df["ts"], formats),
                            grp=(headed | pl.col("start")).cum_sum()).drop("ts")
+
+
+def _after_tenant(df: pl.DataFrame, prefix: str, fast: dict) -> pl.DataFrame:
+    """The fixed-width start after a tenant (API Manager's "TID: [-1234] "), for lines no field was cut of yet:
+    the tenant runs from `prefix` to the first "]", which a space and the start follow."""
+    todo = (df["body"].is_null() & df["text"].str.starts_with(prefix)).arg_true()
+    if todo.len() == 0:
+        return df
+    t = pl.col("t")
+    end = t.str.find("]", literal=True)
+    sub = pl.DataFrame({"t": df["text"].gather(todo)}).select(
+        tenant=_cut(t, len(prefix), end - len(prefix)),
+        rest=pl.when(_cut(t, end, 2) == "] ").then(_cut(t, end + 2, t.str.len_bytes())))
+    sub = sub.with_columns(**_fixed_start(pl.col("rest"), fast))
+    found = sub["body"].is_not_null()
+    at = todo.filter(found)
+    return df.with_columns([df[c].scatter(at, sub[c].filter(found)) for c in ("tenant", "ts", "level", "body")])
 
 
 def _fixed_start(text: pl.Expr, fast: dict) -> dict[str, pl.Expr]:
