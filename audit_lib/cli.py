@@ -18,6 +18,7 @@ from audit_lib.filters import FilterError
 from audit_lib.loader import AuditLog
 from audit_lib.sources import SourceError
 from audit_lib.textsafe import escape_controls
+from audit_lib.zones import zone_clues
 
 
 class CliError(Exception):
@@ -44,6 +45,7 @@ def summary(log: AuditLog) -> dict:
         "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", ""))}
                     for k in log.skipped],
         "ambiguous_times": int(ev["time_ambiguous"].sum()) if ev.height else 0,
+        "zone_clues": zone_clues(ev, log.tz).to_dicts(),  # where the lines name another zone than log.tz
         "by_user": counts("user"),
         "by_actor": counts("actor"),
         "by_type": counts("artifact_type"),
@@ -87,6 +89,9 @@ def format_summary(s: dict, log: AuditLog) -> str:
     if s["ambiguous_times"]:
         lines.append(f"Times    {s['ambiguous_times']:,} event(s) fall in an hour repeated by a clock change and "
                      "nothing tells which; they are flagged time_ambiguous")
+    for c in s.get("zone_clues", []):
+        lines.append(f"Zone     ! {c['node']}: the {c['clue']} is {c['written']}, {s['tz']} gives {c['read_as']} "
+                     f"({c['events']:,} event(s), e.g. {c['source']}:{c['line']}): is --tz the servers' zone?")
     if s["skipped"]:
         lines.append(f"Skipped  {len(s['skipped'])} file(s) left alone:")
         lines += [f"  - {k['name']}: {k['reason']}" for k in s["skipped"][:20]]

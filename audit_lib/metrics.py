@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from audit_lib.zones import extreme
+from audit_lib.zones import extreme, zone_clues  # noqa: F401  (zone_clues: a figure of the Data quality page)
 
 # Kinds of action, in display order. `action_kind` maps the raw action texts of MI, API-M and IS onto them.
 KINDS = ["sign-in", "sign-out", "failed sign-in", "create", "update", "delete", "enable", "disable", "deploy",

@@ -63,6 +63,7 @@ def store_summary(args: argparse.Namespace) -> dict:
     from audit_lib.store import Store
     from audit_lib.store import tables as T
     from audit_lib.store.aggregates import summary_counts
+    from audit_lib.zones import zone_clues
 
     st = Store(args.store)
     if ray is not None and args.tz is not None and check_tz(args.tz) != st.tz:
@@ -75,8 +76,10 @@ def store_summary(args: argparse.Namespace) -> dict:
     out = summary(AuditLog(no_events, pl.DataFrame(schema=REJECTS_SCHEMA), files, st.tz, skipped))
     counts = summary_counts(st, ray=ray)
     first, last = counts.pop("first"), counts.pop("last")
+    with T.reading(st.loc):  # the lines' own clues to the zone, from a streaming scan of five columns
+        clues = zone_clues(st.scan(), st.tz).to_dicts()
     out.update(rejects=rejects, first=first.isoformat() if first else None, last=last.isoformat() if last else None,
-               **counts)
+               zone_clues=clues, **counts)
     return out
 
 

@@ -36,6 +36,15 @@ def body(ctx: Context) -> None:
         st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
                    "file tells which of the two it was; they show the first and are marked time_ambiguous. "
                    "The sidebar's \"Ambiguous times only\" shows them.")
+    if view is None:  # what the lines themselves say of the servers' zone (an event store keeps its own)
+        clues = loading.metric("zone_clues", f"{log.fingerprint}|clues", log.events, log.tz)
+        if clues.height:
+            st.warning(md(f"The lines' own clues disagree with reading their times in {log.tz}: "
+                          + "; ".join(f"{n}: the {c} is {w}, {log.tz} gives {r} ({e:,} event(s))" for n, c, w, r, e
+                                      in clues.select("node", "clue", "written", "read_as", "events").iter_rows())
+                          + ". If the servers write another zone, pick it in the sidebar: every time would be "
+                            "misstated."))
+            page.show_table(clues, what="clues")
     if log.skipped:
         st.caption(md(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
                       + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else "")))

@@ -328,3 +328,12 @@ def test_outcome_filter_offers_not_recorded():
     unrecorded = _EV["outcome"].null_count()
     assert 0 < unrecorded < _EV.height and metric(at, "Events") == f"{unrecorded:,}"
     assert "outcome: not recorded" in texts(at)
+
+
+def test_quality_page_says_when_the_lines_name_another_zone():
+    at = app()
+    at.selectbox(key=S.TZ).set_value("Asia/Kolkata").run()
+    at.switch_page(str(ROOT) + "/pages/quality.py").run()
+    shown = texts(at)
+    assert "clues disagree with reading their times in Asia/Kolkata" in shown
+    assert "mi-node-2: the zone named in MI sign-in lines is UTC, Asia/Kolkata gives IST" in shown

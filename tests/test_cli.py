@@ -37,6 +37,17 @@ def test_summary_table(samples_dir, capsys):
     assert "wso2carbon.log: not an audit log name" in out
 
 
+def test_summary_says_when_the_lines_name_another_zone(samples_dir, capsys):
+    assert main(["summary", str(samples_dir), "--tz", "Asia/Kolkata", "--json"]) == 0
+    clues = {(c["node"], c["written"], c["read_as"]) for c in json.loads(capsys.readouterr().out)["zone_clues"]}
+    assert {("mi-node-1", "UTC", "IST"), ("mi-node-2", "UTC", "IST"), ("apim-node", "UTC+00:00", "UTC+05:30")} <= clues
+    assert main(["summary", str(samples_dir / "mi-node-2"), "--tz", "Asia/Kolkata"]) == 0
+    assert "Zone     ! mi-node-2: the zone named in MI sign-in lines is UTC, Asia/Kolkata gives IST" in \
+        capsys.readouterr().out
+    assert main(["summary", str(samples_dir / "mi-node-2"), "--json"]) == 0  # read in UTC: no clue disagrees
+    assert json.loads(capsys.readouterr().out)["zone_clues"] == []
+
+
 def test_summary_says_what_is_incomplete_and_what_was_skipped(tmp_path, samples_dir, capsys):
     import gzip
 
