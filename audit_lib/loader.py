@@ -226,9 +226,11 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
 
 
 def _parse(batch: Batch, fmts: Formats) -> Parsed:
-    text = utf8_text(batch.text)
-    df = pl.read_lines(text, name="text")
-    del text, batch.text
+    try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
+        df = pl.read_lines(batch.text, name="text")
+    except pl.exceptions.ComputeError:
+        df = pl.read_lines(utf8_text(batch.text), name="text")
+    del batch.text
     spans = [s for s in batch.spans if s.lines]
     lines = np.array([s.lines for s in spans], dtype=np.int64)
     if df.height != lines.sum():

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from audit_lib.loader import CATEGORICAL, AuditLog, actors, check_tz
+from audit_lib.metrics import UNKNOWN
 from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.sources import Skipped
 from audit_lib.store import tables as T
@@ -86,15 +87,17 @@ class Store:
         return key.replace_strict(keys, mapping["actor"].to_list(), default=None, return_dtype=pl.String).alias(
             "actor")
 
-    def person_filter(self, names: list[str]) -> pl.Expr:
-        """Events of the people named (by actor, or by a name as written in the log), as a predicate on the
-        stored user and product: the reader filters them without deriving every event's actor."""
-        pairs = self.names_table().filter(pl.col("actor").is_in(names))
-        conds = [pl.col("user").is_in(names)]
-        for (product,), users in pairs.group_by("product"):
+    def person_filter(self, names: list[str], written: bool = True) -> pl.Expr:
+        """Events of the people named by actor (`metrics.who`'s names, "(unknown)" for no user) or, with
+        `written`, by a name as written in the log, as a predicate on the stored user and product: the reader
+        filters them without deriving every event's actor."""
+        pairs = self.names_table().filter(pl.col("actor").fill_null(UNKNOWN).is_in(names))
+        conds = [pl.col("user").is_in(names)] if written else []
+        for (product,), group in pairs.group_by("product"):
             in_product = pl.col("product").is_null() if product is None else pl.col("product") == product
-            conds.append(in_product & pl.col("user").is_in(users["user"].drop_nulls().to_list()))
-        return pl.any_horizontal(conds).fill_null(False)
+            user = pl.col("user").is_in(group["user"].drop_nulls().to_list())
+            conds.append(in_product & (user | pl.col("user").is_null() if group["user"].null_count() else user))
+        return pl.any_horizontal(conds).fill_null(False) if conds else pl.lit(False)
 
     def scan(self, *, start: datetime | None = None, end: datetime | None = None,
              nodes: list[str] | None = None, wall: bool = False) -> pl.LazyFrame:

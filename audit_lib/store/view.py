@@ -35,10 +35,6 @@ PERSON_COLUMNS = ["timestamp", "user", "actor", "product", "action", "artifact_t
                   "details", "source", "line"]
 
 
-def _equal(column: str, value: str | None) -> pl.Expr:
-    return pl.col(column).is_null() if value is None else pl.col(column) == value
-
-
 class ScopeTooLarge(SourceError):
     """A page needs every event of a scope larger than SCOPE_LIMIT."""
 
@@ -165,10 +161,7 @@ class StoreView:
     def person(self, filters: Filters, who: str) -> pl.LazyFrame:
         """The scope's events of one person, lazily: picked by the (user, product) pairs the person stands for,
         a predicate on stored columns that the reader applies before it reads the other columns."""
-        names = self.store.names_table()
-        pairs = names.filter(pl.col("actor").fill_null(metrics.UNKNOWN) == who).select("user", "product")
-        conds = [_equal("user", user) & _equal("product", product) for user, product in pairs.iter_rows()]
-        return self.scan(filters).filter(pl.any_horizontal(conds) if conds else pl.lit(False))
+        return self.scan(filters).filter(self.store.person_filter([who], written=False))
 
     def person_latest(self, filters: Filters, who: str, n: int) -> pl.DataFrame:
         """The last `n` events of one person in the scope, in time order, with the columns the Users page shows:
