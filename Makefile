@@ -31,7 +31,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_load.py
 
 samples: $(BIN)/activate
-	$(BIN)/python -m audit_lib.sampledata samples
+	$(BIN)/python -m audit_lib.demo.sampledata samples
 
 clean:
 	rm -rf $(VENV) bench/corpus bench/out

@@ -10,10 +10,10 @@ from audit_lib.memory import configure
 
 configure()  # before polars is imported
 
-from audit_lib.findings import Finding, Settings, findings, load_rules  # noqa: E402
-from audit_lib.loader import AuditLog, check_tz, load, load_entries  # noqa: E402
-from audit_lib.sessions import sessions, with_sessions  # noqa: E402
-from audit_lib.sources import SourceError  # noqa: E402
+from audit_lib.analysis.sessions import sessions, with_sessions  # noqa: E402
+from audit_lib.checks.findings import Finding, Settings, findings, load_rules  # noqa: E402
+from audit_lib.intake.loader import AuditLog, check_tz, load, load_entries  # noqa: E402
+from audit_lib.intake.sources import SourceError  # noqa: E402
 
 __version__ = "0.2.0"
 __all__ = ["AuditLog", "Finding", "Settings", "SourceError", "check_tz", "findings", "load", "load_entries",

@@ -1,6 +1,6 @@
 """Time every page of the app through AppTest on the benchmark corpus: first load, a rerun, a filter change.
 
-    python -m audit_lib.sampledata corpus bench/corpus/a --lines 2000000   # once (bench_load.py builds it too)
+    python -m audit_lib.demo.sampledata corpus bench/corpus/a --lines 2000000   # once (bench_load.py builds it too)
     python bench/bench_app.py [FOLDER]
 """
 

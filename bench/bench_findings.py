@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 import audit_lib  # noqa: E402
-from audit_lib.findings import findings  # noqa: E402
-from audit_lib.sessions import sessions  # noqa: E402
+from audit_lib.analysis.sessions import sessions  # noqa: E402
+from audit_lib.checks.findings import findings  # noqa: E402
 
 NODES = 50
 

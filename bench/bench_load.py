@@ -86,8 +86,8 @@ def audit_files(folder: Path) -> list[Path]:
 
 
 def build(c: Corpus, folder: Path) -> None:
-    from audit_lib.sample_estate import write_estate
-    from audit_lib.sampledata import write_mi_corpus
+    from audit_lib.demo.estate import write_estate
+    from audit_lib.demo.sampledata import write_mi_corpus
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -4,10 +4,10 @@
 
 1. A quarter of a realistic estate (3 MI nodes, an API Manager and an Identity Server, 92 days from 2026-07-01, daily
    rotation, archives older than 30 days gzipped, 60 events per node and day; written with
-   `audit_lib.sampledata estate` when missing): the privileged activity PDF (findings, configuration check,
+   `audit_lib.demo.sampledata estate` when missing): the privileged activity PDF (findings, configuration check,
    sensitive actions, sessions, evidence) and the full edition with its 10,000-row appendix. Target: the
    privileged activity PDF of a quarter in under 20 s.
-2. The 2,000,000-line MI corpus (created with `audit_lib.sampledata.write_mi_corpus` when missing): the CSV, JSON
+2. The 2,000,000-line MI corpus (created with `audit_lib.demo.sampledata.write_mi_corpus` when missing): the CSV, JSON
    Lines and Parquet exports and the privileged activity PDF. Target: CSV <= 5 s, PDF <= 20 s.
 """
 
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import audit_lib  # noqa: E402
-from audit_lib.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes  # noqa: E402
+from audit_lib.demo.sampledata import write_mi_corpus  # noqa: E402
+from audit_lib.render.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes  # noqa: E402
 from audit_lib.report import MAX_ROWS, build_report  # noqa: E402
-from audit_lib.sampledata import write_mi_corpus  # noqa: E402
 
 ESTATE = ["--nodes", "mi1,mi2,mi3,apim1,is1", "--start", "2026-07-01", "--days", "92", "--rotate", "daily",
           "--gzip-after", "30", "--events-per-day", "60", "--seed", "1"]
@@ -50,7 +50,7 @@ def pages(pdf: bytes) -> int:
 def quarter(folder: Path, out: Path) -> float:
     if not folder.exists() or not any(folder.rglob("audit*.log*")):
         print(f"writing a quarter of a 5-node estate to {folder} ...")
-        subprocess.run([sys.executable, "-m", "audit_lib.sampledata", "estate", str(folder), *ESTATE], check=True,
+        subprocess.run([sys.executable, "-m", "audit_lib.demo.sampledata", "estate", str(folder), *ESTATE], check=True,
                        cwd=ROOT)
     log, _ = timed("load (quarter, 5 nodes)", lambda: audit_lib.load(str(folder)))
     print(f"events {log.events.height:,}, files {log.files.height}")

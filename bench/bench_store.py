@@ -139,7 +139,7 @@ def timed(fn):
 def query(store: Path) -> dict:
     import polars as pl
 
-    from audit_lib.findings import findings
+    from audit_lib.checks.findings import findings
     from audit_lib.store import Store
     from audit_lib.store import aggregates as agg
 
@@ -183,8 +183,8 @@ def app_pages(store: Path) -> dict:
     """What the app's pages read of the whole store through `audit_lib.store.view.StoreView` (the app's "Event
     store" source): opening it, then the Overview, Users (the most active person's section included) and Data
     quality pages' figures."""
-    from audit_lib import metrics
-    from audit_lib.filters import Filters
+    from audit_lib.analysis import metrics
+    from audit_lib.analysis.filters import Filters
     from audit_lib.store.view import StoreView
 
     out: dict = {}

@@ -5,8 +5,8 @@ import math
 
 import streamlit as st
 
-from audit_lib.export import MIME, scope_name
-from audit_lib.textsafe import md, visible
+from audit_lib.render.export import MIME, scope_name
+from audit_lib.render.textsafe import md, visible
 from audit_lib.ui import loading, page
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context

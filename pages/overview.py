@@ -4,7 +4,8 @@ from typing import Any
 
 import streamlit as st
 
-from audit_lib import charts, metrics
+from audit_lib.analysis import metrics
+from audit_lib.render import charts
 from audit_lib.ui import loading, page
 from audit_lib.ui.sidebar import Context
 

@@ -3,8 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from audit_lib import charts, metrics
-from audit_lib.textsafe import md
+from audit_lib.analysis import metrics
+from audit_lib.render import charts
+from audit_lib.render.textsafe import md
 from audit_lib.ui import loading, page, review
 from audit_lib.ui.sidebar import Context, ambiguous_count
 

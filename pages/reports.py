@@ -10,14 +10,14 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from audit_lib import compliance
-from audit_lib.export import MIME, scope_name, sha256_hex
-from audit_lib.filters import Filters
-from audit_lib.findings import Finding, Settings
-from audit_lib.loader import AuditLog
+from audit_lib.analysis import compliance
+from audit_lib.analysis.filters import Filters
+from audit_lib.checks.findings import Finding, Settings
+from audit_lib.intake.loader import AuditLog
+from audit_lib.render.export import MIME, scope_name, sha256_hex
+from audit_lib.render.textsafe import md, visible
 from audit_lib.report import EDITIONS, MAX_ROWS, Report, build_report
 from audit_lib.report.evidence import Period
-from audit_lib.textsafe import md, visible
 from audit_lib.ui import loading, page, review
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
@@ -99,7 +99,7 @@ def sensitive_section(ctx: Context) -> pl.DataFrame:
     off = [c.name for c in compliance.load_categories(include_disabled=True) if not c.enabled]
     if off:
         st.caption(md("Routine changes not counted as sensitive: " + ", ".join(off) + " (enabled in "
-                      "audit_lib/sensitive_actions.json or with the report command's --category)."))
+                      "audit_lib/analysis/sensitive_actions.json or with the report command's --category)."))
     counts = dict(summary.select("category", "events").iter_rows())
     names = [n for n, c in counts.items() if c]
     if not names:

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from audit_lib import charts, metrics
+from audit_lib.analysis import metrics
+from audit_lib.render import charts
 from audit_lib.ui import page
 from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context

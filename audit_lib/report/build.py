@@ -8,8 +8,8 @@ Two editions:
 - "full": the same plus the activity figures and charts, the per user and per artifact type tables and the
   sign-ins per user, and the appendix by default.
 
-Figures, tables and charts come from `audit_lib.metrics`, `audit_lib.compliance`, `audit_lib.findings`,
-`audit_lib.sessions` and `audit_lib.charts`, the same functions the app pages use.
+Figures, tables and charts come from `audit_lib.analysis.metrics`, `audit_lib.analysis.compliance`, `audit_lib.checks.findings`,
+`audit_lib.analysis.sessions` and `audit_lib.render.charts`, the same functions the app pages use.
 """
 
 from __future__ import annotations
@@ -25,17 +25,19 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from audit_lib import __version__, charts, compliance, metrics
-from audit_lib.compliance import Category
-from audit_lib.export import scope_name, sha256_hex, to_csv_bytes
-from audit_lib.filters import Filters, apply_filters
-from audit_lib.findings import SEVERITIES, Finding, Rule, Settings, findings, load_rules, sort_findings
-from audit_lib.loader import AuditLog
+from audit_lib import __version__
+from audit_lib.analysis import compliance, metrics
+from audit_lib.analysis.compliance import Category
+from audit_lib.analysis.filters import Filters, apply_filters
+from audit_lib.analysis.sessions import change_expr, sessions_and_ids
+from audit_lib.checks.findings import SEVERITIES, Finding, Rule, Settings, findings, load_rules, sort_findings
+from audit_lib.events.zones import extreme
+from audit_lib.intake.loader import AuditLog
+from audit_lib.render import charts
+from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
+from audit_lib.render.textsafe import visible
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.pdf import CHART_FONT, GREY, ReportPDF, Span, chart_font_dir
-from audit_lib.sessions import change_expr, sessions_and_ids
-from audit_lib.textsafe import visible
-from audit_lib.zones import extreme
 
 EDITIONS = ("privileged", "full")
 TITLES = {"privileged": "Privileged activity report", "full": "Audit log compliance report"}
@@ -98,7 +100,7 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     `sources` names what was loaded (folders, files) for the cover; by default the folders of the files.
     `edition` is "privileged" or "full"; `appendix` (default: only in the full edition) prints the events in
     scope, at most `max_rows` of them. `privileged` lists the privileged actors (default: those who performed an
-    action of a privileged category, see `audit_lib.compliance`). `found` are findings made already (the app's);
+    action of a privileged category, see `audit_lib.analysis.compliance`). `found` are findings made already (the app's);
     otherwise the `rules` are evaluated with `settings`, plus the logging configuration check of
     `config_source` (folders, files or uploads) when given.
 
@@ -119,7 +121,7 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     if found is None:
         extra: list[Finding] = []
         if config_source is not None:
-            from audit_lib import config_check
+            from audit_lib.checks import config_check
 
             extra = list(config_check.check_source(config_source, log))
         found = findings(events, load_rules() if rules is None else rules, settings, extra=extra)
@@ -668,7 +670,7 @@ def _sensitive(pdf: ReportPDF, ctx: _Context) -> None:
     sens = ctx.sensitive
     summary = compliance.sensitive_summary(sens, ctx.categories)
     pdf.para(f"{sens.height:,} sensitive actions in scope, each under the first of the categories below that it "
-             "matches (audit_lib/sensitive_actions.json; categories marked privileged make their actors "
+             "matches (audit_lib/analysis/sensitive_actions.json; categories marked privileged make their actors "
              "privileged). " + compliance.OUTCOME_NOTE, 8.5)
     pdf.table(["Category", "What it means", "Events", "Done", "Failed", "Not recorded", "Actors", "Privileged"],
               _text_rows(summary, ["category", "reason", "events", "done", "failed", "not_recorded", "actors",

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from audit_lib import compliance
-from audit_lib.filters import FilterError, Filters, parse_when
-from audit_lib.loader import AuditLog
-from audit_lib.sources import Source
+from audit_lib.analysis import compliance
+from audit_lib.analysis.filters import FilterError, Filters, parse_when
+from audit_lib.intake.loader import AuditLog
+from audit_lib.intake.sources import Source
 
 DROP = 0.5  # events of a node falling by this share (per day) or more are flagged
 # the columns of a manifest (first and last: times of the file's first and last event, in the report's zone)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit_lib.render.textsafe import visible
 from audit_lib.report.build import _Context, _paths_note, _plural, _text_rows
 from audit_lib.report.evidence import DROP, PeriodComparison
 from audit_lib.report.pdf import GREY, ReportPDF, Span
-from audit_lib.textsafe import visible
 
 MAX_LISTED = 400  # rows of a list printed (the JSON holds all)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from audit_lib.textsafe import visible
+from audit_lib.render.textsafe import visible
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"

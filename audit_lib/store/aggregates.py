@@ -1,4 +1,4 @@
-"""The pages' figures of a store as small aggregates, with the shapes of `audit_lib.metrics` (key_figures,
+"""The pages' figures of a store as small aggregates, with the shapes of `audit_lib.analysis.metrics` (key_figures,
 per_user, over_time). Given a `Store`, they read its rollup tables (a few rows per node, month and hour or
 user, kept beside the events by every ingest): the whole store's figures without reading the events. Given a
 lazy scan (a filtered scope: `Store.scan(start=, end=, nodes=).filter(...)`), they group the events it reads,
@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from audit_lib.loader import actors
-from audit_lib.metrics import KINDS, UNKNOWN, WORK_HOURS, action_kind
+from audit_lib.analysis.metrics import KINDS, UNKNOWN, WORK_HOURS, action_kind
+from audit_lib.events.actors import actors
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import Query, Scope, grouped
 from audit_lib.store.read import Store
@@ -30,7 +30,7 @@ TS = pl.col("timestamp")
 
 
 def _off_hours(ts: pl.Expr) -> pl.Expr:
-    """Weekends and hours outside WORK_HOURS, as `audit_lib.metrics` counts them."""
+    """Weekends and hours outside WORK_HOURS, as `audit_lib.analysis.metrics` counts them."""
     hour = ts.dt.hour()
     return (ts.dt.weekday() >= 6) | (hour < WORK_HOURS[0]) | (hour >= WORK_HOURS[1])
 

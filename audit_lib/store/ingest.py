@@ -28,9 +28,9 @@ from pathlib import Path
 import polars as pl
 
 from audit_lib import __version__
-from audit_lib.background import prefetched
-from audit_lib.loader import check_tz, parse_entries
-from audit_lib.sources import Entry, Limits, Skipped, Source, SourceError, discover
+from audit_lib.intake.background import prefetched
+from audit_lib.intake.loader import check_tz, parse_entries
+from audit_lib.intake.sources import Entry, Limits, Skipped, Source, SourceError, discover
 from audit_lib.store import tables as T
 from audit_lib.store.scan import FileScan, is_active, read_slice, scan_file, slice_opener
 

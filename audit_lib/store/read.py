@@ -13,10 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from audit_lib.loader import CATEGORICAL, AuditLog, actors, check_tz
-from audit_lib.metrics import UNKNOWN
-from audit_lib.schema import REJECTS_SCHEMA, events_schema, files_schema
-from audit_lib.sources import Skipped
+from audit_lib.analysis.metrics import UNKNOWN
+from audit_lib.events.actors import actors
+from audit_lib.events.schema import REJECTS_SCHEMA, events_schema, files_schema
+from audit_lib.intake.loader import CATEGORICAL, AuditLog, check_tz
+from audit_lib.intake.sources import Skipped
 from audit_lib.store import tables as T
 from audit_lib.store.ingest import streams
 
@@ -71,14 +72,14 @@ class Store:
         return out
 
     def names_table(self) -> pl.DataFrame:
-        """user, product -> actor for every pair among the stored events (see `audit_lib.loader.actors`)."""
+        """user, product -> actor for every pair among the stored events (see `audit_lib.intake.loader.actors`)."""
         if self._names is None:
             pairs = self.head.pairs().unique()
             self._names = actors(pairs) if pairs.height else pairs.with_columns(actor=pl.lit(None, pl.String))
         return self._names
 
     def actor_expr(self) -> pl.Expr:
-        """`actor` as an expression of user and product (see `audit_lib.loader.actors`)."""
+        """`actor` as an expression of user and product (see `audit_lib.intake.loader.actors`)."""
         mapping = self.names_table()
         if mapping.is_empty():
             return pl.lit(None, pl.String).alias("actor")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from audit_lib.sources import ChunkStream, Content, Entry, Limits, iter_content
+from audit_lib.intake.sources import ChunkStream, Content, Entry, Limits, iter_content
 
 ACTIVE_NAMES = frozenset({"audit.log"})  # the files the products write to (rotation renames them)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from audit_lib.sources import Limits, Source, discover
+from audit_lib.intake.sources import Limits, Source, discover
 from audit_lib.store import tables as T
 from audit_lib.store.ingest import STREAM_KINDS, Progress, streams
 from audit_lib.store.scan import is_active, scan_file

@@ -7,7 +7,7 @@
 - The events of a scope are collected only for the pages that need each one (findings, artifacts, explorer,
   reports), and only up to `SCOPE_LIMIT` events: a larger scope is refused with a message asking to narrow it.
 
-The results have the shapes of `audit_lib.metrics`, so the pages draw them with the same code.
+The results have the shapes of `audit_lib.analysis.metrics`, so the pages draw them with the same code.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 import polars as pl
 
-from audit_lib import metrics
-from audit_lib.filters import NOT_RECORDED, Filters, apply_filters
-from audit_lib.loader import CATEGORICAL, AuditLog
-from audit_lib.sources import SourceError
+from audit_lib.analysis import metrics
+from audit_lib.analysis.filters import NOT_RECORDED, Filters, apply_filters
+from audit_lib.intake.loader import CATEGORICAL, AuditLog
+from audit_lib.intake.sources import SourceError
 from audit_lib.store import aggregates as agg
 from audit_lib.store import tables as T
 from audit_lib.store.read import Store
@@ -99,7 +99,7 @@ class StoreView:
             filters = replace(filters, users=())
         changes = getattr(filters, "changes_only", False)
         if changes:  # which actions change something is decided on the store's distinct actions
-            from audit_lib.sessions import change_expr
+            from audit_lib.analysis.sessions import change_expr
 
             filters = replace(filters, changes_only=False)
             lf = lf.filter(change_expr(pl.DataFrame({"action": self.options()["action"]})).fill_null(False))

@@ -16,10 +16,11 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from audit_lib import load, metrics
-from audit_lib.export import export_bytes
-from audit_lib.filters import Filters, apply_filters
-from audit_lib.loader import AuditLog
+from audit_lib import load
+from audit_lib.analysis import metrics
+from audit_lib.analysis.filters import Filters, apply_filters
+from audit_lib.intake.loader import AuditLog
+from audit_lib.render.export import export_bytes
 from audit_lib.report import Report, build_report
 
 # Files are read and parsed once per source; another time zone re-reads the parsed wall-clock times only.

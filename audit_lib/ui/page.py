@@ -14,10 +14,10 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from audit_lib import metrics
-from audit_lib.filters import NOT_RECORDED
+from audit_lib.analysis import metrics
+from audit_lib.analysis.filters import NOT_RECORDED
+from audit_lib.render.textsafe import md, visible_column
 from audit_lib.store.view import ScopeTooLarge
-from audit_lib.textsafe import md, visible_column
 from audit_lib.ui import loading
 from audit_lib.ui import state as S
 from audit_lib.ui.errors import guard
@@ -71,7 +71,7 @@ def scope_line(ctx: Context) -> str:
 
 
 def m(ctx: Context, name: str, *args: Any, events: pl.DataFrame | None = None, key: str = "", **kwargs: Any) -> Any:
-    """A cached `audit_lib.metrics` result for the scope of `ctx` (or for `events`, identified by `key`)."""
+    """A cached `audit_lib.analysis.metrics` result for the scope of `ctx` (or for `events`, identified by `key`)."""
     data = ctx.events if events is None else events
     return loading.metric(name, f"{ctx.key}|{key}", data, *args, **kwargs)
 
@@ -84,7 +84,7 @@ def show_table(df: pl.DataFrame, *, limit: int = TABLE_LIMIT, what: str = "rows"
 
 
 def table_text(df: pl.DataFrame) -> pl.DataFrame:
-    """`df` with its text columns as `audit_lib.textsafe.visible` shows them: a tab, a zero-width space or a
+    """`df` with its text columns as `audit_lib.render.textsafe.visible` shows them: a tab, a zero-width space or a
     bidi override in a name is seen as an escape, not as a blank or reordered text. An empty outcome reads
     "not recorded" (not "None", which would look like a value the product wrote)."""
     text = [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical)]
@@ -96,7 +96,7 @@ def table_text(df: pl.DataFrame) -> pl.DataFrame:
 
 def one_row(df: pl.DataFrame, time_format: str = "%Y-%m-%d %H:%M") -> dict[str, Any]:
     """The first row of `df` as a dict, its times as text: a time of the year 9999 west of UTC has no Python
-    datetime (see `audit_lib.zones.extreme`)."""
+    datetime (see `audit_lib.events.zones.extreme`)."""
     times = [c for c, t in df.schema.items() if isinstance(t, pl.Datetime)]
     return df.head(1).with_columns(pl.col(times).dt.strftime(time_format)).row(0, named=True)
 

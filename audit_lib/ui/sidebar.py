@@ -10,14 +10,15 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from audit_lib import SourceError, check_tz, metrics
-from audit_lib.filters import FilterError, Filters, day_range
-from audit_lib.loader import AuditLog
-from audit_lib.textsafe import md, visible
+from audit_lib import SourceError, check_tz
+from audit_lib.analysis import metrics
+from audit_lib.analysis.filters import FilterError, Filters, day_range
+from audit_lib.events.zones import is_zone, offered_zones
+from audit_lib.intake.loader import AuditLog
+from audit_lib.render.textsafe import md, visible
 from audit_lib.ui import loading, roots
 from audit_lib.ui import state as S
 from audit_lib.ui.errors import failure_line
-from audit_lib.zones import is_zone, offered_zones
 
 SOURCES = {"samples": "Bundled samples", "upload": "Upload files", "folder": "Folder on the server",
            "store": "Event store"}

@@ -2,7 +2,7 @@
 
 - `[auth]` (Streamlit's OpenID Connect: `redirect_uri`, `cookie_secret`, `client_id`, `client_secret`,
   `server_metadata_url`, or named providers `[auth.<name>]`): visitors sign in with `st.login`;
-- else `password_hash` (see `audit_lib.passwords`) or, weaker, `password_sha256`: one shared password;
+- else `password_hash` (see `audit_lib.ui.passwords`) or, weaker, `password_sha256`: one shared password;
 - else no sign-in, which is meant for `make run` on 127.0.0.1 only: on any other address every page says so.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from audit_lib.passwords import check
+from audit_lib.ui.passwords import check
 
 SIGNED_IN = "signed_in"  # session-state flag of the password sign-in
 FAILED_WAIT = 1.5  # seconds a wrong password costs

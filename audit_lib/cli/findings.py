@@ -1,0 +1,171 @@
+"""`python -m audit_lib findings PATH...` and `python -m audit_lib sessions PATH...`.
+
+`findings` is meant for the daily log review from cron or CI (PCI DSS 10.4.1.1): it exits 0 when no finding
+reaches `--fail-on` (default high) and 3 when one does; `--json` prints one JSON object per finding and line,
+for a SIEM. Both commands load like `summary` (PATH... or `--store DIR`) and scope like `report` (--from, --to,
+--tz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+
+import polars as pl
+
+from audit_lib.analysis.filters import Filters, apply_filters, parse_when
+from audit_lib.analysis.sessions import parse_duration, sessions
+from audit_lib.checks.findings import (
+    SEVERITIES,
+    Finding,
+    RuleError,
+    Settings,
+    at_least,
+    findings,
+    load_rules,
+    load_settings,
+)
+from audit_lib.cli import CliError
+from audit_lib.intake.loader import AuditLog, check_tz
+from audit_lib.render.textsafe import escape_controls
+
+EXIT_FOUND = 3  # a finding at or above --fail-on
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `findings` and `sessions` on the CLI's subparsers."""
+    p = sub.add_parser("findings", help="what deserves attention: rule findings and the logging configuration check",
+                       description="Evaluate the rules (audit_lib/checks/rules/*.json, or --rules DIR) over the events in "
+                                   "PATH... within the scope, check any log4j2.properties found there, and print "
+                                   f"the findings. Exit status {EXIT_FOUND} when one reaches --fail-on, else 0.")
+    _common(p)
+    p.add_argument("--fail-on", choices=SEVERITIES, default="high",
+                   help="exit with status 3 when a finding of this severity or above is found (default high)")
+    p.add_argument("--json", action="store_true", help="one JSON object per finding and line (for a SIEM)")
+    p.add_argument("--rules", metavar="DIR", help="read the rules from this folder instead of the shipped ones")
+    p.add_argument("--settings", metavar="FILE",
+                   help="JSON settings: work_hours, work_days, holidays, tz, session_timeout")
+    p.add_argument("--events", type=int, default=5, metavar="N",
+                   help="events listed under each finding in the text output (default 5; JSON has them all)")
+    p.add_argument("--no-config", action="store_true", help="skip the logging configuration check")
+    p.set_defaults(func=run_findings)
+
+    p = sub.add_parser("sessions", help="sign-in to sign-out sessions per actor and node, with their changes",
+                       description="List the sessions in PATH...: who signed in where, when and how the session "
+                                   "ended (signed_out, next_sign_in, timeout, open), and how many changes it made.")
+    _common(p)
+    p.add_argument("--timeout", default="60m", metavar="DURATION",
+                   help="longest quiet spell a session survives, e.g. 30m or 2h (default 60m)")
+    p.add_argument("--json", action="store_true", help="one JSON object per session and line")
+    p.set_defaults(func=run_sessions)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    from audit_lib.cli.store import add_store_option
+
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
+    p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
+    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
+    p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
+    add_store_option(p)
+
+
+def _scoped(args: argparse.Namespace) -> tuple[AuditLog, pl.DataFrame, Filters]:
+    from audit_lib.cli.store import load_from_args  # PATH... or --store DIR
+
+    if args.tz is not None:
+        check_tz(args.tz)
+    for when in (args.start, args.end):  # a bad date is told before anything is read
+        if when:
+            parse_when(when, args.tz or "UTC")
+    log = load_from_args(args)
+    filters = Filters(start=parse_when(args.start, log.tz) if args.start else None,
+                      end=parse_when(args.end, log.tz, end=True) if args.end else None, nodes=tuple(args.node))
+    return log, apply_filters(log.events, filters), filters
+
+
+def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
+    """The logging configuration check's findings (audit_lib.checks.config_check): of the log4j2.properties found in
+    PATH..., and of the log itself (coverage, PCI fields); a store keeps no configuration files."""
+    from audit_lib.checks import config_check
+
+    return list(config_check.check_source(args.paths or [], log))
+
+
+def run_findings(args: argparse.Namespace) -> int:
+    if args.events < 0:
+        raise CliError("--events must be 0 or more")
+    try:
+        rules = load_rules(args.rules) if args.rules else load_rules()
+        settings = load_settings(args.settings) if args.settings else Settings()
+    except RuleError as exc:
+        raise CliError(str(exc)) from None
+    log, events, filters = _scoped(args)
+    try:
+        extra = [] if args.no_config else _config_findings(args, log)
+        found = findings(events, rules, settings, extra=extra)
+    except RuleError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        for f in found:
+            print(json.dumps(f.to_dict(), ensure_ascii=False, default=str))
+    else:
+        print(format_findings(found, args.events, filters.describe(log.tz), events.height, args.fail_on))
+    return EXIT_FOUND if at_least(found, args.fail_on) else 0
+
+
+def format_findings(found: list[Finding], per_finding: int, scope: str, events: int, fail_on: str) -> str:
+    """Findings as text: one block per finding with its first events (`source:line`), then the totals."""
+    lines = [f"Scope    {scope} · {events:,} events", ""]
+    for f in found:
+        when = f"{f.first:%Y-%m-%d %H:%M}" if f.first else "-"
+        if f.last and f.last != f.first:
+            when += f" to {f.last:%Y-%m-%d %H:%M}"
+        lines.append(f"{f.severity.upper():<7} {f.rule}  {escape_controls(f.summary)}")
+        lines.append(f"        id {f.id} · {f.count:,} event{'s' if f.count != 1 else ''} · {when}")
+        ev = f.events
+        if ev is not None and per_finding:
+            for row in ev.head(per_finding).iter_rows(named=True):
+                who = row.get("actor") or "(unknown)"
+                lines.append(f"          {row['timestamp']:%Y-%m-%d %H:%M:%S}  {escape_controls(str(who))}  "
+                             f"{row.get('action') or ''} {escape_controls(str(row.get('artifact') or ''))}  "
+                             f"{row.get('node') or ''}  {row.get('outcome') or '-'}  "
+                             f"{escape_controls(str(row['source']))}:{row['line']}")
+            if ev.height > per_finding:
+                lines.append(f"          … and {f.count - per_finding:,} more")
+        for ref in f.evidence[:per_finding] if ev is None else ():
+            lines.append(f"          {escape_controls(ref)}")
+        lines.append("")
+    by = Counter(f.severity for f in found)
+    counts = ", ".join(f"{by[s]} {s}" for s in reversed(SEVERITIES))
+    reached = len(at_least(found, fail_on))
+    lines.append(f"{len(found):,} finding{'s' if len(found) != 1 else ''} ({counts}); "
+                 f"{reached} at or above {fail_on}")
+    return "\n".join(lines)
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    try:
+        timeout = parse_duration(args.timeout)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    log, events, filters = _scoped(args)
+    table = sessions(events, timeout)
+    if args.json:
+        for row in table.iter_rows(named=True):
+            row["duration"] = row["duration"].total_seconds() if row["duration"] is not None else None
+            print(json.dumps(row, ensure_ascii=False, default=lambda v: v.isoformat()))
+        return 0
+    print(f"Scope    {filters.describe(log.tz)} · {events.height:,} events · {table.height:,} sessions")
+    if table.height:
+        width = min(max(table["actor"].str.len_chars().max(), 5), 40)
+        for r in table.iter_rows(named=True):
+            minutes = r["duration"].total_seconds() / 60
+            print(f"{r['session']:>6}  {r['start']:%Y-%m-%d %H:%M:%S}  {minutes:7.1f} min  "
+                  f"{escape_controls(r['actor'])[:width]:<{width}}  {r['node']}  {r['ended']:<12}  "
+                  f"{r['changes']:>4} changes  {escape_controls(r['source'])}:{r['line']}")
+    by = Counter(table["ended"].to_list())
+    print(", ".join(f"{by[k]} {k}" for k in ("signed_out", "next_sign_in", "timeout", "open")))
+    return 0

@@ -1,0 +1,380 @@
+"""`load()`: every audit file of a source, parsed into one table of events, plus rejects and a manifest.
+
+Cost per batch, not per file: files are read once as streams (a background thread hashes, decompresses and
+normalises them, see `audit_lib.intake.reading`), their lines are gathered into batches of a few MB carrying `fid`
+(file) and `line`, and each batch goes through the polars pipeline once (`audit_lib.intake.parse`), two batches at a
+time. A big file is cut into pieces at event boundaries, so it is parsed in bounded memory like many small ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from audit_lib.events.actors import actors
+from audit_lib.events.schema import REJECTS_SCHEMA, events_schema, files_schema
+from audit_lib.events.zones import is_zone
+from audit_lib.intake.background import prefetched
+from audit_lib.intake.formats import Formats, load_formats
+from audit_lib.intake.parse import Parsed, localise, parse_batch
+from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
+from audit_lib.intake.sources import Budget, Entry, Limits, Skipped, Source, SourceError, discover
+from audit_lib.memory import give_back
+
+CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
+               "source"]
+BATCH = 8 << 20  # bytes of text parsed in one pass
+
+
+@dataclass
+class AuditLog:
+    """The loaded log: `events`, `rejects` and the `files` manifest, all polars DataFrames."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: pl.DataFrame
+    tz: str = "UTC"
+    skipped: list = field(default_factory=list)  # files seen in the source and left alone, with the reason
+    entries: dict[str, Entry] = field(default_factory=dict, repr=False)
+    wall: pl.Series | None = field(default=None, repr=False)  # each event's wall-clock time, as written
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # files read back
+
+    def raw_line(self, source: str, line: int) -> str | None:
+        """The text of one line of a source file, read back from the file (or upload) on demand."""
+        entry = self.entries.get(source)
+        if entry is None or line < 1:
+            return None
+        if source not in self._lines:  # the last few files shown, kept with this log
+            if len(self._lines) >= 4:
+                self._lines.pop(next(iter(self._lines)))
+            self._lines[source] = text_lines(entry)
+        lines = self._lines[source]
+        return lines[line - 1] if line <= len(lines) else None
+
+    @property
+    def complete(self) -> bool:
+        """True only when every file was read to its end."""
+        return bool(self.files["complete"].all()) if self.files.height else True
+
+    def with_tz(self, tz: str) -> AuditLog:
+        """The same log with its wall-clock times read in another zone: no file is read or parsed again."""
+        check_tz(tz)
+        if tz == self.tz or self.wall is None:
+            return self
+        ev = self.events.with_columns(wall=self.wall)
+        ev = _with_times(ev, tz)
+        ev, wall = _sorted(ev)
+        files = _file_times(self.files.drop("first", "last"), ev, tz)
+        return AuditLog(ev, self.rejects, files, tz, self.skipped, self.entries, wall)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of what was loaded (sources, contents, time zone): a cache key for the app."""
+        h = hashlib.sha256(self.tz.encode())
+        for src, sha in self.files.select("source", "sha256").iter_rows():
+            h.update(f"{src}\0{sha}\n".encode())
+        return h.hexdigest()[:16]
+
+
+def check_tz(tz: str) -> str:
+    """Return `tz` if it is a real IANA zone (see `audit_lib.events.zones`), else raise a SourceError that says so."""
+    if not isinstance(tz, str) or not is_zone(tz):
+        raise SourceError(f"Unknown time zone {str(tz)[:60]!r}: use an IANA name such as UTC or Asia/Colombo")
+    return tz
+
+
+def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None,
+         limits: Limits | None = None, roots: list[Path] | None = None, label: str | None = None) -> AuditLog:
+    """Load audit logs from a folder (searched recursively), a file, a glob, a zip, uploads as (name, bytes)
+    pairs, or a list of those. Times are read as wall-clock time in `tz`. `limits` caps what is read (see
+    `audit_lib.intake.sources.Limits`); `roots`, when given, are the only folders paths may lead into; `label` names
+    the node of uploads whose names say none.
+
+    Raises SourceError for a path that does not exist or holds no audit file; a damaged file does not
+    raise: its `error` in the manifest says what happened and the other files load as usual.
+    """
+    check_tz(tz)
+    limits = limits or Limits()
+    entries, skipped = discover(source, roots=roots, limits=limits, label=label)
+    return load_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
+
+
+def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
+                 formats: Formats | None = None, workers: int | None = None,
+                 limits: Limits | None = None) -> AuditLog:
+    """Load files already found (see `audit_lib.intake.sources.discover`, or entries made by hand, e.g. the new part
+    of a growing file): the same result as `load`."""
+    p = parse_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
+    ev, wall = _sorted(_with_actor(p.events))
+    give_back()
+    return AuditLog(ev, p.rejects, p.files, tz, p.skipped, p.kept, wall)
+
+
+@dataclass
+class ParsedFiles:
+    """What `parse_entries` read: events in file order, without `actor` (see `actors`), with `wall`."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: pl.DataFrame
+    skipped: list[Skipped]
+    kept: dict[str, Entry]
+
+
+def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
+                  formats: Formats | None = None, workers: int | None = None, limits: Limits | None = None,
+                  categorical: bool = True, drop_duplicates: bool = True) -> ParsedFiles:
+    """Read and parse files into events, rejects and the manifest, as `load_entries` does before it orders the
+    events in time and adds actors (what a writer of the event store needs, and no more). `categorical=False`
+    keeps the text columns as strings; `drop_duplicates=False` keeps the events of a file whose text equals an
+    earlier one's (its manifest row still says so)."""
+    check_tz(tz)
+    fmts = formats or load_formats()
+    limits = limits or Limits()
+    skipped = list(skipped or [])
+    facts = [FileFacts() for _ in entries]
+    workers = max(1, min(workers or os.cpu_count() or 1, 4))
+
+    events, rejects, counts = [], [], []
+    pending: deque = deque()
+    budget = Budget(limits.max_total_bytes)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in prefetched(_batches(entries, facts, limits, budget)):
+            pending.append(pool.submit(_parse, batch, fmts))
+            while len(pending) >= workers:
+                _collect(pending.popleft().result(), events, rejects, counts, categorical)
+        while pending:
+            _collect(pending.popleft().result(), events, rejects, counts, categorical)
+
+    # files whose content turned out not to be an audit log are left alone, with the reason
+    skipped += [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
+    if entries and all(f.skip for f in facts):
+        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
+        raise SourceError(f"No audit log found: {shown}")
+    sources = pl.Series("source", [e.source for e in entries], pl.String)
+    nodes = pl.Series("node", [e.node for e in entries], pl.String)
+    dup_of = _duplicates(entries, facts)
+    ev = _assemble(events) if events else _empty_parsed(categorical)
+    rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
+    if dup_of and drop_duplicates:
+        dup_ids = pl.Series(list(dup_of), dtype=pl.UInt32)
+        ev = ev.filter(~pl.col("fid").is_in(dup_ids.implode()))
+        rej = rej.filter(~pl.col("fid").is_in(dup_ids.implode()))
+    if categorical:
+        sources, nodes = sources.cast(pl.Categorical), nodes.cast(pl.Categorical)
+    ev = ev.with_columns(source=sources.gather(ev["fid"]), node=nodes.gather(ev["fid"]))
+    ev = _with_times(_typed(ev) if categorical else ev, tz)
+    files = _manifest(entries, facts, dup_of, counts, rej, tz)
+    rej = rej.with_columns(source=sources.cast(pl.String).gather(rej["fid"])).select(
+        [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
+    files = _file_times(files, ev, tz)
+    kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
+    return ParsedFiles(ev.drop("fid"), rej, files, skipped, kept)
+
+
+@dataclass
+class Span:
+    """Lines of one file in a batch: `lines` lines from `first_line` on."""
+
+    fid: int
+    first_line: int
+    lines: int
+    last: bool = False  # the file's last lines
+    cut: bool = False  # the last of them ends without a line break
+
+
+@dataclass
+class Batch:
+    text: bytes  # normalised lines of several files, as read (see `reading.utf8_text`)
+    spans: list[Span]
+
+
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[Batch]:
+    """The files' text gathered into batches of about BATCH bytes, files in order, each cut at an event boundary
+    or between files. The text is built in one buffer: a byte is copied once on its way to polars."""
+    buf = bytearray()
+    spans: list[Span] = []
+    for fid, entry in enumerate(entries):
+        f = facts[fid]
+        start, line = len(buf), 1  # where this file's text begins in `buf`, and its next line number
+        for text in read_text(entry, f, limits, budget):
+            buf += text
+            while len(buf) >= BATCH:
+                cut = event_cut(buf, start, BATCH)
+                if cut > start:
+                    n = buf.count(b"\n", start, cut)
+                    spans.append(Span(fid, line, n))
+                    line += n
+                yield Batch(take(buf, cut), spans)
+                spans, start = [], max(0, start - cut)
+        if not f.skip:
+            n = buf.count(b"\n", start)
+            f.lines = line - 1 + n
+            spans.append(Span(fid, line, n, True, f.cut_last))
+    if buf:
+        yield Batch(bytes(buf), spans)
+
+
+def _parse(batch: Batch, fmts: Formats) -> Parsed:
+    try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
+        df = pl.read_lines(batch.text, name="text")
+    except pl.exceptions.ComputeError:
+        df = pl.read_lines(utf8_text(batch.text), name="text")
+    del batch.text
+    spans = [s for s in batch.spans if s.lines]
+    lines = np.array([s.lines for s in spans], dtype=np.int64)
+    if df.height != lines.sum():
+        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {lines.sum()}")
+    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
+    fid = np.repeat(np.array([s.fid for s in spans], dtype=np.uint32), lines)
+    line = (np.arange(df.height, dtype=np.int64) - np.repeat(starts, lines)
+            + np.repeat(np.array([s.first_line for s in spans], dtype=np.int64), lines))
+    start = np.zeros(df.height, dtype=bool)
+    start[starts] = True
+    cut = np.zeros(df.height, dtype=bool)
+    ends = starts + lines - 1
+    cut[[e for e, s in zip(ends, spans, strict=True) if s.last and s.cut]] = True
+    df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
+                         cut=pl.Series(cut))
+    return parse_batch(df, fmts)
+
+
+def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:
+    """Keep a parsed batch: repetitive columns as categoricals (unless not wanted), text columns copied into
+    buffers of their own (a sliced string still points into its batch's whole text, which would otherwise stay
+    in memory)."""
+    repetitive = ["product", "user", "action", "artifact_type", "artifact", "outcome", "level"]
+    ev = parsed.events.with_columns(*[pl.col(c).cast(pl.Categorical) if categorical else _own(c) for c in repetitive],
+                                    _own("details"), _own("attachment"))
+    events.append(ev)
+    if parsed.rejects.height:
+        rejects.append(parsed.rejects.with_columns(_own("text"), _own("reason")))
+    counts.append(parsed.counts)
+
+
+def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """One frame of contiguous columns from the batches' frames, a column at a time: each column's pieces are
+    freed as soon as it is built, so memory holds the events about once (a plain concat and rechunk, twice)."""
+    columns = {}
+    for name in frames[0].columns:
+        columns[name] = pl.concat([f[name] for f in frames], rechunk=True)
+        frames[:] = [f.drop(name) for f in frames]
+    frames.clear()
+    return pl.DataFrame(columns)
+
+
+def _own(column: str) -> pl.Expr:
+    return pl.concat_str([pl.col(column), pl.lit("")]).alias(column)
+
+
+def _empty_parsed(categorical: bool = True) -> pl.DataFrame:
+    text = pl.Categorical if categorical else pl.String
+    schema = {"fid": pl.UInt32, "line": pl.UInt32, "wall": pl.Datetime("ms"), "level": text,
+              **{c: text for c in ("product", "user", "action", "artifact_type", "artifact", "outcome")},
+              "details": pl.String, "attachment": pl.String}
+    return pl.DataFrame(schema=schema)
+
+
+def _duplicates(entries: list[Entry], facts: list[FileFacts]) -> dict[int, str]:
+    """Files whose text equals an earlier file's (a rotated file beside its gzipped copy): fid -> that file."""
+    seen: dict[str, str] = {}
+    dup: dict[int, str] = {}
+    for fid, (entry, f) in enumerate(zip(entries, facts, strict=True)):
+        if not f.content or not f.lines:
+            continue
+        if f.content in seen:
+            dup[fid] = seen[f.content]
+        else:
+            seen[f.content] = entry.source
+    return dup
+
+
+def _typed(ev: pl.DataFrame) -> pl.DataFrame:
+    """The repetitive text columns as categoricals (those that are not yet: a cast would copy them)."""
+    todo = [c for c in CATEGORICAL if c in ev.columns and ev.schema[c] != pl.Categorical]
+    return ev.with_columns([pl.col(c).cast(pl.Categorical) for c in todo]) if todo else ev
+
+
+def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
+    """The `actor` column, mapped from the few distinct (user, product) pairs through their categorical codes
+    (no text is made per event)."""
+    codes = (pl.col("user").to_physical().cast(pl.Int64).fill_null(-1) * 65_536
+             + pl.col("product").to_physical().cast(pl.Int64).fill_null(65_535))
+    pairs = ev.select("user", "product", key=codes).unique("key", maintain_order=True)
+    table = actors(pairs.select("user", "product"))["actor"].cast(pl.Categorical)
+    index = ev.select(codes.replace_strict(pairs["key"], pl.int_range(pairs.height, dtype=pl.UInt32, eager=True),
+                                           return_dtype=pl.UInt32)).to_series()
+    return ev.with_columns(actor=table.gather(index))
+
+
+def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """`timestamp` and `time_ambiguous` from the wall-clock times: a time repeated when the clocks go back is
+    placed by the order of its file's lines (after the file's clock steps back, it is the second reading);
+    where nothing tells, it keeps the first reading and is flagged ambiguous."""
+    earliest, latest, ambiguous = localise(ev["wall"], tz)
+    if ambiguous.any():
+        rows = ambiguous.arg_true()
+        sub = ev.select("source", "line", "wall").with_row_index("i").filter(ambiguous).with_columns(
+            early=earliest.gather(rows), late=latest.gather(rows)).sort("source", "line")
+        group = [pl.col("source"), pl.col("wall").dt.date()]
+        sub = sub.with_columns(jump=(pl.col("wall") < pl.col("wall").cum_max().shift(1).over(group))
+                               .fill_null(False))
+        sub = sub.with_columns(after=pl.col("jump").cum_sum().over(group) > 0,
+                               decided=pl.col("jump").any().over(group))
+        earliest = earliest.scatter(sub["i"], sub.select(pl.when("after").then("late").otherwise("early"))
+                                    .to_series())
+        ambiguous = ambiguous.scatter(sub["i"], ~sub["decided"])
+    return ev.with_columns(timestamp=earliest, time_ambiguous=ambiguous)
+
+
+def _sorted(ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Events in time order (ties in file and line order) with the canonical columns, reordered a column at
+    a time to bound memory; and the wall-clock times in the same order."""
+    schema = list(events_schema())
+    if not ev["timestamp"].is_sorted():
+        order = ev.select(pl.arg_sort_by("timestamp", maintain_order=True)).to_series()
+        columns = {}
+        for name in [*schema, "wall"]:
+            columns[name] = ev[name].gather(order)
+            ev = ev.drop(name)
+        ev = pl.DataFrame(columns)
+    return ev.select(schema), ev["wall"]
+
+
+def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
+              rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+    per_file = (pl.concat(counts).group_by("fid").agg(pl.col("attached", "blank").sum()) if counts
+                else pl.DataFrame(schema={"fid": pl.UInt32, "attached": pl.UInt32, "blank": pl.UInt32}))
+    rej = rejects.group_by("fid").agg(rejects=pl.len())
+    rows = []
+    for fid, (e, f) in enumerate(zip(entries, facts, strict=True)):
+        if f.skip:
+            continue
+        rows.append({"fid": fid, "source": e.source, "node": e.node, "bytes": f.size, "sha256": f.sha256,
+                     "compressed": f.compressed, "lines": f.lines, "duplicate_of": dup_of.get(fid),
+                     "error": f.error, "complete": f.complete})
+    schema = files_schema(tz)
+    files = pl.DataFrame(rows, schema={"fid": pl.UInt32, **{c: schema[c] for c in (
+        "source", "node", "bytes", "sha256", "compressed", "lines", "duplicate_of", "error", "complete")}},
+        orient="row")
+    files = files.join(per_file, on="fid", how="left").join(rej, on="fid", how="left")
+    return files.with_columns(pl.col("attached", "blank", "rejects").fill_null(0).cast(pl.Int64))
+
+
+def _file_times(files: pl.DataFrame, ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """Per file: events, first and last time; the manifest's columns in order."""
+    per = ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
+        events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max()).with_columns(
+        pl.col("source").cast(pl.String))
+    files = files.drop([c for c in ("events", "first", "last") if c in files.columns]).join(
+        per, on="source", how="left").with_columns(pl.col("events").fill_null(0).cast(pl.Int64))
+    schema = files_schema(tz)
+    return files.select([pl.col(c).cast(t) for c, t in schema.items()])

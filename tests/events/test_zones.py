@@ -1,0 +1,57 @@
+"""The zones offered, and what the lines themselves say of the servers' zone (`zones.zone_clues`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+import audit_lib
+from audit_lib.events.zones import is_zone, zone_clues
+from tests.support.wso2_lines import apim_sign, mi_change, mi_sign, stamp, write_node
+
+
+def test_only_real_zones_are_accepted():
+    assert is_zone("Asia/Colombo") and is_zone("UTC")
+    assert not is_zone("Factory") and not is_zone("right/UTC") and not is_zone("Mars/Olympus")
+
+
+def _mi_sign_in(t: datetime, user: str, zone: str) -> str:
+    return f"[{stamp(t)}]  INFO {{AUDIT_LOG}} - {user} logged in at [{t:%a %b %d %H:%M:%S} {zone} {t:%Y}]"
+
+
+def _is7(t: datetime, utc: datetime) -> str:
+    record = (f'{{"id":"1","recordedAt":"{utc:%Y-%m-%dT%H:%M:%S}.000Z","requestId":"r","initiatorId":"6a5b",'
+              f'"initiatorType":"User","targetId":"9e","targetType":"Application","action":"add-application",'
+              f'"data":{{"Name":"billing"}}}}')
+    return f"TID: [-1234] [{stamp(t)}] [r]  INFO {{AUDIT_LOG}} - {record}"
+
+
+def test_clues_agree_with_the_zone_the_servers_write(tmp_path):
+    t = datetime(2026, 11, 2, 15, 30)
+    write_node(tmp_path, "mi", [_mi_sign_in(t, "admin", "IST"), mi_change(t, "admin", "enabled", "proxy_service",
+                                                                          proxyName="P")])
+    write_node(tmp_path, "apim", [apim_sign(t, "publisher").replace("+0000", "+0530")])
+    write_node(tmp_path, "is7", [_is7(t, datetime(2026, 11, 2, 10, 0))])
+    assert zone_clues(audit_lib.load(tmp_path, tz="Asia/Kolkata").events, "Asia/Kolkata").is_empty()
+    wrong = zone_clues(audit_lib.load(tmp_path, tz="UTC").events, "UTC")
+    got = {(n, w, r, e) for n, w, r, e in wrong.select("node", "written", "read_as", "events").iter_rows()}
+    assert got == {("mi", "IST", "UTC", 1), ("apim", "UTC+05:30", "UTC+00:00", 1), ("is7", "UTC+05:30", "UTC+00:00", 1)}
+    assert set(wrong["line"]) == {1}
+
+
+def test_a_zone_named_by_a_number_is_not_matched_by_name_and_daylight_saving_is_followed(tmp_path):
+    winter, summer = datetime(2026, 1, 10, 9), datetime(2026, 7, 10, 9)
+    write_node(tmp_path, "colombo", [_mi_sign_in(winter, "a", "IST")])  # Java says IST, tzdata +0530
+    write_node(tmp_path, "berlin", [_mi_sign_in(winter, "b", "CET"), _mi_sign_in(summer, "b", "CEST"),
+                                     mi_sign(summer, "c")])  # the last one names UTC: it disagrees
+    assert zone_clues(audit_lib.load(tmp_path / "colombo", tz="Asia/Colombo").events, "Asia/Colombo").is_empty()
+    clues = zone_clues(audit_lib.load(tmp_path / "berlin", tz="Europe/Berlin").events, "Europe/Berlin")
+    assert clues.select("written", "read_as", "events").rows() == [("UTC", "CEST", 1)]
+
+
+def test_no_clue_no_row():
+    empty = audit_lib.load([("audit.log", mi_change(datetime(2026, 1, 1), "a", "enabled", "api", apiName="x")
+                             .encode())]).events
+    assert zone_clues(empty, "UTC").is_empty() and zone_clues(empty.clear(), "UTC").is_empty()
+    assert zone_clues(pl.DataFrame({"x": [1]}), "UTC").is_empty()
