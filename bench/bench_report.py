@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import audit_lib  # noqa: E402
 from audit_lib.demo.sampledata import write_mi_corpus  # noqa: E402
 from audit_lib.render.export import to_csv_bytes, to_jsonl_bytes, to_parquet_bytes  # noqa: E402
-from audit_lib.report import MAX_ROWS, build_report  # noqa: E402
+from audit_lib.report import MAX_ROWS, ReportLimits, build_report  # noqa: E402
 
 ESTATE = ["--nodes", "mi1,mi2,mi3,apim1,is1", "--start", "2026-07-01", "--days", "92", "--rotate", "daily",
           "--gzip-after", "30", "--events-per-day", "60", "--seed", "1"]
@@ -76,7 +76,8 @@ def corpus(folder: Path, lines: int, max_rows: int, out: Path) -> tuple[float, f
     timed("JSON Lines export", lambda: to_jsonl_bytes(log.events))
     timed("Parquet export", lambda: to_parquet_bytes(log.events))
     report, pdf_s = timed(f"privileged activity PDF (appendix {max_rows:,} rows)",
-                          lambda: build_report(log, sources=[str(folder)], appendix=True, max_rows=max_rows))
+                          lambda: build_report(log, sources=[str(folder)], appendix=True,
+                                               limits=ReportLimits(max_rows=max_rows)))
     (out / "report.pdf").write_bytes(report.pdf)
     print(f"  {pages(report.pdf)} pages in {out / 'report.pdf'} (its time includes the CSV it quotes)")
     return csv_s, pdf_s

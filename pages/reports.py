@@ -16,7 +16,7 @@ from audit_lib.checks.findings import Finding, Settings
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.export import MIME, scope_name, sha256_hex
 from audit_lib.render.textsafe import md, visible
-from audit_lib.report import EDITIONS, MAX_ROWS, Report, build_report
+from audit_lib.report import EDITIONS, MAX_ROWS, Report, ReportLimits, build_report
 from audit_lib.report.evidence import Period
 from audit_lib.ui import loading, page, review
 from audit_lib.ui import state as S
@@ -39,7 +39,8 @@ def _report(key: str, _log: AuditLog, filters: Filters, source_label: str, editi
             compare: bool, compare_with: Period | None, _store: Any) -> Report:
     del key
     return build_report(_log, filters, sources=[source_label], edition=edition, appendix=appendix,
-                        privileged=list(privileged), settings=settings, found=list(_found), max_rows=max_rows,
+                        privileged=list(privileged), settings=settings, found=list(_found),
+                        limits=ReportLimits(max_rows=max_rows),
                         store=_store, compare=compare, compare_with=compare_with)
 
 

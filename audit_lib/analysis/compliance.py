@@ -20,26 +20,21 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from audit_lib.analysis.metrics import MAX_COVERAGE_DAYS, action_kind, coverage_gaps
-from audit_lib.analysis.sessions import actor_expr, change_expr, failed_sign_in_expr, sign_in_expr, sign_out_expr
-from audit_lib.checks.config_check import OUTCOME_IN_SOURCE
-from audit_lib.checks.findings import Rule as _FindingRule
-from audit_lib.checks.findings import RuleError, predicate
+from audit_lib.analysis.conditions import BASE_COLUMNS, VOCABULARY, Matcher, RuleError, check_conditions, conditions
+from audit_lib.analysis.metrics import MAX_COVERAGE_DAYS, coverage_gaps
+from audit_lib.events.products import OUTCOME_IN_SOURCE
+from audit_lib.events.vocabulary import NOT_RECORDED, actor_expr, failed_sign_in_expr, sign_in_expr, sign_out_expr
 
 CATEGORIES_FILE = Path(__file__).parent / "sensitive_actions.json"
 LISTINGS = ("events", "counts")
-DONE, FAILED, NOT_RECORDED = "done", "failed", "not recorded"
+DONE, FAILED = "done", "failed"
 OUTCOMES = (DONE, FAILED, NOT_RECORDED)
 OUTCOME_NOTE = ("Outcome: done = the product recorded that it succeeded; failed = attempted and refused; not "
                 "recorded = the product writes no outcome for this kind of record (Micro Integrator and API Manager "
                 "changes, Micro Integrator sign-ins, Identity Server 7 audit records): the line shows the request, "
                 "not that it took effect.")
 
-_BOOL = {"change": change_expr, "sign_in": sign_in_expr, "sign_out": sign_out_expr,
-         "failed_sign_in": failed_sign_in_expr}
-_COLUMNS = {"timestamp", "node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome",
-            "details", "level", "source", "line", "attachment", "kind", *_BOOL}
-_TEXT = {"details", "attachment"}
+_COLUMNS = {*BASE_COLUMNS, "kind", *VOCABULARY}
 _FIELDS = {"id", "category", "reason", "references", "privileged", "listing", "enabled", "where", "description"}
 
 
@@ -69,22 +64,19 @@ class Category:
         listing = spec.get("listing", "events")
         if listing not in LISTINGS:
             raise RuleError(f"{where} {spec['id']}: listing must be one of {', '.join(LISTINGS)}, not {listing!r}")
-        conditions = spec["where"] if isinstance(spec["where"], list) else [spec["where"]]
-        bad = sorted({c for cond in conditions if isinstance(cond, dict) for c in cond} - _COLUMNS)
-        if bad:
-            raise RuleError(f"{where} {spec['id']}: unknown column {', '.join(bad)}; use one of "
-                            f"{', '.join(sorted(_COLUMNS))}")
-        # the conditions are those of the rules: checked the same way, with the same messages
-        rule = _FindingRule.from_dict({"id": str(spec["id"]), "title": str(spec["category"]), "severity": "info",
-                                       "meaning": str(spec["reason"]), "references": ["-"], "kind": "match",
-                                       "where": spec["where"], "key": ["node"]}, f"{where} {spec['id']}")
+        prefix = f"{where} {spec['id']}: "
+        try:  # the conditions are those of the rules: checked the same way, with the same messages
+            conds = conditions(spec["where"])
+        except ValueError as exc:
+            raise RuleError(prefix + str(exc)) from None
+        check_conditions(prefix, conds, _COLUMNS)
         refs = spec.get("references") or []
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise RuleError(f"{where} {spec['id']}: references must be a list of strings")
         for flag in ("privileged", "enabled"):
             if not isinstance(spec.get(flag, False), bool):
                 raise RuleError(f"{where} {spec['id']}: {flag} is true or false")
-        return cls(id=str(spec["id"]), name=str(spec["category"]), reason=str(spec["reason"]), where=rule.where,
+        return cls(id=str(spec["id"]), name=str(spec["category"]), reason=str(spec["reason"]), where=conds,
                    references=tuple(refs), privileged=bool(spec.get("privileged", False)), listing=listing,
                    enabled=bool(spec.get("enabled", True)))
 
@@ -116,50 +108,9 @@ def load_categories(path: str | Path | None = None, *, enable: Sequence[str] = (
 # ---------------------------------------------------------------- matching
 
 
-class _Matcher:
-    """The events with a row number and the derived columns the categories use, and the tests of conditions."""
-
-    def __init__(self, events: pl.DataFrame, categories: Sequence[Category]) -> None:
-        used = {c for cat in categories for cond in cat.where for c in cond}
-        extra = {name: make(events).fill_null(False) for name, make in _BOOL.items() if name in used}
-        if "actor" not in events.columns:
-            extra["actor"] = actor_expr(events)
-        self.ev = events.with_columns(_i=pl.int_range(pl.len(), dtype=pl.UInt32), **extra)
-        self._kinds: pl.DataFrame | None = None
-
-    def test(self, column: str, test: Any) -> pl.Expr:
-        if column in _BOOL:
-            return pl.col(column) == test
-        if column == "kind":  # a property of the action: tested on the distinct actions
-            if self._kinds is None:
-                actions = self.ev.select(pl.col("action").cast(pl.String).unique())
-                self._kinds = actions.with_columns(kind=action_kind(pl.col("action")))
-            ok = self._kinds.filter(predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls()
-            return pl.col("action").cast(pl.String).is_in(ok.implode()).fill_null(False)
-        dtype = self.ev.schema[column]
-        if isinstance(dtype, pl.Categorical | pl.Enum):  # test the distinct values, then look rows up
-            values = self.ev.select(pl.col(column).unique().cast(pl.String))
-            hits = values.filter(predicate(pl.col(column), test).fill_null(False))[column]
-            expr = pl.col(column).cast(pl.String).is_in(hits.drop_nulls().implode()).fill_null(False)
-            return expr | pl.col(column).is_null() if hits.null_count() else expr
-        x = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
-        return predicate(x, test).fill_null(False)
-
-    def rows(self, category: Category) -> pl.Series:
-        """Row numbers of the events matching any of the category's conditions."""
-        parts = []
-        for cond in category.where:
-            cheap = [self.test(c, t) for c, t in cond.items() if c not in _TEXT]
-            text = [self.test(c, t) for c, t in cond.items() if c in _TEXT]
-            texts = [c for c in cond if c in _TEXT]
-            part = (self.ev.lazy().filter(*cheap) if cheap else self.ev.lazy()).select("_i", *texts).collect()
-            parts.append((part.filter(*text) if text else part)["_i"])
-        return pl.concat(parts).unique() if parts else pl.Series("_i", [], pl.UInt32)
-
-
 def outcome_recorded(events: pl.DataFrame) -> pl.Expr:
     """True where the product writes an outcome for this kind of record, False where it writes none (the
-    loader then reads "success"), null where that is unknown: `config_check.OUTCOME_IN_SOURCE` by product and
+    loader then reads "success"), null where that is unknown: `events.products.OUTCOME_IN_SOURCE` by product and
     kind of record (change, sign-in/out, REST call), and Identity Server 7's audit records (JSON with
     recordedAt and initiatorType), which carry no outcome either."""
     atype = pl.col("artifact_type").cast(pl.String)
@@ -205,8 +156,9 @@ def sensitive_actions(events: pl.DataFrame, categories: Sequence[Category] | Non
     tz = getattr(ts, "time_zone", None) or "UTC"
     if events.is_empty() or not categories:
         return pl.DataFrame(schema=sensitive_schema(tz))
-    m = _Matcher(events, categories)
-    hits = pl.concat([m.rows(cat).to_frame("_i").with_columns(_c=pl.lit(n, pl.UInt16))
+    used = {c for cat in categories for cond in cat.where for c in cond}
+    m = Matcher(events, used, {} if "actor" in events.columns else {"actor": actor_expr(events)})
+    hits = pl.concat([m.rows(cat.where).to_frame("_i").with_columns(_c=pl.lit(n, pl.UInt16))
                       for n, cat in enumerate(categories)])
     first = hits.sort("_c").unique("_i", keep="first")
     if first.is_empty():

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from dateutil import parser as dateparser
 
+from audit_lib.errors import AuditLibError
 from audit_lib.events.vocabulary import NOT_RECORDED, change_expr
 
 # free-text search looks in these columns
 SEARCH_COLUMNS = ["user", "actor", "action", "artifact_type", "artifact", "details", "attachment"]
 
 
-class FilterError(ValueError):
+class FilterError(AuditLibError, ValueError):
     """A filter value the user typed cannot be used (a date that does not parse, an end before a start)."""
 
 

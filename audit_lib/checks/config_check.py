@@ -43,6 +43,8 @@ from typing import Any
 import polars as pl
 
 from audit_lib.checks.findings import RULES_DIR, Finding, Rule, RuleError, finding_id, sort_findings
+from audit_lib.events.products import OUTCOME_IN_SOURCE, RECORD_FORMS, SOURCE_NOTES
+from audit_lib.intake.loader import AuditLog
 from audit_lib.intake.sources import Source, SourceError
 
 # ---------------------------------------------------------------------------------------------- findings
@@ -979,26 +981,6 @@ def _size_limit_findings(live: pl.DataFrame, configs: Mapping[str, Rollover]) ->
 
 # ------------------------------------------------------------------------------- missing_pci_fields
 
-# What each product's lines carry: record kinds whose lines have no outcome of their own (their events have a
-# null outcome; a failure is never written either, so a null cannot be read as "done"). Identity
-# Server's key/value (Outcome=) and pipe-separated (Result :) records carry one; its IS 7 JSON records do not
-# and are a kind of their own (RECORD_FORMS). A kind whose loaded records all have a null outcome lacks it too.
-OUTCOME_IN_SOURCE: dict[tuple[str, str], bool] = {
-    ("mi", "change"): False, ("mi", "sign-in/out"): False,
-    ("apim", "change"): False, ("apim", "REST call"): False, ("apim", "sign-in/out"): True,
-    ("is", "change"): True, ("is", "sign-in/out"): True, ("is", "REST call"): True,
-    ("is", "JSON change"): False,
-}
-# Records told apart from the rest of their product and kind by the keys the parser leaves in `details` (as
-# written, quoted: a key inside an escaped string value does not match): (product, kind) -> (kind, keys). IS 7's
-# JSON audit records (disableLegacyAuditLogs) keep recordedAt and initiatorType there, and write no outcome.
-RECORD_FORMS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    ("is", "change"): ("JSON change", ('"recordedAt"', '"initiatorType"')),
-}
-SOURCE_NOTES: dict[tuple[str, str], str] = {
-    ("mi", "sign-in/out"): "Micro Integrator writes successful sign-ins only: failed sign-ins are not logged at all",
-    ("apim", "REST call"): "the REST call line names the application's consumer key, not a network origin",
-}
 # a network origin is a named field (an address inside a changed artifact, such as an endpoint URL, is not one)
 _ORIGIN = r'(?i)"(?:ip|ip[_-]?address|client[_-]?ip|remote[_-]?(?:address|addr|ip|host)|x-forwarded-for)"\s*:\s*"[^"]+"'
 _ZONED_TIME = r'"at"\s*:\s*"[^"]*(?:[+-]\d{2}:?\d{2}|Z)"'
@@ -1122,7 +1104,8 @@ def _gaps(product: str, row: dict[str, Any], tz: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------ check_source
 
-def check_source(source: Source, log: Any = None, *, as_of: date | datetime | None = None) -> list[ConfigFinding]:
+def check_source(source: Source, log: AuditLog | None = None, *,
+                 as_of: date | datetime | None = None) -> list[ConfigFinding]:
     """Every finding of this module for a source: each log4j2.properties found in it, and, given the loaded
     `log` (an AuditLog), its coverage and the fields of its records, in `findings.sort_findings` order. A config
     file that cannot be read (see `find_configs`) is left out."""

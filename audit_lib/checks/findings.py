@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,17 +35,22 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from audit_lib.analysis.metrics import action_kind
+from audit_lib.analysis.conditions import (  # noqa: F401  (RuleError, predicate: re-exported for rule authors)
+    BASE_COLUMNS,
+    BOOL_COLUMNS,
+    Matcher,
+    RuleError,
+    check_conditions,
+    conditions,
+    predicate,
+)
 from audit_lib.analysis.sessions import (
     DEFAULT_TIMEOUT,
     actor_expr,
-    change_expr,
-    failed_sign_in_expr,
     parse_duration,
     session_ids,
-    sign_in_expr,
-    sign_out_expr,
 )
+from audit_lib.events.vocabulary import UNKNOWN
 
 RULES_DIR = Path(__file__).parent / "rules"
 SEVERITIES = ("info", "low", "medium", "high")
@@ -56,18 +60,7 @@ EVENT_COLUMNS = ["timestamp", "actor", "node", "product", "action", "artifact_ty
 MAX_EVENTS = 1000  # events kept with one finding; `count` always holds the full number
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_BASE_COLUMNS = {"timestamp", "node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome",
-                 "details", "level", "source", "line", "attachment"}
-_BOOL_COLUMNS = {"change", "sign_in", "sign_out", "failed_sign_in", "off_hours", "in_session"}
-_PSEUDO = {"kind", "date", *_BOOL_COLUMNS}
-_TEXT_COLUMNS = {"details", "attachment"}  # long free text: tested last, on the rows left
-_OPS = {"in", "not_in", "regex", "not_regex", "null", "key"}
-_KEY_NAME = re.compile(r"^[^'\\]+$")
-_UNKNOWN = "(unknown)"
-
-
-class RuleError(ValueError):
-    """A rule or settings file that cannot be used; the message names the file and the problem."""
+_PSEUDO = {"kind", "date", *BOOL_COLUMNS}
 
 
 # --- rules -----------------------------------------------------------------------------------------------------
@@ -127,7 +120,7 @@ class Rule:
             rule = cls(
                 id=str(spec["id"]), title=str(spec["title"]), severity=spec["severity"], meaning=str(spec["meaning"]),
                 references=_references(spec["references"]), kind=spec["kind"],
-                where=_conditions(spec.get("where")), then=_conditions(spec.get("then")),
+                where=conditions(spec.get("where")), then=conditions(spec.get("then")),
                 key=tuple(spec.get("key") or ()),
                 window=parse_duration(spec["window"]) if spec.get("window") is not None else None,
                 count=int(spec["count"]) if spec.get("count") is not None else None,
@@ -151,13 +144,11 @@ class Rule:
             raise RuleError(where + "count must be 1 or more")
         if self.working_hours is not None and self.working_hours <= 0:
             raise RuleError(where + "working_hours must be positive")
-        known = _BASE_COLUMNS | _PSEUDO
+        known = BASE_COLUMNS | _PSEUDO
         bad = sorted(self.columns() - known)
         if bad:
             raise RuleError(where + f"unknown column {', '.join(bad)}; use one of {', '.join(sorted(known))}")
-        for cond in (*self.where, *self.then):
-            for column, test in cond.items():
-                _check_test(where, column, test)
+        check_conditions(where, (*self.where, *self.then), known)
         try:
             names = {n for _, n, _, _ in string.Formatter().parse(self.summary) if n is not None}
         except ValueError as exc:
@@ -176,36 +167,6 @@ def _references(value: Any) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     raise ValueError("references must be an object of lists or a list of strings")
-
-
-def _conditions(value: Any) -> tuple[dict, ...]:
-    if value is None:
-        return ()
-    items = [value] if isinstance(value, dict) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(c, dict) for c in items):
-        raise ValueError("'where' and 'then' must be an object or a list of objects")
-    return tuple(dict(c) for c in items)
-
-
-def _check_test(where: str, column: str, test: Any) -> None:
-    if column in _BOOL_COLUMNS:
-        if not isinstance(test, bool):
-            raise RuleError(where + f"{column} is true or false, not {test!r}")
-        return
-    if isinstance(test, dict):
-        bad = set(test) - _OPS
-        if bad:
-            raise RuleError(where + f"{column}: unknown test {', '.join(sorted(bad))}; use {', '.join(sorted(_OPS))}")
-        if "key" in test and (column != "details" or not _KEY_NAME.match(str(test["key"]))):
-            raise RuleError(where + f"{column}: 'key' applies to details and names a JSON key")
-        for op in ("regex", "not_regex"):
-            if op in test:
-                try:
-                    re.compile(test[op])
-                except (re.error, TypeError) as exc:
-                    raise RuleError(where + f"{column}: bad {op} {test[op]!r} ({exc})") from None
-    elif not (test is None or isinstance(test, str | list)):
-        raise RuleError(where + f"{column}: use a value, a list, null or a test object, not {test!r}")
 
 
 def load_rules(folder: str | Path | None = None) -> list[Rule]:
@@ -412,99 +373,26 @@ def findings_table(items: Sequence[Finding]) -> pl.DataFrame:
 
 # --- evaluation ------------------------------------------------------------------------------------------------
 
-class _Frame:
-    """The events with a row number `_i`, `actor`, and the derived columns the rules read."""
+class _Frame(Matcher):
+    """The events with a row number `_i`, `actor`, and the derived columns the rules read (the working-time ones
+    from the settings)."""
 
     def __init__(self, events: pl.DataFrame, settings: Settings, rules: Sequence[Rule]) -> None:
         self.settings = settings
         ts = events.schema["timestamp"]
         self.tz = settings.tz or getattr(ts, "time_zone", None) or "UTC"
         used = set().union(*(r.columns() for r in rules))
-        extra: dict[str, pl.Expr] = {}
-        makers = {"change": change_expr, "sign_in": sign_in_expr, "sign_out": sign_out_expr,
-                  "failed_sign_in": failed_sign_in_expr}
-        for name, make in makers.items():
-            if name in used:
-                extra[name] = make(events).fill_null(False)
         local = pl.col("timestamp").dt.convert_time_zone(self.tz)
+        extra: dict[str, pl.Expr] = {"actor": actor_expr(events)}
         if "off_hours" in used:
             extra["off_hours"] = _off_hours(local, settings)
         if "date" in used:
             extra["date"] = local.dt.date()
-        self.ev = events.with_columns(actor_expr(events), _i=pl.int_range(pl.len(), dtype=pl.UInt32), **extra)
+        super().__init__(events, used, extra)
         if "in_session" in used:
             self.ev = self.ev.with_columns(in_session=session_ids(events, settings.session_timeout).is_not_null())
         self.start: datetime = self.ev["timestamp"].min()
         self.end: datetime = self.ev["timestamp"].max()
-        self._kinds: pl.DataFrame | None = None
-
-    def kinds(self) -> pl.DataFrame:
-        """action -> kind for the distinct actions."""
-        if self._kinds is None:
-            actions = self.ev.select(pl.col("action").cast(pl.String).unique())
-            self._kinds = actions.with_columns(kind=action_kind(pl.col("action")))
-        return self._kinds
-
-    def select(self, conditions: tuple[dict, ...], columns: Sequence[str]) -> pl.DataFrame:
-        """`_i`, "timestamp" and `columns` of the rows matching any of `conditions` (all rows when there is none),
-        in event order. Only the columns needed are filtered; free-text tests run last, on the rows left."""
-        keep = list(dict.fromkeys(["_i", "timestamp", *columns]))
-        if not conditions:
-            return self.ev.select(keep)
-        parts = []
-        for cond in conditions:
-            cheap = [self._test(c, t) for c, t in cond.items() if c not in _TEXT_COLUMNS]
-            text = [self._test(c, t) for c, t in cond.items() if c in _TEXT_COLUMNS]
-            texts = [c for c in cond if c in _TEXT_COLUMNS and c not in keep]
-            part = self.ev.lazy().filter(*cheap) if cheap else self.ev.lazy()
-            part = part.select(*keep, *texts).collect()  # collected first: the text tests see only these rows
-            parts.append(part.filter(*text).select(keep) if text else part)
-        if len(parts) == 1:
-            return parts[0]
-        return pl.concat(parts).unique("_i", keep="first").sort("_i")
-
-    def _test(self, column: str, test: Any) -> pl.Expr:
-        if column in _BOOL_COLUMNS:
-            return pl.col(column) == test
-        if column == "kind":  # a property of the action: test the distinct actions
-            kinds = self.kinds()
-            ok = kinds.filter(predicate(pl.col("kind"), test).fill_null(False))["action"].drop_nulls().to_list()
-            return pl.col("action").is_in(ok).fill_null(False)
-        dtype = self.ev.schema[column]
-        if isinstance(dtype, pl.Categorical | pl.Enum):  # test the distinct values, then look rows up
-            values = self.ev.select(pl.col(column).unique().cast(pl.String))
-            hits = values.filter(predicate(pl.col(column), test).fill_null(False))[column]
-            expr = pl.col(column).is_in(hits.drop_nulls().to_list()).fill_null(False)
-            return expr | pl.col(column).is_null() if hits.null_count() else expr
-        return predicate(pl.col(column).cast(pl.String) if dtype != pl.String else pl.col(column),
-                          test).fill_null(False)
-
-
-def predicate(x: pl.Expr, test: Any) -> pl.Expr:
-    """`test` (see the module docstring) applied to the string expression `x`."""
-    if test is None:
-        return x.is_null()
-    if isinstance(test, str | list):
-        test = {"in": [test] if isinstance(test, str) else test}
-    if "key" in test:
-        x = x.str.json_path_match(f"$['{test['key']}']")
-    conds: list[pl.Expr] = []
-    low = x.str.to_lowercase()
-    if "in" in test:
-        conds.append(low.is_in([str(v).lower() for v in _as_list(test["in"])]).fill_null(False))
-    if "not_in" in test:
-        conds.append(~low.is_in([str(v).lower() for v in _as_list(test["not_in"])]).fill_null(False))
-    if "regex" in test:
-        conds.append(x.str.contains(test["regex"]).fill_null(False))
-    if "not_regex" in test:
-        conds.append(~x.str.contains(test["not_regex"]).fill_null(False))
-    if "null" in test:
-        conds.append(x.is_null() if test["null"] else x.is_not_null())
-    return pl.all_horizontal(conds) if conds else pl.lit(True)
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list | tuple) else [value]
 
 
 def _seconds_of_day(local: pl.Expr) -> pl.Expr:
@@ -669,8 +557,8 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
     for name, column in (("actors", "actor"), ("nodes", "node"), ("artifacts", "artifact")):
         if name in used and column in columns:  # "a, b, c and 4 more", from the distinct values of each group
             groups = groups.join(_names(rows, column).rename({"_names": name}), on="_g", how="left").with_columns(
-                pl.col(name).fill_null(_UNKNOWN))
-    keys = {k: pl.col(k).cast(pl.String).fill_null(_UNKNOWN) for k in rule.key}
+                pl.col(name).fill_null(UNKNOWN))
+    keys = {k: pl.col(k).cast(pl.String).fill_null(UNKNOWN) for k in rule.key}
     groups = (groups.sort("_first", "_first_i")
               .with_columns(**{f"_k_{k}": e for k, e in keys.items()},
                             first=stamp(pl.col("_first")), last=stamp(pl.col("_last")), count=pl.col("_count"),

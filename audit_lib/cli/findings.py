@@ -14,20 +14,22 @@ from collections import Counter
 
 import polars as pl
 
-from audit_lib.analysis.filters import Filters, apply_filters, parse_when
+from audit_lib.analysis.filters import Filters, apply_filters
 from audit_lib.analysis.sessions import parse_duration, sessions
-from audit_lib.checks.findings import (
-    SEVERITIES,
-    Finding,
-    RuleError,
-    Settings,
-    at_least,
-    findings,
-    load_rules,
-    load_settings,
+from audit_lib.checks import config_check
+from audit_lib.checks.findings import SEVERITIES, Finding, at_least, findings
+from audit_lib.cli.common import (
+    CliError,
+    add_paths,
+    add_rules_options,
+    add_scope_options,
+    add_store_option,
+    load_from_args,
+    rules_from_args,
+    scope_from_args,
 )
-from audit_lib.cli import CliError
-from audit_lib.intake.loader import AuditLog, check_tz
+from audit_lib.events.vocabulary import UNKNOWN
+from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import escape_controls
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
@@ -36,19 +38,17 @@ EXIT_FOUND = 3  # a finding at or above --fail-on
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `findings` and `sessions` on the CLI's subparsers."""
     p = sub.add_parser("findings", help="what deserves attention: rule findings and the logging configuration check",
-                       description="Evaluate the rules (audit_lib/checks/rules/*.json, or --rules DIR) over the events in "
-                                   "PATH... within the scope, check any log4j2.properties found there, and print "
-                                   f"the findings. Exit status {EXIT_FOUND} when one reaches --fail-on, else 0.")
+                       description="Evaluate the rules (audit_lib/checks/rules/*.json, or --rules DIR) over the "
+                                   "events in PATH... within the scope, check any log4j2.properties found "
+                                   f"there, and print the findings. Exit status {EXIT_FOUND} when one reaches "
+                                   "--fail-on, else 0.")
     _common(p)
     p.add_argument("--fail-on", choices=SEVERITIES, default="high",
                    help="exit with status 3 when a finding of this severity or above is found (default high)")
     p.add_argument("--json", action="store_true", help="one JSON object per finding and line (for a SIEM)")
-    p.add_argument("--rules", metavar="DIR", help="read the rules from this folder instead of the shipped ones")
-    p.add_argument("--settings", metavar="FILE",
-                   help="JSON settings: work_hours, work_days, holidays, tz, session_timeout")
     p.add_argument("--events", type=int, default=5, metavar="N",
                    help="events listed under each finding in the text output (default 5; JSON has them all)")
-    p.add_argument("--no-config", action="store_true", help="skip the logging configuration check")
+    add_rules_options(p)
     p.set_defaults(func=run_findings)
 
     p = sub.add_parser("sessions", help="sign-in to sign-out sessions per actor and node, with their changes",
@@ -62,52 +62,31 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    from audit_lib.cli.store import add_store_option
-
-    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
-    p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
-    p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
-    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
-    p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
+    add_paths(p)
+    add_scope_options(p)
     add_store_option(p)
 
 
 def _scoped(args: argparse.Namespace) -> tuple[AuditLog, pl.DataFrame, Filters]:
-    from audit_lib.cli.store import load_from_args  # PATH... or --store DIR
-
-    if args.tz is not None:
-        check_tz(args.tz)
-    for when in (args.start, args.end):  # a bad date is told before anything is read
-        if when:
-            parse_when(when, args.tz or "UTC")
+    scope_from_args(args, args.tz or "UTC")  # a bad zone or date is told before anything is read
     log = load_from_args(args)
-    filters = Filters(start=parse_when(args.start, log.tz) if args.start else None,
-                      end=parse_when(args.end, log.tz, end=True) if args.end else None, nodes=tuple(args.node))
+    filters = scope_from_args(args, log.tz)
     return log, apply_filters(log.events, filters), filters
 
 
 def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
     """The logging configuration check's findings (audit_lib.checks.config_check): of the log4j2.properties found in
     PATH..., and of the log itself (coverage, PCI fields); a store keeps no configuration files."""
-    from audit_lib.checks import config_check
-
     return list(config_check.check_source(args.paths or [], log))
 
 
 def run_findings(args: argparse.Namespace) -> int:
     if args.events < 0:
         raise CliError("--events must be 0 or more")
-    try:
-        rules = load_rules(args.rules) if args.rules else load_rules()
-        settings = load_settings(args.settings) if args.settings else Settings()
-    except RuleError as exc:
-        raise CliError(str(exc)) from None
+    rules, settings = rules_from_args(args)
     log, events, filters = _scoped(args)
-    try:
-        extra = [] if args.no_config else _config_findings(args, log)
-        found = findings(events, rules, settings, extra=extra)
-    except RuleError as exc:
-        raise CliError(str(exc)) from None
+    extra = [] if args.no_config else _config_findings(args, log)
+    found = findings(events, rules, settings, extra=extra)
     if args.json:
         for f in found:
             print(json.dumps(f.to_dict(), ensure_ascii=False, default=str))
@@ -128,7 +107,7 @@ def format_findings(found: list[Finding], per_finding: int, scope: str, events: 
         ev = f.events
         if ev is not None and per_finding:
             for row in ev.head(per_finding).iter_rows(named=True):
-                who = row.get("actor") or "(unknown)"
+                who = row.get("actor") or UNKNOWN
                 lines.append(f"          {row['timestamp']:%Y-%m-%d %H:%M:%S}  {escape_controls(str(who))}  "
                              f"{row.get('action') or ''} {escape_controls(str(row.get('artifact') or ''))}  "
                              f"{row.get('node') or ''}  {row.get('outcome') or '-'}  "

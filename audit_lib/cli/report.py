@@ -13,43 +13,36 @@ import tempfile
 from pathlib import Path
 
 from audit_lib.analysis.compliance import load_categories
-from audit_lib.analysis.filters import Filters, apply_filters, parse_when
-from audit_lib.checks.findings import RuleError, Settings, load_rules, load_settings
-from audit_lib.cli import CliError
-from audit_lib.cli.store import add_store_option, load_from_args
-from audit_lib.events.zones import is_zone
+from audit_lib.analysis.filters import apply_filters
+from audit_lib.cli.common import (
+    CliError,
+    add_paths,
+    add_rules_options,
+    add_scope_options,
+    add_store_option,
+    load_from_args,
+    rules_from_args,
+    scope_from_args,
+)
 from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.render.export import export_bytes, sha256_hex
 from audit_lib.render.textsafe import escape_controls
-from audit_lib.report.build import (
-    EDITIONS,
-    EVENTS_PER_FINDING,
-    FINDINGS_PER_RULE,
-    MAX_PER_CATEGORY,
-    MAX_ROWS,
-    build_report,
-)
+from audit_lib.report import EDITIONS, ReportLimits, build_report
 from audit_lib.report.evidence import parse_period
+from audit_lib.store import Store, open_store_log
 
 OUTPUT_NAMES = {"sha256": "the PDF's checksum file"}
 
 
-def add_report_command(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the `report` subcommand on the CLI's subparsers."""
     p = sub.add_parser("report", help="write a PDF compliance report (and CSV / JSON Lines / Parquet exports)",
                        description="Write the compliance report of the events in PATH... within the scope given by "
                                    "the options. Dates accept anything python-dateutil reads; a bare --to date "
                                    "includes that whole day.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (searched recursively), files or globs")
+    add_paths(p)
     add_store_option(p)  # or --store DIR: the events of an event store (times in its zone, or read in --tz)
-    p.add_argument("--from", dest="start", metavar="DATE", help="first time to include, e.g. 2026-11-01")
-    p.add_argument("--to", dest="end", metavar="DATE", help="last day or time to include, e.g. 2026-11-07")
-    p.add_argument("--tz", help="time zone the log times are written in (default UTC; a store's own zone)")
-    p.add_argument("--user", action="append", default=[], metavar="U", help="only this user (repeatable)")
-    p.add_argument("--type", action="append", default=[], metavar="T", help="only this artifact type (repeatable)")
-    p.add_argument("--action", action="append", default=[], metavar="A", help="only this action (repeatable)")
-    p.add_argument("--node", action="append", default=[], metavar="N", help="only this node (repeatable)")
-    p.add_argument("--changes-only", action="store_true", help="only changes: no sign-ins, sign-outs or reads")
+    add_scope_options(p, people=True)
     p.add_argument("--pdf", required=True, metavar="FILE",
                    help="write the PDF report here, and its SHA-256 beside it (FILE.sha256)")
     p.add_argument("--edition", choices=EDITIONS, default="privileged",
@@ -68,22 +61,19 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
                                                        "<name>.findings.jsonl)")
     p.add_argument("--jsonl", metavar="FILE", help="write every event in scope as JSON Lines")
     p.add_argument("--parquet", metavar="FILE", help="write every event in scope as Parquet")
-    p.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N",
-                   help=f"events printed in the appendix (default {MAX_ROWS:,}); the CSV always holds all")
-    p.add_argument("--max-per-category", type=int, default=MAX_PER_CATEGORY, metavar="N",
-                   help=f"sensitive actions printed per category (default {MAX_PER_CATEGORY})")
-    p.add_argument("--findings-per-rule", type=int, default=FINDINGS_PER_RULE, metavar="N",
-                   help=f"findings of a rule printed with their events (default {FINDINGS_PER_RULE})")
-    p.add_argument("--events-per-finding", type=int, default=EVENTS_PER_FINDING, metavar="N",
-                   help=f"events printed under each of those findings (default {EVENTS_PER_FINDING})")
+    p.add_argument("--max-rows", type=int, default=ReportLimits.max_rows, metavar="N",
+                   help=f"events printed in the appendix (default {ReportLimits.max_rows:,}); the CSV always holds all")
+    p.add_argument("--max-per-category", type=int, default=ReportLimits.max_per_category, metavar="N",
+                   help=f"sensitive actions printed per category (default {ReportLimits.max_per_category})")
+    p.add_argument("--findings-per-rule", type=int, default=ReportLimits.findings_per_rule, metavar="N",
+                   help=f"findings of a rule printed with their events (default {ReportLimits.findings_per_rule})")
+    p.add_argument("--events-per-finding", type=int, default=ReportLimits.events_per_finding, metavar="N",
+                   help=f"events printed under each of those findings (default {ReportLimits.events_per_finding})")
     p.add_argument("--categories", metavar="FILE",
                    help="categories of sensitive actions (default: audit_lib/analysis/sensitive_actions.json)")
     p.add_argument("--category", action="append", default=[], metavar="ID",
                    help="also count this category that is off by default, e.g. capp-deployment (repeatable)")
-    p.add_argument("--rules", metavar="DIR", help="read the rules from this folder instead of the shipped ones")
-    p.add_argument("--settings", metavar="FILE",
-                   help="JSON settings: work_hours, work_days, holidays, tz, session_timeout")
-    p.add_argument("--no-config", action="store_true", help="skip the logging configuration check")
+    add_rules_options(p)
     p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=None,
                    help="compare the evidence with the previous period: nodes gone silent, fewer files, days or "
                         "events (default: with --store, --compare-with or --comparison)")
@@ -97,19 +87,6 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
                                                          "(its SHA-256 is on the cover)")
     p.add_argument("--allow-empty", action="store_true", help="write a report that says so when no event is in scope")
     p.set_defaults(func=run_report)
-
-
-def scope_from_args(args: argparse.Namespace) -> Filters:
-    """The Filters named by the report options (raises FilterError for a date that does not parse)."""
-    tz = check_tz(args.tz)
-    if not is_zone(tz):
-        raise CliError(f"Unknown time zone {escape_controls(str(tz)[:60])!r}: use an IANA name such as UTC or "
-                       "Asia/Colombo")
-    start = parse_when(args.start, tz) if args.start else None
-    end = parse_when(args.end, tz, end=True) if args.end else None
-    return Filters(start=start, end=end, users=tuple(args.user), actions=tuple(args.action),
-                   artifact_types=tuple(args.type), nodes=tuple(args.node),
-                   changes_only=bool(getattr(args, "changes_only", False)))
 
 
 def output_paths(args: argparse.Namespace) -> dict[str, Path]:
@@ -214,17 +191,11 @@ def run_report(args: argparse.Namespace) -> int:
             raise CliError(f"--{name.replace('_', '-')} must be 0 or more")
     store = None
     if args.store and not args.paths:  # opened once: the evidence reads the version the events were read from
-        from audit_lib.store import Store
-
         store = Store(args.store)
     args.tz = args.tz or (store.tz if store is not None else "UTC")  # a store's times as they were ingested
-    filters = scope_from_args(args)
-    try:
-        categories = load_categories(args.categories, enable=args.category)
-        rules = load_rules(args.rules) if args.rules else load_rules()
-        settings = load_settings(args.settings) if args.settings else Settings()
-    except RuleError as exc:
-        raise CliError(str(exc)) from None
+    filters = scope_from_args(args, args.tz)
+    categories = load_categories(args.categories, enable=args.category)
+    rules, settings = rules_from_args(args)
     if args.sources and not args.store:
         raise CliError("--sources names the folders an event store was ingested from: use it with --store DIR")
     if args.compare is False and (args.compare_with or args.comparison):
@@ -232,24 +203,17 @@ def run_report(args: argparse.Namespace) -> int:
     compare_with = parse_period(args.compare_with, check_tz(args.tz)) if args.compare_with else None
     inputs = [*args.paths, *(args.sources or [])]
     check_outputs(output_paths(args), inputs)  # before the (long) load: refuse early
-    if store is not None:
-        from audit_lib.store import open_store_log
-
-        log = open_store_log(store, args.tz)
-    else:
-        log = load_from_args(args)  # PATH... (or both, refused there)
+    # a store opened once, else PATH... (or both, refused there)
+    log = open_store_log(store, args.tz) if store is not None else load_from_args(args)
     sources = args.paths or [f"event store {args.store}"]
     targets = check_outputs(output_paths(args), inputs, log)  # and the files actually read
-    try:
-        report = build_report(log, filters, sources=sources, edition=args.edition, appendix=args.appendix,
-                              privileged=args.privileged, categories=categories, rules=rules, settings=settings,
-                              config_source=None if args.no_config else args.paths, max_rows=args.max_rows,
-                              max_per_category=args.max_per_category, findings_per_rule=args.findings_per_rule,
-                              events_per_finding=args.events_per_finding, store=store,
-                              store_sources=args.sources, compare=True if args.comparison else args.compare,
-                              compare_with=compare_with)
-    except RuleError as exc:
-        raise CliError(str(exc)) from None
+    limits = ReportLimits(max_rows=args.max_rows, max_per_category=args.max_per_category,
+                          findings_per_rule=args.findings_per_rule, events_per_finding=args.events_per_finding)
+    report = build_report(log, filters, sources=sources, edition=args.edition, appendix=args.appendix,
+                          privileged=args.privileged, categories=categories, rules=rules, settings=settings,
+                          config_source=None if args.no_config else args.paths, limits=limits, store=store,
+                          store_sources=args.sources, compare=True if args.comparison else args.compare,
+                          compare_with=compare_with)
     if report.events == 0 and not args.allow_empty:
         raise CliError(f"No events in scope ({escape_controls(filters.describe(args.tz))}); nothing written. "
                        "Use --allow-empty to write a report that says so.")

@@ -33,6 +33,8 @@ from pathlib import Path, PurePosixPath
 from struct import error as struct_error
 from typing import BinaryIO
 
+from audit_lib.errors import AuditLibError
+
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_SUFFIX = ".zip"
 CHUNK = 1 << 20  # stored bytes read, and decompressed bytes produced, at a time
@@ -46,11 +48,11 @@ Upload = tuple[str, bytes]
 Source = str | os.PathLike | Upload | Sequence["str | os.PathLike | Upload"]
 
 
-class SourceError(ValueError):
+class SourceError(AuditLibError, ValueError):
     """A source the user named cannot be used: the message says why, in words a user understands."""
 
 
-class ReadError(OSError):
+class ReadError(AuditLibError, OSError):
     """A file could not be read to its end (damaged archive member, a cap reached): the message says why."""
 
 

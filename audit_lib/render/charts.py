@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import polars as pl
 
-from audit_lib.analysis.metrics import EVERY_NAME, KINDS, OTHER, WEEKDAYS
+from audit_lib.analysis.metrics import EVERY, EVERY_NAME, KINDS, OTHER, WEEKDAYS
 from audit_lib.render.textsafe import visible, visible_column
 
 MAX_ROWS = 5000  # a chart never gets more rows than this (altair's own limit)
@@ -86,8 +86,6 @@ def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "
                     height: int = 260, width: int = WIDTH, title: str = "Events over time") -> alt.Chart:
     """Bars of `metrics.over_time` output: stacked by `group` when present (click the legend to pick groups),
     with an optional x interval selection named BRUSH."""
-    from audit_lib.analysis.metrics import EVERY
-
     every = EVERY.get(every, every)
     data = _wall(_check(df), "bucket", every)
     base = alt.Chart(data, title=visible(title), height=height, width=width)
@@ -121,8 +119,6 @@ def activity_dashboard(df: pl.DataFrame, every: str = "1d", *, group_title: str 
                        width: int = WIDTH) -> alt.VConcatChart:
     """Stacked events over time above the totals per group: click a bar (or the legend) to show only
     that group over time; shift-click for several."""
-    from audit_lib.analysis.metrics import EVERY
-
     every = EVERY.get(every, every)
     data = _wall(_check(df), "bucket", every)
     pick = alt.selection_point(fields=["group"], name=PICK, bind="legend")

@@ -9,5 +9,6 @@
 """
 
 from audit_lib.report.build import EDITIONS, MAX_ROWS, Report, build_report
+from audit_lib.report.context import ReportLimits
 
-__all__ = ["EDITIONS", "MAX_ROWS", "Report", "build_report"]
+__all__ = ["EDITIONS", "MAX_ROWS", "Report", "ReportLimits", "build_report"]

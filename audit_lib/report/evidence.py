@@ -33,6 +33,11 @@ from audit_lib.analysis import compliance
 from audit_lib.analysis.filters import FilterError, Filters, parse_when
 from audit_lib.intake.loader import AuditLog
 from audit_lib.intake.sources import Source
+from audit_lib.store import tables as T
+from audit_lib.store import view as V
+from audit_lib.store.read import Store
+from audit_lib.store.verify import VerifyReport, check_chain, verify
+from audit_lib.store.view import StoreView
 
 DROP = 0.5  # events of a node falling by this share (per day) or more are flagged
 # the columns of a manifest (first and last: times of the file's first and last event, in the report's zone)
@@ -261,9 +266,6 @@ def _flags(c: PeriodComparison) -> list[str]:
 def _opened(store: Any, storage_options: dict[str, str] | None) -> tuple[Any, Any]:
     """The `Store` to read (an opened one as it is, a view's, or the store named, opened now) and the
     `StoreView` when `store` is one."""
-    from audit_lib.store import Store
-    from audit_lib.store.view import StoreView
-
     if isinstance(store, StoreView):
         return store.store, store
     return (store if isinstance(store, Store) else Store(store, storage_options)), None
@@ -273,9 +275,6 @@ def _periods_log(view: Any, periods: tuple[Period, ...], nodes: tuple[str, ...])
     """The view's manifest with the events of `periods` (timestamp, node, source: what the comparison counts),
     read by scans of its published version (overlapping periods as one); ScopeTooLarge past the view's limit,
     as for a page's scope."""
-    from audit_lib.store import tables as T
-    from audit_lib.store import view as V
-
     spans: list[list[date]] = []
     for p in sorted(periods, key=lambda p: p.first):
         if spans and p.first <= spans[-1][1]:
@@ -299,9 +298,6 @@ def _periods_log(view: Any, periods: tuple[Period, ...], nodes: tuple[str, ...])
 
 def _with_store(c: PeriodComparison, st: Any, sources: Source | None, roots: list | None) -> None:
     """The chain entries and (with `sources`) the source checks, read at the version `st` was opened at."""
-    from audit_lib.store import tables as T
-    from audit_lib.store.verify import VerifyReport, _check_chain, verify
-
     c.store = st.loc.uri
     c.head = {"seq": st.head.seq, "hash": st.head.hash}
     with T.reading(st.loc):
@@ -309,7 +305,7 @@ def _with_store(c: PeriodComparison, st: Any, sources: Source | None, roots: lis
         rows = T.read(st.loc, T.CHAIN, st.head.chain_version).sort("seq").filter(pl.col("seq") <= st.head.seq)
         files = st.file_rows()
     report = VerifyReport(st.loc.uri)
-    _check_chain(rows, report, None)  # the hashes of the entries, each against its text and the one before
+    check_chain(rows, report, None)  # the hashes of the entries, each against its text and the one before
     c.chain_intact = report.ok
     renamed = st.names()
     c.manifest, c.chain = _entries(c.manifest, files, rows, renamed)

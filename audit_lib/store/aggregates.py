@@ -211,7 +211,7 @@ def _people(pairs: pl.DataFrame, names: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def summary_counts(source: Store | Scope, ray: str | None = None) -> dict[str, Any]:
-    """The event figures of `summary` (`audit_lib.cli.summary`) of a store or a scope of it, never holding its
+    """The event figures of `summary` (`audit_lib.analysis.summary`) of a store or a scope of it, never holding its
     events: events, ambiguous_times, by_user, by_actor, by_type, by_action, by_node (events per value, most
     first, `(unknown)` for none), first and last (datetimes in the store's zone, None when empty)."""
     scope = source if isinstance(source, Scope) else Scope(source)

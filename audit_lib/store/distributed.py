@@ -24,7 +24,8 @@ import polars as pl
 
 from audit_lib.intake.sources import Limits
 from audit_lib.store import tables as T
-from audit_lib.store.read import Store, _month
+from audit_lib.store.parsing import parse_payloads
+from audit_lib.store.read import Store
 from audit_lib.store.tables import StoreError
 
 IN_FLIGHT = 4  # groups sent ahead of the one being written: bounds the driver's memory
@@ -59,8 +60,6 @@ def connect(address: str) -> bool:
 
 
 def _task(specs, line_starts, tz, limits):
-    from audit_lib.store.ingest import parse_payloads
-
     return parse_payloads(specs, line_starts, tz, limits)
 
 
@@ -137,9 +136,9 @@ def event_files(scope: Scope) -> list[DataFile]:
     if scope.nodes is not None:
         acts = acts.filter(pl.col("node").is_in(list(scope.nodes)))
     if scope.start is not None:
-        acts = acts.filter(pl.col("month") >= _month(scope.start))
+        acts = acts.filter(pl.col("month") >= T.month_key(scope.start))
     if scope.end is not None:
-        acts = acts.filter(pl.col("month") <= _month(scope.end))
+        acts = acts.filter(pl.col("month") <= T.month_key(scope.end))
     acts = acts.sort([*keys, "path"], nulls_last=True)
     return [DataFile(unquote(p), dict(zip(keys, values, strict=True)), int(size))
             for p, size, *values in acts.iter_rows()]

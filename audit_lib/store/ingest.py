@@ -15,28 +15,27 @@ is parsed, and committed at the end as one Delta version.
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from audit_lib import __version__
 from audit_lib.intake.background import prefetched
-from audit_lib.intake.loader import check_tz, parse_entries
-from audit_lib.intake.sources import Entry, Limits, Skipped, Source, SourceError, discover
+from audit_lib.intake.loader import check_tz
+from audit_lib.intake.sources import Entry, Limits, Skipped, Source, discover
 from audit_lib.store import tables as T
-from audit_lib.store.scan import FileScan, is_active, read_slice, scan_file, slice_opener
+from audit_lib.store.distributed import run_ray
+from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local
+from audit_lib.store.scan import FileScan, is_active, scan_file
+from audit_lib.store.tables import STREAM_KINDS, streams
+from audit_lib.version import __version__
 
-STREAM_KINDS = ("new", "grown", "rotated", "seen")
-GROUP_BYTES = 64 << 20  # content parsed in one call of the loader (it batches across files itself)
-GROUP_FILES = 10_000
 RAY_GROUP_BYTES = 8 << 20  # content of one Ray task: enough tasks to spread over the cluster
 RAY_GROUP_FILES = 200
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -73,57 +72,12 @@ class IngestResult:
 
 
 @dataclass
-class Part:
-    """A run of a file's content to parse: all of a new file, or what a growing or rotated file added."""
-
-    index: int
-    entry: Entry
-    scan: FileScan
-    kind: str
-    stream: str
-    start: int
-    end: int
-    line_start: int
-    prefix_sha256: str
-
-    def loader_entry(self, limits: Limits | None) -> Entry:
-        """The entry the loader reads: the file itself under the stream's name, or the slice of it."""
-        whole = self.start == 0 and self.end == self.scan.content_bytes
-        if whole:
-            return replace(self.entry, source=self.stream)
-        return replace(self.entry, source=self.stream, size=self.end - self.start, path=None,
-                       opener=slice_opener(self.entry, self.start, self.end, limits))
-
-    def payload(self, limits: Limits | None) -> bytes:
-        """The bytes a remote task parses (the stored bytes of a whole file, else the slice of content)."""
-        if self.start == 0 and self.end == self.scan.content_bytes:
-            return self.entry.read()
-        return read_slice(self.entry, self.start, self.end, limits)
-
-
-@dataclass
-class GroupResult:
-    events: pl.DataFrame
-    rejects: pl.DataFrame
-    files: pl.DataFrame  # source (stream), lines, events, attached, rejects, blank, error, complete
-    skipped: list[str]
-
-
-@dataclass
 class Plan:
     parts: list[Part] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)  # seen, duplicate and skipped rows
     dup_of_part: list[tuple[dict, str]] = field(default_factory=list)  # duplicate rows of files parsed now
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("new", "known", "grown", "rotated", "seen", "duplicate", "skipped", "held"), 0))
-
-
-def streams(files: pl.DataFrame) -> pl.DataFrame:
-    """One row per stored stream: the fields of its latest row, with the totals of what its rows added."""
-    rows = files.filter(pl.col("kind").is_in(STREAM_KINDS)).sort("seq", "order")
-    latest = [c for c in files.columns if c not in ("stream", "events", "attached", "rejects", "blank")]
-    return rows.group_by("stream", maintain_order=True).agg(
-        *[pl.col(c).last() for c in latest], pl.col("events", "attached", "rejects", "blank").sum())
 
 
 def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None = None, *,
@@ -308,78 +262,13 @@ def _unique_name(source: str, taken: set[str]) -> str:
     raise AssertionError
 
 
-# --------------------------------------------------------------------------------------------------- parsing
-
-
-def parse_group(entries: Sequence[Entry], line_starts: Sequence[int], tz: str,
-                limits: Limits | None = None) -> GroupResult:
-    """Parse some files (or parts of files) as rows of the store's tables: lines numbered on from `line_starts`
-    (the lines already stored of each). A part whose text equals another's is parsed too: the scan already
-    found the copies, so what is parsed here is stored."""
-    try:
-        p = parse_entries(list(entries), tz, limits=limits, categorical=False, drop_duplicates=False)
-    except SourceError:
-        return GroupResult(T.empty(T.EVENTS), T.empty(T.REJECTS), _empty_counts(), [e.source for e in entries])
-    names = [e.source for e in entries]
-    nodes = [e.node for e in entries]
-    offset = pl.col("source").replace_strict(names, list(line_starts), default=0, return_dtype=pl.Int64)
-    ts = pl.col("timestamp").dt.convert_time_zone("UTC")
-    ev = p.events.with_columns(timestamp=ts.dt.cast_time_unit("us"), month=ts.dt.strftime("%Y-%m"),
-                               line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32),
-                               wall=pl.col("wall").dt.cast_time_unit("us"))
-    rej = p.rejects.with_columns(node=pl.col("source").replace_strict(names, nodes, default=None),
-                                 line=(pl.col("line").cast(pl.Int64) + offset).cast(pl.Int32))
-    counts = p.files.select("source", "lines", "events", "attached", "rejects", "blank", "error", "complete")
-    return GroupResult(T.conform(ev, T.EVENTS), T.conform(rej, T.REJECTS), counts,
-                       [s.name for s in p.skipped])
-
-
-def _empty_counts() -> pl.DataFrame:
-    return pl.DataFrame(schema={"source": pl.String, "lines": pl.Int64, "events": pl.Int64, "attached": pl.Int64,
-                                "rejects": pl.Int64, "blank": pl.Int64, "error": pl.String, "complete": pl.Boolean})
-
-
-def groups(parts: list[Part], max_bytes: int | None = None, max_files: int | None = None) -> list[list[Part]]:
-    """Parts in order, cut into groups of about `max_bytes` of content (default GROUP_BYTES)."""
-    max_bytes, max_files = max_bytes or GROUP_BYTES, max_files or GROUP_FILES
-    out: list[list[Part]] = []
-    size = 0
-    for p in parts:
-        if p.end <= p.start:
-            continue
-        if not out or size >= max_bytes or len(out[-1]) >= max_files:
-            out.append([])
-            size = 0
-        out[-1].append(p)
-        size += p.end - p.start
-    return out
-
-
-def run_local(batches: list[list[Part]], tz: str, limits: Limits) -> Iterator[GroupResult]:
-    for g in batches:
-        yield parse_group([p.loader_entry(limits) for p in g], [p.line_start for p in g], tz, limits)
-
-
-def parse_payloads(specs: list[tuple[str, str, bytes]], line_starts: list[int], tz: str,
-                   limits: Limits | None) -> GroupResult:
-    """parse_group over files given as (name, node, bytes): what a Ray task runs."""
-    entries = [Entry(source=name, node=node, read=(lambda d=data: d), size=len(data),
-                     opener=(lambda d=data: io.BytesIO(d))) for name, node, data in specs]
-    return parse_group(entries, line_starts, tz, limits)
-
-
 # ---------------------------------------------------------------------------------------------------- commit
 
 
 def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, ray: str | None,
             progress: Progress | None, result: IngestResult) -> None:
     batches = groups(plan.parts, RAY_GROUP_BYTES, RAY_GROUP_FILES) if ray else groups(plan.parts)
-    if ray:
-        from audit_lib.store.distributed import run_ray
-
-        results = run_ray(batches, tz, limits, ray)
-    else:
-        results = run_local(batches, tz, limits)
+    results = run_ray(batches, tz, limits, ray) if ray else run_local(batches, tz, limits)
     total = sum(p.end - p.start for p in plan.parts)
     collected: list[GroupResult] = []
     pairs: set[tuple] = set()
@@ -403,7 +292,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     if ev_version is not None:
         versions[T.EVENTS] = ev_version
         _append_rollups(loc, partials, versions)
-    counts = pl.concat([c.files for c in collected]) if collected else _empty_counts()
+    counts = pl.concat([c.files for c in collected]) if collected else empty_counts()
     held = {s for c in collected for s in c.skipped}
     rows = _rows(plan, counts, held, head.seq + 1)
     for kind in ("new", "grown", "rotated"):

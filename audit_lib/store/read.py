@@ -8,7 +8,7 @@ read under; the view shows the name the file was last seen with)."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -19,7 +19,6 @@ from audit_lib.events.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.intake.loader import CATEGORICAL, AuditLog, check_tz
 from audit_lib.intake.sources import Skipped
 from audit_lib.store import tables as T
-from audit_lib.store.ingest import streams
 
 StoreRef = str | os.PathLike | T.Location
 
@@ -57,7 +56,7 @@ class Store:
     def names(self) -> dict[str, str]:
         """Stored name -> the name the file was last seen with, for the streams whose name changed; names kept
         unique (a file seen last under a name another file has since taken keeps its stored name)."""
-        st = streams(self.file_rows()).select("stream", "source", "seq")
+        st = T.streams(self.file_rows()).select("stream", "source", "seq")
         st = st.sort(["seq", "stream"], descending=[True, False])
         taken: set[str] = set()
         out: dict[str, str] = {}
@@ -110,9 +109,9 @@ class Store:
         if nodes is not None:
             conds.append(pl.col("node").is_in(list(nodes)))
         if start is not None:
-            conds += [pl.col("month") >= _month(start), pl.col("timestamp") >= _utc(start)]
+            conds += [pl.col("month") >= T.month_key(start), pl.col("timestamp") >= T.utc(start)]
         if end is not None:
-            conds += [pl.col("month") <= _month(end), pl.col("timestamp") < _utc(end)]
+            conds += [pl.col("month") <= T.month_key(end), pl.col("timestamp") < T.utc(end)]
         if conds:
             lf = lf.filter(*conds)
         renamed = self.names()
@@ -146,7 +145,7 @@ class Store:
         rows = self.file_rows().filter(pl.col("kind") == "skipped").sort("seq", "order")
         latest = rows.group_by("source", maintain_order=True).agg(pl.col("error").last(), pl.col("seq").last(),
                                                                    pl.col("order").last())
-        current = set(streams(self.file_rows())["source"].to_list())
+        current = set(T.streams(self.file_rows())["source"].to_list())
         latest = latest.filter(~pl.col("source").is_in(list(current))).sort("seq", "order")
         return [Skipped(name, reason) for name, reason in latest.select("source", "error").iter_rows()]
 
@@ -155,7 +154,7 @@ class Store:
         store's zone: from `events` when given, else from the files table."""
         rows = self.file_rows()
         renamed = self.names()
-        st = streams(rows).with_columns(
+        st = T.streams(rows).with_columns(
             source=pl.col("stream").replace(list(renamed), list(renamed.values())) if renamed else pl.col("stream"),
             duplicate_of=pl.lit(None, pl.String))
         dups = rows.filter(pl.col("kind") == "duplicate").sort("seq", "order").group_by(
@@ -184,16 +183,6 @@ class Store:
 def _pair_key(user: pl.Expr, product: pl.Expr) -> pl.Expr:
     return pl.concat_str([user.cast(pl.String).fill_null("\x01"), product.cast(pl.String).fill_null("\x01")],
                          separator="\x00")
-
-
-def _utc(t: datetime) -> datetime:
-    if t.tzinfo is None:
-        raise ValueError("scan_store needs aware datetimes for start and end")
-    return t.astimezone(UTC)
-
-
-def _month(t: datetime) -> str:
-    return _utc(t).strftime("%Y-%m")
 
 
 def scan_store(store: StoreRef, *, storage_options: dict[str, str] | None = None, start: datetime | None = None,

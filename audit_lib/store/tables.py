@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -442,3 +443,27 @@ def _alive(path: Path) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# --------------------------------------------------------------------------------------------------- streams
+
+STREAM_KINDS = ("new", "grown", "rotated", "seen")  # files rows that add to a stream
+
+
+def streams(files: pl.DataFrame) -> pl.DataFrame:
+    """One row per stored stream: the fields of its latest row, with the totals of what its rows added."""
+    rows = files.filter(pl.col("kind").is_in(STREAM_KINDS)).sort("seq", "order")
+    latest = [c for c in files.columns if c not in ("stream", "events", "attached", "rejects", "blank")]
+    return rows.group_by("stream", maintain_order=True).agg(
+        *[pl.col(c).last() for c in latest], pl.col("events", "attached", "rejects", "blank").sum())
+
+
+def utc(t: datetime) -> datetime:
+    if t.tzinfo is None:
+        raise ValueError("scan_store needs aware datetimes for start and end")
+    return t.astimezone(UTC)
+
+
+def month_key(t: datetime) -> str:
+    """The `month` partition value of an instant ("YYYY-MM", UTC)."""
+    return utc(t).strftime("%Y-%m")

@@ -20,8 +20,9 @@ import polars as pl
 
 from audit_lib.intake.sources import Limits, Source, discover
 from audit_lib.store import tables as T
-from audit_lib.store.ingest import STREAM_KINDS, Progress, streams
+from audit_lib.store.ingest import Progress
 from audit_lib.store.scan import is_active, scan_file
+from audit_lib.store.tables import STREAM_KINDS, streams
 
 
 @dataclass
@@ -66,7 +67,7 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
             report.problem("chain", "chain table", f"cannot be read: {T.failure(again)}")
             return report
         report.problem("chain", "chain table", f"its data files are not what its log records ({T.failure(exc)})")
-    entries = _check_chain(rows, report, anchor)
+    entries = check_chain(rows, report, anchor)
     if entries is None:
         return report
     last = entries[-1] if entries else None
@@ -79,7 +80,7 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
     return report
 
 
-def _check_chain(rows: pl.DataFrame, report: VerifyReport, anchor: str | None) -> list[dict] | None:
+def check_chain(rows: pl.DataFrame, report: VerifyReport, anchor: str | None) -> list[dict] | None:
     entries: list[dict] = []
     prev = T.GENESIS
     for i, (seq, prev_col, digest, text) in enumerate(rows.select("seq", "prev", "hash", "entry").iter_rows(), 1):

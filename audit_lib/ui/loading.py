@@ -21,7 +21,9 @@ from audit_lib.analysis import metrics
 from audit_lib.analysis.filters import Filters, apply_filters
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.export import export_bytes
-from audit_lib.report import Report, build_report
+from audit_lib.report import Report, ReportLimits, build_report
+from audit_lib.store.view import StoreView
+from audit_lib.ui.roots import SAMPLES
 
 # Files are read and parsed once per source; another time zone re-reads the parsed wall-clock times only.
 
@@ -99,7 +101,7 @@ def metric(name: str, key: str, events: pl.DataFrame, *args: Any, extra: tuple =
 def report(key: str, _log: AuditLog, filters: Filters, source_label: str, max_rows: int) -> Report:
     """The compliance report of a scope (`key` names the log, the filters and `max_rows`)."""
     del key
-    return build_report(_log, filters, sources=[source_label], max_rows=max_rows)
+    return build_report(_log, filters, sources=[source_label], limits=ReportLimits(max_rows=max_rows))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -118,8 +120,6 @@ def open_store(path: str, fingerprint: tuple) -> Any:
     """The event store in `path` (inside the allowed folders), as an `audit_lib.store.view.StoreView`;
     `fingerprint` (the files of its manifest chain) changes with every ingest."""
     del fingerprint
-    from audit_lib.store.view import StoreView
-
     return StoreView(path)
 
 
@@ -143,6 +143,4 @@ def store_events(key: str, filters: Filters, _view: Any) -> pl.DataFrame:
 
 
 def sample_path() -> Path:
-    from audit_lib.ui.roots import SAMPLES
-
     return SAMPLES

@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from audit_lib.analysis.sessions import sessions_and_ids
+from audit_lib.checks import config_check
 from audit_lib.checks.findings import WEEKDAYS, Finding, Settings, findings, load_rules, sort_findings
 from audit_lib.intake.sources import SourceError
 from audit_lib.render.textsafe import md
@@ -30,8 +31,6 @@ def _event_findings(key: str, settings: Settings, _events: pl.DataFrame) -> list
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _config_findings(key: str, _source: Any, _log: Any) -> tuple[list[Finding], str | None]:
     del key
-    from audit_lib.checks import config_check
-
     try:
         return list(config_check.check_source(_source, _log)), None
     except SourceError as exc:  # the source moved or broke since it was loaded: say so, keep the event findings

@@ -147,8 +147,9 @@ def test_hostile_corpus_makes_no_request_and_no_link(server, tmp_path):
     import io
     import zipfile
 
-    from tests.support import hostile
     from playwright.sync_api import sync_playwright
+
+    from tests.support import hostile
 
     canary = _Canary()
     bait = f"127.0.0.1:{canary.port}"

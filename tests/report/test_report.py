@@ -19,7 +19,7 @@ from audit_lib.analysis import compliance
 from audit_lib.analysis.filters import Filters, apply_filters, parse_when
 from audit_lib.checks.findings import findings
 from audit_lib.render.export import sha256_hex, to_csv_bytes
-from audit_lib.report import build_report
+from audit_lib.report import ReportLimits, build_report
 from audit_lib.report.pdf import CHART_FONT, CUT, ReportPDF, Span, chart_font_dir
 from tests.support.wso2_lines import MIN, MONDAY, is_kv, is_record, mi_change, mi_sign, write_node
 
@@ -52,7 +52,7 @@ def privileged(samples):
 
 @pytest.fixture(scope="module")
 def full(samples):
-    report = build_report(samples, sources=["samples"], edition="full", max_rows=200)
+    report = build_report(samples, sources=["samples"], edition="full", limits=ReportLimits(max_rows=200))
     return report, pages(report.pdf)
 
 
@@ -181,7 +181,7 @@ def test_appendix_only_on_request_and_source_never_cut(samples):
     for row in scoped.iter_rows(named=True):  # every source whole, wrapped at its slashes, never cut from the left
         assert f"{row['source']}:{row['line']}" in joined
     assert "…/" not in appendix and "…" + "repository" not in joined
-    capped = build_report(samples, appendix=True, max_rows=50)
+    capped = build_report(samples, appendix=True, limits=ReportLimits(max_rows=50))
     assert capped.truncated and capped.appendix_rows == 50
     assert "more than 50, so the first 50 are printed" in flat(pages(capped.pdf))
 

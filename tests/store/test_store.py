@@ -18,11 +18,13 @@ from polars.testing import assert_frame_equal
 pytest.importorskip("deltalake", reason="the event store needs requirements-store.txt (deltalake)")
 
 import audit_lib  # noqa: E402
-from audit_lib.cli import main, summary  # noqa: E402
+from audit_lib.analysis.summary import summary  # noqa: E402
+from audit_lib.cli import main  # noqa: E402
 from audit_lib.store import ingest, open_store_log, scan_store, verify  # noqa: E402
 from audit_lib.store import tables as T  # noqa: E402
 
 ingest_mod = sys.modules["audit_lib.store.ingest"]  # the module (the package exports the function)
+parsing_mod = sys.modules["audit_lib.store.parsing"]
 USERS = ["admin", "jane.ops", "deployer"]
 
 
@@ -395,7 +397,7 @@ def test_an_ingest_stopped_while_parsing_leaves_the_previous_version(estate: Pat
     ingest(estate / "is-node", store)
     files_before = data_files(store, "events")
     calls = []
-    real = ingest_mod.parse_group
+    real = parsing_mod.parse_group
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -404,8 +406,8 @@ def test_an_ingest_stopped_while_parsing_leaves_the_previous_version(estate: Pat
         return real(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(ingest_mod, "GROUP_FILES", 5)
-        m.setattr(ingest_mod, "parse_group", flaky)
+        m.setattr(parsing_mod, "GROUP_FILES", 5)
+        m.setattr(parsing_mod, "parse_group", flaky)
         with pytest.raises(Exception, match="disk full"):
             ingest(estate, store)
     assert open_store_log(store).events.height == audit_lib.load(estate / "is-node").events.height

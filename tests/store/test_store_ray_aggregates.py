@@ -17,7 +17,8 @@ from polars.testing import assert_frame_equal
 pytest.importorskip("deltalake", reason="the event store needs requirements-store.txt (deltalake)")
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-store.txt)")
 
-from audit_lib.cli import main, summary  # noqa: E402
+from audit_lib.analysis.summary import summary  # noqa: E402
+from audit_lib.cli import main  # noqa: E402
 from audit_lib.demo.estate import write_estate  # noqa: E402
 from audit_lib.store import Store, StoreError, append_events, ingest, open_store_log  # noqa: E402
 from audit_lib.store import aggregates as agg  # noqa: E402
