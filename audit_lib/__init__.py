@@ -20,13 +20,15 @@ configure()  # before polars is imported
 from importlib import import_module  # noqa: E402
 from typing import Any  # noqa: E402
 
+from audit_lib.analysis.conditions import RuleError  # noqa: E402
 from audit_lib.analysis.filters import FilterError, Filters, apply_filters, parse_when  # noqa: E402
 from audit_lib.analysis.sessions import sessions, with_sessions  # noqa: E402
 from audit_lib.analysis.summary import summary  # noqa: E402
-from audit_lib.checks.findings import Finding, RuleError, Settings, findings, load_rules  # noqa: E402
-from audit_lib.errors import AuditLibError  # noqa: E402
+from audit_lib.checks.finding import Finding  # noqa: E402
+from audit_lib.checks.findings import findings  # noqa: E402
+from audit_lib.checks.rule import Settings, load_rules  # noqa: E402
+from audit_lib.errors import AuditLibError, SourceError  # noqa: E402
 from audit_lib.intake.loader import AuditLog, check_tz, load, load_entries  # noqa: E402
-from audit_lib.intake.sources import SourceError  # noqa: E402
 from audit_lib.version import __version__  # noqa: E402
 
 _LAZY = {  # name -> (module, attribute or None for the module itself)

@@ -7,3 +7,11 @@ from __future__ import annotations
 
 class AuditLibError(Exception):
     """An error to report to the user as its message, never as a traceback."""
+
+
+class SourceError(AuditLibError, ValueError):
+    """A source the user named cannot be used: the message says why, in words a user understands."""
+
+
+class ReadError(AuditLibError, OSError):
+    """A file could not be read to its end (damaged archive member, a cap reached): the message says why."""

@@ -5,7 +5,8 @@ from collections import Counter
 
 import streamlit as st
 
-from audit_lib.checks.findings import SEVERITIES, Finding, findings_table
+from audit_lib.checks.finding import Finding, findings_table
+from audit_lib.checks.rule import SEVERITIES
 from audit_lib.render.textsafe import md
 from audit_lib.ui import page, review
 from audit_lib.ui import state as S

@@ -12,7 +12,8 @@ import streamlit as st
 
 from audit_lib.analysis import compliance
 from audit_lib.analysis.filters import Filters
-from audit_lib.checks.findings import Finding, Settings
+from audit_lib.checks.finding import Finding
+from audit_lib.checks.rule import Settings
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.export import MIME, scope_name, sha256_hex
 from audit_lib.render.textsafe import md, visible

@@ -23,7 +23,14 @@ import polars as pl
 from audit_lib.analysis.conditions import BASE_COLUMNS, VOCABULARY, Matcher, RuleError, check_conditions, conditions
 from audit_lib.analysis.metrics import MAX_COVERAGE_DAYS, coverage_gaps
 from audit_lib.events.products import OUTCOME_IN_SOURCE
-from audit_lib.events.vocabulary import NOT_RECORDED, actor_expr, failed_sign_in_expr, sign_in_expr, sign_out_expr
+from audit_lib.events.vocabulary import (
+    NOT_RECORDED,
+    UNKNOWN,
+    actor_expr,
+    failed_sign_in_expr,
+    sign_in_expr,
+    sign_out_expr,
+)
 
 CATEGORIES_FILE = Path(__file__).parent / "sensitive_actions.json"
 LISTINGS = ("events", "counts")
@@ -193,7 +200,7 @@ def counts_by_actor(sensitive: pl.DataFrame) -> pl.DataFrame:
     return (sensitive.group_by("actor", "node").agg(
         events=pl.len().cast(pl.Int64), failed=(pl.col("outcome") == FAILED).sum().cast(pl.Int64),
         first=pl.col("timestamp").min(), last=pl.col("timestamp").max())
-        .with_columns(pl.col("actor").fill_null("(unknown)"))
+        .with_columns(pl.col("actor").fill_null(UNKNOWN))
         .sort(["events", "actor", "node"], descending=[True, False, False], nulls_last=True))
 
 
@@ -223,7 +230,7 @@ def sign_ins(events: pl.DataFrame) -> pl.DataFrame:
     is_in, is_out, failed = sign_in_expr(events), sign_out_expr(events), failed_sign_in_expr(events)
     person = pl.col("actor" if "actor" in events.columns else "user").cast(pl.String)
     sess = events.lazy().filter(is_in | is_out | failed).select(
-        user=person.fill_null("(unknown)"), node=pl.col("node").cast(pl.String), ts=pl.col("timestamp"),
+        user=person.fill_null(UNKNOWN), node=pl.col("node").cast(pl.String), ts=pl.col("timestamp"),
         i=is_in, o=is_out & ~failed, f=failed)
     out = sess.group_by("user").agg(
         sign_ins=pl.col("i").sum().cast(pl.Int64), sign_outs=pl.col("o").sum().cast(pl.Int64),

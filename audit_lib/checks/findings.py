@@ -24,14 +24,9 @@ stable order with deterministic ids; `extra` joins findings made elsewhere into 
 from __future__ import annotations
 
 import hashlib
-import json
 import string
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -45,333 +40,13 @@ from audit_lib.analysis.conditions import (  # noqa: F401  (RuleError, predicate
     predicate,
 )
 from audit_lib.analysis.sessions import (
-    DEFAULT_TIMEOUT,
     actor_expr,
-    parse_duration,
     session_ids,
 )
+from audit_lib.checks.finding import Finding, sort_findings
+from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, load_rules
 from audit_lib.events.vocabulary import UNKNOWN
 
-RULES_DIR = Path(__file__).parent / "rules"
-SEVERITIES = ("info", "low", "medium", "high")
-RULE_KINDS = ("match", "threshold", "sequence", "new_term", "absence", "external")
-EVENT_COLUMNS = ["timestamp", "actor", "node", "product", "action", "artifact_type", "artifact", "outcome",
-                 "details", "source", "line"]
-MAX_EVENTS = 1000  # events kept with one finding; `count` always holds the full number
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-_PSEUDO = {"kind", "date", *BOOL_COLUMNS}
-
-
-# --- rules -----------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule, as read from its JSON file."""
-
-    id: str
-    title: str
-    severity: str
-    meaning: str
-    references: tuple[str, ...]
-    kind: str
-    where: tuple[dict, ...] = ()
-    then: tuple[dict, ...] = ()
-    key: tuple[str, ...] = ()
-    window: timedelta | None = None
-    count: int | None = None
-    baseline: timedelta | None = None
-    working_hours: float | None = None
-    summary: str = ""
-    path: str = ""
-
-    @property
-    def rank(self) -> int:
-        return SEVERITIES.index(self.severity)
-
-    @property
-    def window_text(self) -> str:
-        return _duration_text(self.window) if self.window else ""
-
-    def columns(self) -> set[str]:
-        """Every column the rule reads."""
-        cols = set(self.key)
-        for cond in (*self.where, *self.then):
-            cols |= set(cond)
-        return cols
-
-    @classmethod
-    def from_dict(cls, spec: dict, path: str = "") -> Rule:
-        where = f"{path or 'rule'}: "
-        if not isinstance(spec, dict):
-            raise RuleError(where + "a rule must be a JSON object")
-        missing = [k for k in ("id", "title", "severity", "meaning", "references", "kind") if not spec.get(k)]
-        if missing:
-            raise RuleError(where + f"missing {', '.join(missing)}")
-        if spec["severity"] not in SEVERITIES:
-            raise RuleError(where + f"severity must be one of {', '.join(SEVERITIES)}, not {spec['severity']!r}")
-        if spec["kind"] not in RULE_KINDS:
-            raise RuleError(where + f"kind must be one of {', '.join(RULE_KINDS)}, not {spec['kind']!r}")
-        unknown = set(spec) - {"id", "title", "severity", "meaning", "references", "kind", "where", "then", "key",
-                               "window", "count", "baseline", "working_hours", "summary", "description"}
-        if unknown:
-            raise RuleError(where + f"unknown field {', '.join(sorted(unknown))}")
-        try:
-            rule = cls(
-                id=str(spec["id"]), title=str(spec["title"]), severity=spec["severity"], meaning=str(spec["meaning"]),
-                references=_references(spec["references"]), kind=spec["kind"],
-                where=conditions(spec.get("where")), then=conditions(spec.get("then")),
-                key=tuple(spec.get("key") or ()),
-                window=parse_duration(spec["window"]) if spec.get("window") is not None else None,
-                count=int(spec["count"]) if spec.get("count") is not None else None,
-                baseline=parse_duration(spec["baseline"]) if spec.get("baseline") is not None else None,
-                working_hours=float(spec["working_hours"]) if spec.get("working_hours") is not None else None,
-                summary=str(spec.get("summary") or ""), path=path)
-        except (TypeError, ValueError) as exc:
-            raise RuleError(where + str(exc)) from None
-        rule._check(where)
-        return rule
-
-    def _check(self, where: str) -> None:
-        needs = {"threshold": ("window", "count"), "sequence": ("then", "window"), "new_term": ("baseline",),
-                 "absence": ("working_hours",)}.get(self.kind, ())
-        for name in needs:
-            if not getattr(self, name):
-                raise RuleError(where + f"a {self.kind} rule needs {name!r}")
-        if self.kind in ("threshold", "sequence", "new_term", "absence", "match") and not self.key:
-            raise RuleError(where + f"a {self.kind} rule needs 'key' (the columns a finding is about)")
-        if self.count is not None and self.count < 1:
-            raise RuleError(where + "count must be 1 or more")
-        if self.working_hours is not None and self.working_hours <= 0:
-            raise RuleError(where + "working_hours must be positive")
-        known = BASE_COLUMNS | _PSEUDO
-        bad = sorted(self.columns() - known)
-        if bad:
-            raise RuleError(where + f"unknown column {', '.join(bad)}; use one of {', '.join(sorted(known))}")
-        check_conditions(where, (*self.where, *self.then), known)
-        try:
-            names = {n for _, n, _, _ in string.Formatter().parse(self.summary) if n is not None}
-        except ValueError as exc:
-            raise RuleError(where + f"bad summary template ({exc})") from None
-        bad = sorted(names - set(SUMMARY_FIELDS) - set(self.key))
-        if bad:
-            allowed = ", ".join((*self.key, *SUMMARY_FIELDS))
-            raise RuleError(where + f"the summary names {', '.join(bad)}; use {allowed}")
-
-
-def _references(value: Any) -> tuple[str, ...]:
-    """["PCI DSS 10.2.1.4", "SOC 2 CC7.2"] from {"pci_dss_v4": [...], "soc2": [...]} or a list of strings."""
-    names = {"pci_dss_v4": "PCI DSS", "pci_dss": "PCI DSS", "soc2": "SOC 2", "soc_2": "SOC 2"}
-    if isinstance(value, dict):
-        return tuple(f"{names.get(k, k)} {ref}" for k, refs in value.items() for ref in refs)
-    if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value)
-    raise ValueError("references must be an object of lists or a list of strings")
-
-
-def load_rules(folder: str | Path | None = None) -> list[Rule]:
-    """Every rule of `folder` (default: the rules shipped beside the formats), in order of id."""
-    base = Path(folder) if folder is not None else RULES_DIR
-    if not base.is_dir():
-        raise RuleError(f"No rules folder at {base}")
-    rules: dict[str, Rule] = {}
-    for path in sorted(base.glob("*.json")):
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RuleError(f"{path.name}: cannot be read as JSON ({exc})") from None
-        rule = Rule.from_dict(spec, path.name)
-        if rule.id in rules:
-            raise RuleError(f"{path.name}: rule id {rule.id!r} is also used by {rules[rule.id].path}")
-        rules[rule.id] = rule
-    if not rules:
-        raise RuleError(f"No rule file (*.json) in {base}")
-    return sorted(rules.values(), key=lambda r: r.id)
-
-
-def rule_by_id(rule_id: str, rules: Sequence[Rule] | None = None) -> Rule:
-    for rule in rules if rules is not None else load_rules():
-        if rule.id == rule_id:
-            return rule
-    raise KeyError(rule_id)
-
-
-# --- settings --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Settings:
-    """Working time and session timeout the rules use. `tz` None means the zone the logs were read in."""
-
-    work_start: time = time(8)
-    work_end: time = time(18)
-    work_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
-    holidays: tuple[date, ...] = ()
-    tz: str | None = None
-    session_timeout: timedelta = DEFAULT_TIMEOUT
-
-    def __post_init__(self) -> None:
-        if self.work_end <= self.work_start:
-            raise RuleError(f"Working hours must end after they start ({self.work_start} to {self.work_end}).")
-        if not self.work_days or any(d not in range(1, 8) for d in self.work_days):
-            raise RuleError("Working days must be weekdays 1 (Monday) to 7 (Sunday).")
-        if self.tz is not None:
-            try:
-                ZoneInfo(self.tz)
-            except (KeyError, ValueError, OSError):
-                raise RuleError(f"Unknown time zone {self.tz!r} in the settings.") from None
-
-    @property
-    def week_mask(self) -> list[bool]:
-        return [d in self.work_days for d in range(1, 8)]
-
-    @classmethod
-    def from_dict(cls, spec: dict) -> Settings:
-        """From {"work_hours": ["08:00", "18:00"], "work_days": ["Mon", ...], "holidays": ["2026-12-25"],
-        "tz": "Europe/Paris", "session_timeout": "1h"}; every field optional."""
-        if not isinstance(spec, dict):
-            raise RuleError("Settings must be a JSON object.")
-        unknown = set(spec) - {"work_hours", "work_days", "holidays", "tz", "session_timeout", "description"}
-        if unknown:
-            raise RuleError(f"Unknown setting {', '.join(sorted(unknown))}.")
-        kw: dict[str, Any] = {}
-        try:
-            if "work_hours" in spec:
-                start, end = spec["work_hours"]
-                kw["work_start"], kw["work_end"] = time.fromisoformat(start), time.fromisoformat(end)
-            if "work_days" in spec:
-                kw["work_days"] = tuple(sorted({_weekday(d) for d in spec["work_days"]}))
-            if "holidays" in spec:
-                kw["holidays"] = tuple(sorted(date.fromisoformat(str(d)) for d in spec["holidays"]))
-            if "session_timeout" in spec:
-                kw["session_timeout"] = parse_duration(spec["session_timeout"])
-        except (TypeError, ValueError) as exc:
-            raise RuleError(f"Bad setting: {exc}") from None
-        if spec.get("tz"):
-            kw["tz"] = str(spec["tz"])
-        return cls(**kw)
-
-
-def _weekday(value: Any) -> int:
-    if isinstance(value, int) and 1 <= value <= 7:
-        return value
-    text = str(value).strip().lower()[:3]
-    if text not in WEEKDAYS:
-        raise ValueError(f"{value!r} is not a weekday")
-    return WEEKDAYS.index(text) + 1
-
-
-def load_settings(path: str | Path) -> Settings:
-    """Settings from a JSON file (see `Settings.from_dict`)."""
-    try:
-        spec = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RuleError(f"Cannot read the settings file {path}: {exc}") from None
-    try:
-        return Settings.from_dict(spec)
-    except RuleError as exc:
-        raise RuleError(f"{path}: {exc}") from None
-
-
-# --- findings --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing to look at: which rule, about what (`subject`, `node`), when, how many events, and the events
-    behind it (`events`: time, actor, node, outcome, source and line...) or, for findings that do not come from
-    events (a configuration file), `evidence`: "file:line" references or file names. Other modules make findings
-    with `finding_id` for a stable id and, when events are behind them, `event_rows=<frame of those events>`."""
-
-    id: str
-    rule: str
-    title: str
-    severity: str
-    meaning: str
-    references: tuple[str, ...]
-    node: str | None
-    first: datetime | None
-    last: datetime | None
-    count: int
-    subject: str = ""
-    summary: str = ""
-    evidence: tuple[str, ...] = ()
-    event_rows: pl.DataFrame | None = field(default=None, compare=False, repr=False)
-    event_span: tuple[int, int] | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def events(self) -> pl.DataFrame | None:
-        """The events behind the finding: `event_rows`, or the `event_span` (offset, length) of it when several
-        findings share one frame; None for findings not drawn from events."""
-        if self.event_rows is None or self.event_span is None:
-            return self.event_rows
-        return self.event_rows.slice(*self.event_span)
-
-    @property
-    def rank(self) -> int:
-        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else -1
-
-    def to_dict(self, *, with_events: bool = True) -> dict:
-        """Plain JSON-ready values; times in ISO 8601 with their offset."""
-        out: dict[str, Any] = {
-            "id": self.id, "rule": self.rule, "severity": self.severity, "title": self.title,
-            "subject": self.subject, "summary": self.summary, "node": self.node,
-            "first": self.first.isoformat() if self.first else None,
-            "last": self.last.isoformat() if self.last else None,
-            "count": self.count, "meaning": self.meaning, "references": list(self.references),
-            "evidence": list(self.evidence)}
-        if with_events:
-            events = self.events
-            out["events"] = [] if events is None else [
-                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-                for row in events.iter_rows(named=True)]
-        return out
-
-
-def finding_id(rule: str, *parts: Any) -> str:
-    """A short id that depends only on the rule and the parts given (same input, same id)."""
-    text = "\x1f".join([rule, *("" if p is None else str(p) for p in parts)])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
-def sort_findings(items: Iterable[Finding]) -> list[Finding]:
-    """Most severe first, then by first time, rule, subject and id: the same list always comes out the same."""
-    far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
-    return sorted(items, key=lambda f: (-f.rank, f.first or far, f.rule, f.subject, f.id))
-
-
-def at_least(items: Iterable[Finding], severity: str) -> list[Finding]:
-    """The findings of `severity` or more."""
-    floor = SEVERITIES.index(severity)
-    return [f for f in items if f.rank >= floor]
-
-
-def findings(events: pl.DataFrame, rules: Sequence[Rule] | None = None, settings: Settings | None = None,
-             extra: Iterable[Finding] = ()) -> list[Finding]:
-    """Every finding of `rules` (default: all shipped rules) over `events`, plus `extra` findings made
-    elsewhere, in a stable order."""
-    rules = load_rules() if rules is None else list(rules)
-    settings = settings or Settings()
-    out = list(extra)
-    active = [r for r in rules if r.kind != "external"]
-    if events.height and active:
-        frame = _Frame(events, settings, active)
-        for rule in active:
-            out += _EVALUATE[rule.kind](frame, rule)
-    return sort_findings(out)
-
-
-def findings_table(items: Sequence[Finding]) -> pl.DataFrame:
-    """One row per finding: severity, rule, title, subject, node, count, first, last, summary, id."""
-    tz = next((f.first.tzinfo for f in items if f.first is not None), None)
-    zone = getattr(tz, "key", None) or (str(tz) if tz else "UTC")
-    schema = {"severity": pl.String, "rule": pl.String, "title": pl.String, "subject": pl.String, "node": pl.String,
-              "count": pl.Int64, "first": pl.Datetime("ms", zone), "last": pl.Datetime("ms", zone),
-              "summary": pl.String, "id": pl.String}
-    rows = [{"severity": f.severity, "rule": f.rule, "title": f.title, "subject": f.subject, "node": f.node,
-             "count": f.count, "first": f.first, "last": f.last, "summary": f.summary, "id": f.id} for f in items]
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
-
-
-# --- evaluation ------------------------------------------------------------------------------------------------
 
 class _Frame(Matcher):
     """The events with a row number `_i`, `actor`, and the derived columns the rules read (the working-time ones
@@ -594,7 +269,6 @@ def _names(rows: pl.DataFrame, column: str, limit: int = 5) -> pl.DataFrame:
         + pl.when(more > 0).then(pl.format(" and {} more", more)).otherwise(pl.lit("")))
 
 
-SUMMARY_FIELDS = ("count", "window", "first", "last", "actors", "nodes", "artifacts", "silent")
 
 
 def _template(rule: Rule, constants: dict[str, str]) -> pl.Expr:
@@ -616,11 +290,16 @@ def _template(rule: Rule, constants: dict[str, str]) -> pl.Expr:
     return pl.concat_str(parts) if parts else pl.lit("")
 
 
-def _duration_text(d: timedelta) -> str:
-    """"7 days", "1 hour", "10 minutes", "90 seconds"."""
-    seconds = int(d.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+def findings(events: pl.DataFrame, rules: Sequence[Rule] | None = None, settings: Settings | None = None,
+             extra: Iterable[Finding] = ()) -> list[Finding]:
+    """Every finding of `rules` (default: all shipped rules) over `events`, plus `extra` findings made
+    elsewhere, in a stable order."""
+    rules = load_rules() if rules is None else list(rules)
+    settings = settings or Settings()
+    out = list(extra)
+    active = [r for r in rules if r.kind != "external"]
+    if events.height and active:
+        frame = _Frame(events, settings, active)
+        for rule in active:
+            out += _EVALUATE[rule.kind](frame, rule)
+    return sort_findings(out)

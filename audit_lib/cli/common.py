@@ -9,7 +9,7 @@ import sys
 import time
 
 from audit_lib.analysis.filters import Filters, parse_when
-from audit_lib.checks.findings import Rule, Settings, load_rules, load_settings
+from audit_lib.checks.rule import Rule, Settings, load_rules, load_settings
 from audit_lib.errors import AuditLibError
 from audit_lib.intake.loader import AuditLog, check_tz, load
 from audit_lib.store import open_store_log

@@ -17,7 +17,9 @@ import polars as pl
 from audit_lib.analysis.filters import Filters, apply_filters
 from audit_lib.analysis.sessions import parse_duration, sessions
 from audit_lib.checks import config_check
-from audit_lib.checks.findings import SEVERITIES, Finding, at_least, findings
+from audit_lib.checks.finding import Finding, at_least
+from audit_lib.checks.findings import findings
+from audit_lib.checks.rule import SEVERITIES
 from audit_lib.cli.common import (
     CliError,
     add_paths,

@@ -1,5 +1,7 @@
 """A realistic estate of WSO2 nodes: months of Micro Integrator, API Manager and Identity Server audit logs,
-written and rotated as the products write them (benchmarks, demos, trying the app on a fleet).
+written and rotated as the products write them (benchmarks, demos, trying the app on a fleet). It is one piece:
+a single generator whose products, calendar, rotation and incidents share one random stream (the same seed must
+give the same bytes), so its parts are sections here rather than modules.
 
     python -m audit_lib.demo.sampledata estate OUT --nodes mi1,mi2,mi3,apim1,is1 --start 2026-01-01 --days 330 \\
         --rotate daily --gzip-after 30 --events-per-day 40 --seed 1

@@ -3,6 +3,9 @@ record forms are told apart by their keys, and what the product never writes at 
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 # What each product's lines carry: record kinds whose lines have no outcome of their own (their events have a
 # null outcome; a failure is never written either, so a null cannot be read as "done"). Identity
 # Server's key/value (Outcome=) and pipe-separated (Result :) records carry one; its IS 7 JSON records do not
@@ -23,3 +26,22 @@ SOURCE_NOTES: dict[tuple[str, str], str] = {
     ("mi", "sign-in/out"): "Micro Integrator writes successful sign-ins only: failed sign-ins are not logged at all",
     ("apim", "REST call"): "the REST call line names the application's consumer key, not a network origin",
 }
+
+PRODUCT_NAMES = {"mi": "Micro Integrator", "apim": "API Manager", "is": "Identity Server"}
+# Markers of each product's shipped file, tried in order, when the caller does not say which product it is.
+PRODUCT_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("apim", re.compile(r"apimgt|apigw|BOTDATA_APPENDER")),
+    ("is", re.compile(r"DELETE_EVENT_LOGFILE|org\.wso2\.carbon\.identity|%mm\b")),
+    ("mi", re.compile(r"logfiles\.home|wso2-mi-|micro\.integrator")),
+]
+
+
+def guess_product(text: str, source: str = "") -> str | None:
+    """mi, apim or is from markers of the shipped files, else from the path (`conf/` without `repository/`)."""
+    for product, marker in PRODUCT_MARKERS:
+        if marker.search(text):
+            return product
+    parts = PurePosixPath(source.replace("\\", "/")).parts
+    if len(parts) >= 2 and parts[-2] == "conf" and (len(parts) < 3 or parts[-3] != "repository"):
+        return "mi"
+    return None

@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from audit_lib.errors import SourceError
 from audit_lib.events.actors import actors
 from audit_lib.events.schema import REJECTS_SCHEMA, events_schema, files_schema
 from audit_lib.events.zones import is_zone
 from audit_lib.intake.background import prefetched
+from audit_lib.intake.discover import discover
+from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
 from audit_lib.intake.parse import Parsed, localise, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
-from audit_lib.intake.sources import Budget, Entry, Limits, Skipped, Source, SourceError, discover
 from audit_lib.memory import give_back
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
@@ -95,7 +97,7 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
          limits: Limits | None = None, roots: list[Path] | None = None, label: str | None = None) -> AuditLog:
     """Load audit logs from a folder (searched recursively), a file, a glob, a zip, uploads as (name, bytes)
     pairs, or a list of those. Times are read as wall-clock time in `tz`. `limits` caps what is read (see
-    `audit_lib.intake.sources.Limits`); `roots`, when given, are the only folders paths may lead into; `label` names
+    `audit_lib.intake.entries.Limits`); `roots`, when given, are the only folders paths may lead into; `label` names
     the node of uploads whose names say none.
 
     Raises SourceError for a path that does not exist or holds no audit file; a damaged file does not
@@ -110,7 +112,7 @@ def load(source: Source, tz: str = "UTC", *, formats: Formats | None = None, wor
 def load_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
                  formats: Formats | None = None, workers: int | None = None,
                  limits: Limits | None = None) -> AuditLog:
-    """Load files already found (see `audit_lib.intake.sources.discover`, or entries made by hand, e.g. the new part
+    """Load files already found (see `audit_lib.intake.discover.discover`, or entries made by hand, e.g. the new part
     of a growing file): the same result as `load`."""
     p = parse_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
     ev, wall = _sorted(_with_actor(p.events))

@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from audit_lib.intake.sources import Budget, Content, Entry, Limits, iter_content
+from audit_lib.intake.content import iter_content
+from audit_lib.intake.entries import Budget, Content, Entry, Limits
 
 TOO_LONG = "\x00too long\x00"  # marks a clipped over-long line; NUL never survives in real text
 KEEP_OF_LONG_LINE = 4000

@@ -31,9 +31,11 @@ from audit_lib.analysis import compliance
 from audit_lib.analysis.compliance import Category
 from audit_lib.analysis.filters import Filters, apply_filters
 from audit_lib.checks import config_check
-from audit_lib.checks.findings import Finding, Rule, Settings, findings, load_rules, sort_findings
+from audit_lib.checks.finding import Finding, sort_findings
+from audit_lib.checks.findings import findings
+from audit_lib.checks.rule import Rule, Settings, load_rules
+from audit_lib.intake.entries import Source
 from audit_lib.intake.loader import AuditLog
-from audit_lib.intake.sources import Source
 from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.report.context import Context, ReportLimits, default_sources
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison

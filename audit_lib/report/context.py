@@ -15,7 +15,8 @@ from audit_lib.analysis import compliance
 from audit_lib.analysis.compliance import Category
 from audit_lib.analysis.filters import Filters
 from audit_lib.analysis.sessions import sessions_and_ids
-from audit_lib.checks.findings import Finding, Settings
+from audit_lib.checks.finding import Finding
+from audit_lib.checks.rule import Settings
 from audit_lib.intake.loader import AuditLog
 from audit_lib.report.evidence import PeriodComparison
 

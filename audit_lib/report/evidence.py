@@ -31,8 +31,8 @@ import polars as pl
 
 from audit_lib.analysis import compliance
 from audit_lib.analysis.filters import FilterError, Filters, parse_when
+from audit_lib.intake.entries import Source
 from audit_lib.intake.loader import AuditLog
-from audit_lib.intake.sources import Source
 from audit_lib.store import tables as T
 from audit_lib.store import view as V
 from audit_lib.store.read import Store

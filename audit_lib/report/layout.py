@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from audit_lib.analysis import compliance, metrics
+from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.render import charts
 from audit_lib.render.textsafe import visible
 from audit_lib.report.context import Context
@@ -74,7 +75,7 @@ def event_rows(ctx: Context, df: pl.DataFrame, details: bool = True, session: bo
     if session and "session" not in df.columns:
         df = df.with_columns(ctx.session_of.of(df))
     cols = [pl.col("timestamp").dt.convert_time_zone(ctx.tz).dt.to_string(TIME),
-            person.cast(pl.String).fill_null("(unknown)"), pl.col("node").cast(pl.String),
+            person.cast(pl.String).fill_null(UNKNOWN), pl.col("node").cast(pl.String),
             pl.col("action").cast(pl.String),
             pl.concat_str([pl.col("artifact_type").cast(pl.String), pl.col("artifact").cast(pl.String)],
                           separator=" ", ignore_nulls=True), outcome]

@@ -9,7 +9,8 @@ import polars as pl
 
 from audit_lib.analysis import compliance, metrics
 from audit_lib.analysis.sessions import change_expr
-from audit_lib.checks.findings import SEVERITIES, Finding
+from audit_lib.checks.finding import Finding
+from audit_lib.checks.rule import SEVERITIES
 from audit_lib.events.zones import extreme
 from audit_lib.render import charts
 from audit_lib.render.export import sha256_hex

@@ -237,7 +237,7 @@ def summary_counts(source: Store | Scope, ray: str | None = None) -> dict[str, A
 def _counts(df: pl.DataFrame, column: str) -> dict[str, int]:
     """Events per value of `column`, most first, then by value (none first, named `(unknown)`), as `summary`."""
     df = df.group_by(column).agg(pl.col("events").sum()).sort(["events", column], descending=[True, False])
-    return {"(unknown)" if k is None else str(k): int(n) for k, n in df.iter_rows()}
+    return {UNKNOWN if k is None else str(k): int(n) for k, n in df.iter_rows()}
 
 
 def page(lf: pl.LazyFrame, n: int = 100, offset: int = 0, descending: bool = True) -> pl.DataFrame:

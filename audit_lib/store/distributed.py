@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from audit_lib.intake.sources import Limits
+from audit_lib.intake.entries import Limits
 from audit_lib.store import tables as T
 from audit_lib.store.parsing import parse_payloads
 from audit_lib.store.read import Store

@@ -27,8 +27,9 @@ from pathlib import Path
 import polars as pl
 
 from audit_lib.intake.background import prefetched
+from audit_lib.intake.discover import discover
+from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.loader import check_tz
-from audit_lib.intake.sources import Entry, Limits, Skipped, Source, discover
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
 from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from audit_lib.errors import SourceError
+from audit_lib.intake.entries import Entry, Limits
 from audit_lib.intake.loader import parse_entries
-from audit_lib.intake.sources import Entry, Limits, SourceError
 from audit_lib.store import tables as T
 from audit_lib.store.scan import FileScan, read_slice, slice_opener
 

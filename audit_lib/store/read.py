@@ -16,8 +16,8 @@ import polars as pl
 from audit_lib.analysis.metrics import UNKNOWN
 from audit_lib.events.actors import actors
 from audit_lib.events.schema import REJECTS_SCHEMA, events_schema, files_schema
+from audit_lib.intake.entries import Skipped
 from audit_lib.intake.loader import CATEGORICAL, AuditLog, check_tz
-from audit_lib.intake.sources import Skipped
 from audit_lib.store import tables as T
 
 StoreRef = str | os.PathLike | T.Location

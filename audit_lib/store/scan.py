@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from audit_lib.intake.sources import ChunkStream, Content, Entry, Limits, iter_content
+from audit_lib.intake.archives import ChunkStream
+from audit_lib.intake.content import iter_content
+from audit_lib.intake.entries import Content, Entry, Limits
 
 ACTIVE_NAMES = frozenset({"audit.log"})  # the files the products write to (rotation renames them)
 

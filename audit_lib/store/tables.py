@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote
 
 import polars as pl
 
-from audit_lib.intake.sources import SourceError
+from audit_lib.errors import SourceError
 
 EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
 BY_HOUR, BY_USER, BY_ARTIFACT = "by_hour", "by_user", "by_artifact"

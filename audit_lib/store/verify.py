@@ -18,7 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
-from audit_lib.intake.sources import Limits, Source, discover
+from audit_lib.intake.discover import discover
+from audit_lib.intake.entries import Limits, Source
 from audit_lib.store import tables as T
 from audit_lib.store.ingest import Progress
 from audit_lib.store.scan import is_active, scan_file

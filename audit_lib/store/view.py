@@ -22,8 +22,9 @@ import polars as pl
 
 from audit_lib.analysis import metrics
 from audit_lib.analysis.filters import NOT_RECORDED, Filters, apply_filters
+from audit_lib.errors import SourceError
+from audit_lib.events.vocabulary import change_expr
 from audit_lib.intake.loader import CATEGORICAL, AuditLog
-from audit_lib.intake.sources import SourceError
 from audit_lib.store import aggregates as agg
 from audit_lib.store import tables as T
 from audit_lib.store.read import Store
@@ -99,8 +100,6 @@ class StoreView:
             filters = replace(filters, users=())
         changes = getattr(filters, "changes_only", False)
         if changes:  # which actions change something is decided on the store's distinct actions
-            from audit_lib.analysis.sessions import change_expr
-
             filters = replace(filters, changes_only=False)
             lf = lf.filter(change_expr(pl.DataFrame({"action": self.options()["action"]})).fill_null(False))
         with warnings.catch_warnings():  # apply_filters reads the frame's schema: known here without reading data

@@ -16,10 +16,9 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from audit_lib import load
 from audit_lib.analysis import metrics
 from audit_lib.analysis.filters import Filters, apply_filters
-from audit_lib.intake.loader import AuditLog
+from audit_lib.intake.loader import AuditLog, load
 from audit_lib.render.export import export_bytes
 from audit_lib.report import Report, ReportLimits, build_report
 from audit_lib.store.view import StoreView

@@ -14,8 +14,10 @@ import streamlit as st
 
 from audit_lib.analysis.sessions import sessions_and_ids
 from audit_lib.checks import config_check
-from audit_lib.checks.findings import WEEKDAYS, Finding, Settings, findings, load_rules, sort_findings
-from audit_lib.intake.sources import SourceError
+from audit_lib.checks.finding import Finding, sort_findings
+from audit_lib.checks.findings import findings
+from audit_lib.checks.rule import WEEKDAYS, Settings, load_rules
+from audit_lib.errors import SourceError
 from audit_lib.render.textsafe import md
 from audit_lib.ui import loading, roots
 from audit_lib.ui import state as S

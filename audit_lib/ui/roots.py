@@ -17,7 +17,8 @@ import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from audit_lib.intake.sources import SourceError, check_path_text, inside, printable
+from audit_lib.errors import SourceError
+from audit_lib.intake.names import check_path_text, inside, printable
 
 ENV_VAR = "AUDIT_ALLOWED_ROOTS"  # os.pathsep-separated folders
 SECRET = "allowed_roots"  # in .streamlit/secrets.toml: a list of folders or one os.pathsep-separated text

@@ -10,11 +10,11 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from audit_lib import SourceError, check_tz
 from audit_lib.analysis import metrics
 from audit_lib.analysis.filters import FilterError, Filters, day_range
+from audit_lib.errors import SourceError
 from audit_lib.events.zones import is_zone, offered_zones
-from audit_lib.intake.loader import AuditLog
+from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.render.textsafe import md, visible
 from audit_lib.ui import loading, roots
 from audit_lib.ui import state as S

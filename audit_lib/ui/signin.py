@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from audit_lib.ui.errors import failure_line
 from audit_lib.ui.passwords import check
 
 SIGNED_IN = "signed_in"  # session-state flag of the password sign-in
@@ -99,8 +100,6 @@ def _oidc(auth: Mapping[str, Any]) -> bool:
             try:
                 st.login(name) if name else st.login()
             except Exception as exc:  # Authlib missing, incomplete provider settings
-                from audit_lib.ui.errors import failure_line
-
                 st.error(failure_line(exc, "Sign-in") + " Is Authlib (pip install 'Authlib>=1.3.2') installed?")
     return False
 

@@ -31,8 +31,8 @@ from audit_lib.analysis.compliance import (
     sensitive_summary,
     sign_ins,
 )
-from audit_lib.checks.config_check import OUTCOME_IN_SOURCE
-from audit_lib.checks.findings import RuleError
+from audit_lib.analysis.conditions import RuleError
+from audit_lib.events.products import OUTCOME_IN_SOURCE
 from tests.support.wso2_lines import MIN, MONDAY, is_kv, is_record, mi_change, mi_sign, write_node
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from audit_lib.intake.sources import SourceError, discover
+from audit_lib.errors import SourceError
+from audit_lib.intake.discover import discover
 from audit_lib.ui import roots
 from audit_lib.ui.roots import APP_DIR, ENV_VAR, SAMPLES, allowed_roots, check_path, path_fingerprint
 

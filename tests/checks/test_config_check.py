@@ -14,8 +14,9 @@ import pytest
 
 import audit_lib
 from audit_lib.checks import config_check as cc
-from audit_lib.checks.findings import Finding, load_rules
+from audit_lib.checks.finding import Finding
 from audit_lib.checks.findings import findings as all_findings
+from audit_lib.checks.rule import load_rules
 from audit_lib.events.schema import files_schema
 from tests.support.wso2_lines import MIN, MONDAY, is_kv, is_record, load_nodes, stamp
 

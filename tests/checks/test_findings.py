@@ -10,21 +10,10 @@ import polars as pl
 import pytest
 
 import audit_lib
-from audit_lib.checks.findings import (
-    RULES_DIR,
-    SEVERITIES,
-    Finding,
-    Rule,
-    RuleError,
-    Settings,
-    at_least,
-    finding_id,
-    findings,
-    findings_table,
-    load_rules,
-    load_settings,
-    rule_by_id,
-)
+from audit_lib.analysis.conditions import RuleError
+from audit_lib.checks.finding import Finding, at_least, finding_id, findings_table
+from audit_lib.checks.findings import findings
+from audit_lib.checks.rule import RULES_DIR, SEVERITIES, Rule, Settings, load_rules, load_settings, rule_by_id
 from tests.support.wso2_lines import (
     DAY,
     HOUR,

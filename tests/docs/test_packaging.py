@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,11 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                        str(out), str(ROOT)], capture_output=True, text=True, timeout=600)
-    if r.returncode != 0 and "setuptools" in r.stderr:  # no build backend in this environment: let pip fetch it
-        r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                           capture_output=True, text=True, timeout=600)
+    tree = tmp_path_factory.mktemp("tree")  # a copy: the build writes build/ and egg-info beside its sources
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tree / name)
+    shutil.copytree(ROOT / "audit_lib", tree / "audit_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    # pip builds in an environment of its own, with the build backend pyproject.toml names (from the index)
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(tree)],
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     (found,) = out.glob("audit_lib-*.whl")
     return found

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audit_lib
+from audit_lib.intake.content import sniff
+from audit_lib.intake.entries import Entry, Limits
 from audit_lib.intake.reading import FileFacts, read_pieces
-from audit_lib.intake.sources import Entry, Limits, sniff
 
 MI = '[2026-11-02 10:00:{s:02d},000]  INFO {{AUDIT_LOG}} - {{"performedBy":"admin","action":"enabled",' \
      '"type":"proxy_service","info":"{{\\"proxyName\\":\\"P{s}\\"}}"}}'

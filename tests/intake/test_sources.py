@@ -17,18 +17,11 @@ from pathlib import Path
 import pytest
 
 import audit_lib
-from audit_lib.intake.sources import (
-    Budget,
-    Entry,
-    Limits,
-    Skipped,
-    SourceError,
-    discover,
-    gunzip,
-    is_audit_name,
-    node_of,
-    read_content,
-)
+from audit_lib.errors import SourceError
+from audit_lib.intake.content import gunzip, read_content
+from audit_lib.intake.discover import discover
+from audit_lib.intake.entries import Budget, Entry, Limits, Skipped
+from audit_lib.intake.names import is_audit_name, node_of
 
 LINE = b"[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - admin logged in at [Mon Nov 02 10:00:00 UTC 2026]\n"
 TID = b"TID: [-1234] [2021-06-01 10:00:00,123]  INFO {AUDIT_LOG} - 'admin@carbon.super [-1234]' logged in\n"
