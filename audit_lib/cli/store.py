@@ -1,11 +1,13 @@
-"""Command line of the event store: `ingest PATH... --store DIR` and `verify --store DIR [--sources PATH...]`."""
+"""Command line of the event store: `ingest PATH... [--mi URL ...] --store DIR` and
+`verify --store DIR [--sources PATH...]`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from audit_lib.cli.common import ProgressBar, add_paths
+from audit_lib.cli import remote
+from audit_lib.cli.common import CliError, ProgressBar, add_paths
 from audit_lib.store import ingest, store_info, verify
 
 VERIFY_FAILED = 4
@@ -16,7 +18,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        description="Add what is new in PATH... to the event store DIR (created on first use) as "
                                    "one commit: files already stored are skipped, a growing audit.log is read from "
                                    "where the last ingest stopped, a rotated file is recognised.")
-    add_paths(p, required=True)
+    add_paths(p)
+    remote.add_options(p)
     p.add_argument("--store", required=True, metavar="DIR", help="the event store (a folder or an object-storage "
                                                                  "URL; credentials from the environment)")
     p.add_argument("--tz", help="time zone the log times are written in (default UTC; fixed by the first ingest)")
@@ -38,14 +41,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    if not args.paths and not args.mi:
+        raise CliError("give PATH... (folders, files or globs) or --mi URL")
+    uploads, fetched = remote.fetch_all(args)
+    failed = remote.EXIT_PARTIAL if any(not f.ok for f in fetched) else 0
+    if not args.paths and not uploads:  # nothing new by name, or every fetch failed: the store is not touched
+        if args.json:
+            print(json.dumps({"store": args.store, "events_added": 0, "remote": [f.as_dict() for f in fetched]},
+                             ensure_ascii=False))
+        else:
+            print("Nodes    nothing fetched: the store is unchanged")
+        return failed
     bar = ProgressBar()
     try:
-        r = ingest(args.paths, args.store, args.tz, ray=args.ray, progress=bar)
+        r = ingest([*args.paths, *uploads], args.store, args.tz, ray=args.ray, progress=bar)
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(r.as_dict(), ensure_ascii=False))
-        return 0
+        print(json.dumps({**r.as_dict(), "remote": [f.as_dict() for f in fetched]}, ensure_ascii=False))
+        return failed
+    for f in fetched:
+        print(f"Node     {f.node} ({f.url}): {len(f.files)} fetched, {len(f.left)} left alone, "
+              f"{len(f.errors)} failed")
     c = r.as_dict()["files_count"]
     print(f"Files    {c['new']:,} new, {c['known']:,} known, {c['grown']:,} grown, {c['rotated']:,} rotated, "
           f"{c['seen']:,} renamed, {c['duplicate']:,} duplicate, {c['skipped']:,} skipped"
@@ -57,7 +74,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"Store    {r.store}: entry {r.seq}, head {r.head}")
     if r.rolled_back:
         print("Note     an earlier ingest had stopped before its commit: what it wrote was undone")
-    return 0
+    return failed
 
 
 def _entry(r) -> str:
