@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 
 import polars as pl
@@ -139,6 +140,16 @@ def cef_value(text: pl.Expr) -> pl.Expr:
     return (text.cast(pl.String).fill_null("").str.replace_all("\\", "\\\\", literal=True)
             .str.replace_all("=", "\\=", literal=True).str.replace_all("\n", "\\n", literal=True)
             .str.replace_all("\r", "\\r", literal=True))
+
+
+def cef_header_text(text: str) -> str:
+    """`cef_header` for one text."""
+    return re.sub(r"[\r\n]+", " ", text.replace("\\", "\\\\").replace("|", "\\|"))
+
+
+def cef_value_text(text: str) -> str:
+    """`cef_value` for one text."""
+    return text.replace("\\", "\\\\").replace("=", "\\=").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _cef(signature: pl.Expr, name: pl.Expr, severity: pl.Expr, fields: dict[str, pl.Expr]) -> pl.Expr:

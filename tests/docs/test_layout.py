@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "audit_lib"
 RANK = {"errors": 0, "version": 0, "memory": 0, "events": 1, "intake": 2, "analysis": 3, "checks": 4, "render": 5,
-        "store": 6, "report": 7, "demo": 8, "cli": 9, "ui": 9}
+        "store": 6, "report": 7, "watch": 7, "demo": 8, "cli": 9, "ui": 9}
 RANK_OF_ROOT = 10  # audit_lib/__init__.py re-exports from every stage: nothing inside may import it
 
 

@@ -1,0 +1,2 @@
+"""Watching an estate: the channels alerts go out on (`channels`: an ECS or Slack webhook, syslog RFC 5424 with
+CEF or ECS JSON bodies over UDP, TCP or TLS, and e-mail through SMTP with STARTTLS)."""
