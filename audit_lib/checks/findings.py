@@ -45,7 +45,7 @@ from audit_lib.analysis.sessions import (
 )
 from audit_lib.checks.finding import Finding, sort_findings
 from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, load_rules
-from audit_lib.events.vocabulary import UNKNOWN
+from audit_lib.events.vocabulary import UNKNOWN, address_expr
 
 
 class _Frame(Matcher):
@@ -63,6 +63,8 @@ class _Frame(Matcher):
             extra["off_hours"] = _off_hours(local, settings)
         if "date" in used:
             extra["date"] = local.dt.date()
+        if "address" in used:
+            extra["address"] = address_expr()
         super().__init__(events, used, extra)
         if "in_session" in used:
             self.ev = self.ev.with_columns(in_session=session_ids(events, settings.session_timeout).is_not_null())
@@ -136,6 +138,8 @@ def _eval_sequence(frame: _Frame, rule: Rule) -> list[Finding]:
     then = frame.select(rule.then, key).select(*cast, "timestamp", _b="_i").sort("timestamp")
     if first.is_empty() or then.is_empty():
         return []
+    if (rule.count or 1) > 1:
+        return _eval_burst_then(frame, rule, key, first, then)
     pairs = (then.join_asof(first, on="timestamp", by=key, strategy="backward", tolerance=rule.window,
                              check_sortedness=False)
              .filter(pl.col("_a").is_not_null() & (pl.col("_a") != pl.col("_b"))))
@@ -143,6 +147,30 @@ def _eval_sequence(frame: _Frame, rule: Rule) -> list[Finding]:
         return []
     idx = pl.concat([pairs.select(_part="_a", _i="_a"), pairs.select(_part="_a", _i="_b")]).unique().sort("_i")
     hits = idx.join(frame.ev.select("_i", *key), on="_i", how="left")
+    return _to_findings(frame, rule, hits.select(*key, "_part", "_i"), [*key, "_part"])
+
+
+def _eval_burst_then(frame: _Frame, rule: Rule, key: list[str], first: pl.DataFrame,
+                     then: pl.DataFrame) -> list[Finding]:
+    """A sequence with a `count`: at least `count` events matching `where` within `window` before an event
+    matching `then`, for the same key (failed sign-ins, then one that worked). One finding per burst: the burst's
+    events and the `then` events it led to."""
+    first = first.sort([*key, "timestamp"]).with_columns(_n=pl.int_range(pl.len(), dtype=pl.Int64).over(key))
+    last = then.join_asof(first.sort("timestamp"), on="timestamp", by=key, strategy="backward",
+                          tolerance=rule.window, check_sortedness=False).rename({"_n": "_last"})
+    opened = (last.filter(pl.col("_last").is_not_null())
+              .with_columns(_from=pl.col("timestamp") - rule.window).sort("_from")
+              .join_asof(first.sort("timestamp").select(*key, pl.col("timestamp").alias("_from"), _first="_n",
+                                                         _p="_a"),
+                         on="_from", by=key, strategy="forward", check_sortedness=False)
+              .filter(pl.col("_last") - pl.col("_first") + 1 >= rule.count))
+    if opened.is_empty():
+        return []
+    spans = opened.group_by(*key, "_p").agg(pl.col("_first").first(), pl.col("_last").max(), pl.col("_b"))
+    burst = spans.join(first.select(*key, "_n", "_a"), on=key, how="inner").filter(
+        (pl.col("_n") >= pl.col("_first")) & (pl.col("_n") <= pl.col("_last")))
+    idx = pl.concat([burst.select("_p", _i="_a"), spans.explode("_b").select("_p", _i="_b")]).unique()
+    hits = idx.rename({"_p": "_part"}).sort("_i").join(frame.ev.select("_i", *key), on="_i", how="left")
     return _to_findings(frame, rule, hits.select(*key, "_part", "_i"), [*key, "_part"])
 
 
@@ -225,8 +253,14 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
            pl.col("source").first().cast(pl.String).alias("_source"), pl.col("line").first().alias("_line"),
            pl.col("node").drop_nulls().n_unique().alias("_nodes"), pl.col("node").drop_nulls().first().alias("_one"),
            (pl.col(silent).first().truediv(3600).round(1).cast(pl.String) if silent else pl.lit("")).alias("silent"),
-           *[pl.col(g).first() for g in group]]
+           *[pl.col(g).first() for g in group],
+           *[pl.col("_i").is_in(frame.select(conds, [])["_i"].implode()).any().alias(f"_sev{k}")
+             for k, (_, conds) in enumerate(rule.severity_when)]]
     groups = rows.group_by("_g").agg(agg).sort("_g")
+    severity = pl.lit(rule.severity)
+    for k, (level, _) in reversed(list(enumerate(rule.severity_when))):  # the first that applies wins
+        severity = pl.when(pl.col(f"_sev{k}")).then(pl.lit(level)).otherwise(severity)
+    groups = groups.with_columns(_severity=severity)
     groups = groups.with_columns(_offset=pl.col("_count").cum_sum() - pl.col("_count"))
     used = {n for _, n, _, _ in string.Formatter().parse(rule.summary) if n}
     for name, column in (("actors", "actor"), ("nodes", "node"), ("artifacts", "artifact")):
@@ -249,12 +283,13 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
     offsets = groups["_offset"].to_list()
     lengths = groups["_count"].clip(upper_bound=MAX_EVENTS).to_list()
     out = []
-    columns_out = [groups[c].to_list() for c in ("_id", "_subject", "_summary", "_node", "_first", "_last", "_count")]
-    for fid, subject, summary, node, first, last, count, offset, length in zip(*columns_out, offsets, lengths,
-                                                                                strict=True):
+    names = ("_id", "_subject", "_summary", "_node", "_first", "_last", "_count", "_severity")
+    columns_out = [groups[c].to_list() for c in names]
+    for fid, subject, summary, node, first, last, count, level, offset, length in zip(*columns_out, offsets,
+                                                                                       lengths, strict=True):
         out.append(Finding(
             id=hashlib.sha256(fid.encode("utf-8")).hexdigest()[:12], rule=rule.id, title=rule.title,
-            severity=rule.severity, meaning=rule.meaning, references=rule.references, node=node, first=first,
+            severity=level, meaning=rule.meaning, references=rule.references, node=node, first=first,
             last=last, count=count, subject=subject, summary=summary,
             event_rows=rows, event_span=(offset, length)))
     return out

@@ -33,7 +33,7 @@ EVENT_COLUMNS = ["timestamp", "actor", "node", "product", "action", "artifact_ty
 MAX_EVENTS = 1000  # events kept with one finding; `count` always holds the full number
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_PSEUDO = {"kind", "date", *BOOL_COLUMNS}
+_PSEUDO = {"kind", "date", "address", *BOOL_COLUMNS}
 
 
 # --- rules -----------------------------------------------------------------------------------------------------
@@ -57,6 +57,9 @@ class Rule:
     working_hours: float | None = None
     summary: str = ""
     path: str = ""
+    # (severity, conditions): a finding any of whose events meets the conditions takes that severity (the first
+    # that applies), so one rule can weigh what was hit: the audit logger turned off is not a component logger
+    severity_when: tuple[tuple[str, tuple[dict, ...]], ...] = ()
 
     @property
     def rank(self) -> int:
@@ -69,7 +72,7 @@ class Rule:
     def columns(self) -> set[str]:
         """Every column the rule reads."""
         cols = set(self.key)
-        for cond in (*self.where, *self.then):
+        for cond in (*self.where, *self.then, *(c for _, conds in self.severity_when for c in conds)):
             cols |= set(cond)
         return cols
 
@@ -86,7 +89,8 @@ class Rule:
         if spec["kind"] not in RULE_KINDS:
             raise RuleError(where + f"kind must be one of {', '.join(RULE_KINDS)}, not {spec['kind']!r}")
         unknown = set(spec) - {"id", "title", "severity", "meaning", "references", "kind", "where", "then", "key",
-                               "window", "count", "baseline", "working_hours", "summary", "description"}
+                               "window", "count", "baseline", "working_hours", "summary", "description",
+                               "severity_when"}
         if unknown:
             raise RuleError(where + f"unknown field {', '.join(sorted(unknown))}")
         try:
@@ -99,7 +103,8 @@ class Rule:
                 count=int(spec["count"]) if spec.get("count") is not None else None,
                 baseline=parse_duration(spec["baseline"]) if spec.get("baseline") is not None else None,
                 working_hours=float(spec["working_hours"]) if spec.get("working_hours") is not None else None,
-                summary=str(spec.get("summary") or ""), path=path)
+                summary=str(spec.get("summary") or ""), path=path,
+                severity_when=_severity_when(spec.get("severity_when")))
         except (TypeError, ValueError) as exc:
             raise RuleError(where + str(exc)) from None
         rule._check(where)
@@ -122,6 +127,11 @@ class Rule:
         if bad:
             raise RuleError(where + f"unknown column {', '.join(bad)}; use one of {', '.join(sorted(known))}")
         check_conditions(where, (*self.where, *self.then), known)
+        for severity, conds in self.severity_when:
+            if severity not in SEVERITIES:
+                raise RuleError(where + f"severity_when: severity must be one of {', '.join(SEVERITIES)}, "
+                                f"not {severity!r}")
+            check_conditions(where + "severity_when: ", conds, known)
         try:
             names = {n for _, n, _, _ in string.Formatter().parse(self.summary) if n is not None}
         except ValueError as exc:
@@ -256,3 +266,13 @@ def duration_text(d: timedelta) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''}"
     return f"{seconds} seconds"
+
+
+def _severity_when(value: Any) -> tuple[tuple[str, tuple[dict, ...]], ...]:
+    """[{"severity": "high", "where": ...}, ...] as (severity, conditions) pairs."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, dict) and set(v) == {"severity", "where"}
+                                              for v in value):
+        raise ValueError("severity_when must be a list of {\"severity\": ..., \"where\": ...}")
+    return tuple((str(v["severity"]), conditions(v["where"])) for v in value)

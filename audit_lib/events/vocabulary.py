@@ -97,3 +97,11 @@ def change_expr(events: pl.DataFrame) -> pl.Expr:
     return (pl.col("action").is_in(changing)
             & ~pl.col("artifact_type").is_in(["session"]).fill_null(False)
             & ~pl.col("artifact").is_in(list(FRAMEWORK_TARGETS)).fill_null(False))
+
+
+ADDRESS_KEYS = ("ip", "ipAddress", "ip_address", "clientIp", "client_ip", "remoteAddress", "remote_address")
+
+
+def address_expr() -> pl.Expr:
+    """The client address a record names in its details (API-M's `ip`, and the usual spellings), else null."""
+    return pl.coalesce([pl.col("details").str.json_path_match(f"$.{k}") for k in ADDRESS_KEYS]).alias("address")

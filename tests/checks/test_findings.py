@@ -28,6 +28,7 @@ from tests.support.wso2_lines import (
     load_nodes,
     mi_change,
     mi_sign,
+    stamp,
 )
 
 T = MONDAY  # Monday 2026-11-02 09:00
@@ -190,11 +191,62 @@ def test_logging_stopped_and_verbose_logging(tmp_path):
     stopped = fired(ev, "logging-stopped")
     assert sorted(f.subject for f in stopped) == ["node mi · artifact custom", "node mi · artifact org-apache-synapse",
                                                   "node mi · artifact root"]
-    assert {f.severity for f in stopped} == {"high"}
+    # the severity follows what was hit: the root logger is the audit trail, a component's logger is not
+    assert {f.subject.rsplit(" ", 1)[1]: f.severity for f in stopped} == {"custom": "low", "org-apache-synapse": "low",
+                                                                         "root": "high"}
     verbose = fired(ev, "verbose-logging")
     assert sorted(f.subject for f in verbose) == ["node mi · artifact hive", "node mi · artifact root",
                                                   "node mi · artifact synapse-api"]
     assert sum(f.count for f in verbose) == 3
+
+
+def test_the_audit_logger_turned_off_or_down_is_high(tmp_path):
+    ev = load_nodes(tmp_path, {"mi3": [
+        logged_in(),
+        mi_change(T, "jane", "updated", "log_level", loggerName="AUDIT_LOG", loggingLevel="OFF"),
+        mi_change(T + MIN, "jane", "updated", "log_level", loggerName="correlation", loggingLevel="OFF"),
+        mi_change(T + 2 * MIN, "jane", "updated", "log_level", loggerName="AUDIT_LOG", loggingLevel="ERROR"),
+        mi_change(T + 3 * MIN, "jane", "updated", "log_level", loggerName="AUDIT_LOG", loggingLevel="INFO"),
+        mi_change(T + 4 * MIN, "jane", "updated", "log_level", loggerName="org-apache-axis2", loggingLevel="ERROR")]})
+    stopped = {f.subject.rsplit(" ", 1)[1]: f.severity for f in fired(ev, "logging-stopped")}
+    assert stopped == {"AUDIT_LOG": "high", "correlation": "low"}
+    reduced = fired(ev, "audit-logging-reduced")
+    assert [(f.subject, f.severity, f.count) for f in reduced] == [("node mi3 · artifact AUDIT_LOG", "high", 1)]
+
+
+def _apim(t, user: str, ip: str, ok: bool) -> str:
+    if ok:
+        return (f"TID: [-1234] [{stamp(t)}]  INFO {{AUDIT_LOG}} - '{user}@carbon.super [-1234]' logged in at "
+                f"[{stamp(t)}+0000] from IP address {ip}")
+    return (f"TID: [-1234] [{stamp(t)}]  WARN {{AUDIT_LOG}} - Login failed. Unauthorized login attempt "
+            f"'{user}[-1234]' at [{stamp(t)}+0000] from IP address {ip}")
+
+
+def test_password_guessing_that_worked_is_high_with_the_address(tmp_path):
+    guess = [_apim(T + timedelta(seconds=20 * i), "admin", "203.0.113.77", False) for i in range(20)]
+    spray = [_apim(T + HOUR + timedelta(seconds=10 * i), f"user{i}", "198.51.100.5", False) for i in range(6)]
+    ev = load_nodes(tmp_path, {"apim1": [
+        *guess, _apim(T + 8 * MIN, "admin", "203.0.113.77", True),           # the guess that worked
+        _apim(T + 3 * HOUR, "bob", "10.0.0.1", False), _apim(T + 3 * HOUR + MIN, "bob", "10.0.0.1", True),  # a typo
+        *spray, _apim(T + HOUR + 2 * MIN, "carol", "198.51.100.5", True)]})
+    by_account = fired(ev, "sign-in-after-failures")
+    assert len(by_account) == 1 and by_account[0].severity == "high" and by_account[0].count == 21
+    assert "admin" in by_account[0].subject
+    by_address = fired(ev, "sign-in-after-failures-from-address")
+    assert sorted(f.subject.rsplit(" ", 1)[1] for f in by_address) == ["198.51.100.5", "203.0.113.77"]
+    assert all("10.0.0.1" not in f.subject for f in by_address + by_account)  # one slip is no burst
+    spray_f = next(f for f in by_address if "198.51.100.5" in f.subject)
+    assert spray_f.count == 7 and "198.51.100.5" in spray_f.summary and "carol" in spray_f.summary
+
+
+def test_a_bad_severity_when_is_refused(tmp_path):
+    spec = json.loads((RULES_DIR / "logging-stopped.json").read_text())
+    spec["severity_when"] = [{"severity": "urgent", "where": {"artifact": "root"}}]
+    with pytest.raises(RuleError, match="severity_when: severity must be one of"):
+        Rule.from_dict(spec, "x.json")
+    spec["severity_when"] = [{"severity": "high", "where": {"nonsense": "root"}}]
+    with pytest.raises(RuleError, match="unknown column nonsense"):
+        Rule.from_dict(spec, "x.json")
 
 
 def test_tracing_enabled(tmp_path):
