@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ from audit_lib.cli.common import (
     scope_from_args,
 )
 from audit_lib.intake.loader import AuditLog, check_tz
+from audit_lib.intake.names import file_kind
 from audit_lib.render.export import export_bytes, sha256_hex
 from audit_lib.render.textsafe import escape_controls
 from audit_lib.report import EDITIONS, ReportLimits, build_report
@@ -137,6 +139,9 @@ def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | No
             raise CliError(f"{name} {shown}: cannot be resolved ({exc})") from None
         if target.is_dir():
             raise CliError(f"{name} {shown} is a folder; give a file name")
+        if what := _not_regular(target):
+            raise CliError(f"{name} {shown} is a {what}, not a regular file: refusing to write to it (nothing "
+                           "written)")
         if not target.parent.is_dir():
             raise CliError(f"{name} {shown}: the folder {escape_controls(str(target.parent))} does not exist")
         inside = next((f for f in folders if target == f or target.is_relative_to(f)), None)
@@ -150,6 +155,18 @@ def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | No
             raise CliError(f"{name} and {OUTPUT_NAMES.get(other, '--' + other)} name the same file {shown}")
         resolved[kind] = target
     return resolved
+
+
+def _not_regular(target: Path) -> str | None:
+    """What `target` is when it exists and is not a regular file (a device, FIFO, socket, folder), else None:
+    such a path is never replaced by a file, nor are companions written beside it."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"path that cannot be checked ({exc.strerror or exc})"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -178,6 +195,9 @@ def write_all(items: list[tuple[Path, bytes]]) -> None:
             except OSError:
                 mode = 0o666 & ~umask
             os.chmod(tmp, mode)
+        for _, target in temps:  # checked again: a device or FIFO put there since is not replaced either
+            if kind := _not_regular(target):
+                raise CliError(f"{escape_controls(str(target))} is a {kind}, not a regular file: nothing written")
         for tmp, target in temps:
             os.replace(tmp, target)
     finally:
