@@ -100,8 +100,8 @@ def format_summary(s: dict) -> str:
     if s["complete"]:
         lines.append("Complete every file was read to its end")
     else:
-        lines.append(f"INCOMPLETE {sum(not p['complete'] for p in s['problems'])} file(s) were read only in part: "
-                     "the lines after the damage are unknown")
+        lines.append(f"INCOMPLETE {sum(not p['complete'] for p in s['problems'])} file(s) were read only in part "
+                     "or not at all: the lines after the damage, or in them, are unknown")
     for p in s["problems"]:
         lines.append(f"  ! {terminal(p['source'])}: {terminal(p['error'] or 'read only in part')} "
                      f"({p['lines_read']:,} lines read)")
