@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_bombs.py            # all cases (writes about 1.1 GB to bench/out/bombs)
     .venv/bin/python bench/bench_bombs.py --only gzip,line
+    .venv/bin/python bench/bench_bombs.py --only members   # 520 members of 8 MB in a zip of about 17 MB
 
 Targets (issue 11): any upload or folder under 10 MB keeps the process under 1 GB RSS; a 1 GB line under 2 GB.
 Each case prints its size on disk, what `load` made of it (events, rejects, the file's error) and peak RSS.
@@ -69,6 +70,13 @@ def build(name: str) -> Path:
         one = ('[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"info":' + deep +
                ',"type":"x","action":"created","performedBy":"admin"}\n').encode()
         (path / "audit.log").write_bytes(one * (10_000_000 // len(one)))
+    elif name == "members":  # 520 members of 8 MB each, every one within the per-member ratio cap
+        path.mkdir()
+        block = LINE * ((8 << 20) // len(LINE))
+        with zipfile.ZipFile(path / "members.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            for i in range(520):
+                own = LINE.replace(b'\\"P\\"', b'\\"M%d\\"' % i)
+                z.writestr(f"node{i % 4}/repository/logs/audit-{i}.log", own + block[: (8 << 20) - len(own)])
     elif name == "many":  # 10 MB spread over 20,000 tiny files
         path.mkdir()
         for i in range(20_000):
@@ -86,6 +94,7 @@ def run_one(path: Path) -> None:
         errors = [e for e in log.files["error"].to_list() if e]
         result = {"events": log.events.height, "rejects": log.rejects.height, "files": log.files.height,
                   "complete": log.complete, "error": errors[0] if errors else None,
+                  "unread": sum(getattr(k, "unread", False) for k in log.skipped),
                   "reasons": sorted(set(log.rejects["reason"].to_list()))[:3]}
     except audit_lib.SourceError as exc:
         result = {"refused": str(exc)[:200]}
@@ -100,7 +109,7 @@ def _disk(path: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="gzip,zip,line,nested,many")
+    parser.add_argument("--only", default="gzip,zip,line,nested,many,members")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:

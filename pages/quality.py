@@ -21,6 +21,7 @@ def body(ctx: Context) -> None:
     cols[3].metric("Rejected lines", f"{q['rejects']:,}")
     cols[4].metric("Unreadable files", q["errors"])
     cut = log.files.filter(~pl.col("complete"))
+    unread = [s for s in log.skipped if getattr(s, "unread", False)]  # audit files not read at all
     sums = (f"{q['events']:,} events + {q['attached']:,} attached + {q['blank']:,} blank + {q['rejects']:,} "
             f"rejected + {q['duplicate_lines']:,} in duplicate files = {q['lines']:,} lines")
     if not q["complete"]:
@@ -30,8 +31,12 @@ def body(ctx: Context) -> None:
                  "the lines after the damage are unknown, so nothing can be said about them. Every line that "
                  f"was read is accounted for: {sums}.")
         page.show_table(cut.select("source", "node", "lines", "last", "error"), what="files read in part")
-    else:
+    elif not unread:
         st.success(f"Complete: every file was read to its end and every line is accounted for: {sums}.")
+    if unread:
+        st.error(md(f"Incomplete: {len(unread)} file(s) named as audit logs (or archives, or folders) could not be "
+                    "read at all (unreadable, not text, damaged, refused); their lines are unknown: "
+                    + "; ".join(map(str, unread[:10])) + (" ..." if len(unread) > 10 else "")))
     view = ctx.store  # an event store: its manifest and rejects, and counts instead of its events
     if ambiguous := ambiguous_count(log):
         st.warning(f"{ambiguous:,} event(s) fall in an hour that the clock change repeated and nothing in their "
@@ -46,9 +51,9 @@ def body(ctx: Context) -> None:
                           + ". If the servers write another zone, pick it in the sidebar: every time would be "
                             "misstated."))
             page.show_table(clues, what="clues")
-    if log.skipped:
-        st.caption(md(f"{len(log.skipped)} file(s) in the source are not audit logs and were left alone: "
-                      + ", ".join(map(str, log.skipped[:10])) + (" ..." if len(log.skipped) > 10 else "")))
+    if others := [s for s in log.skipped if not getattr(s, "unread", False)]:
+        st.caption(md(f"{len(others)} file(s) in the source are not audit logs and were left alone: "
+                      + ", ".join(map(str, others[:10])) + (" ..." if len(others) > 10 else "")))
 
     st.subheader("Files")
     page.show_table(log.files, what="files", column_config={

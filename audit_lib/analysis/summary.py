@@ -26,8 +26,8 @@ def summary(log: AuditLog) -> dict:
         "files_with_errors": int(log.files["error"].is_not_null().sum()),
         "complete": log.complete,
         "problems": problems(log),
-        "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", ""))}
-                    for k in log.skipped],
+        "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", "")),
+                     "unread": bool(getattr(k, "unread", False))} for k in log.skipped],
         "ambiguous_times": int(ev["time_ambiguous"].sum()) if ev.height else 0,
         "zone_clues": zone_clues(ev, log.tz).to_dicts(),  # where the lines name another zone than log.tz
         "by_user": counts("user"),
@@ -42,7 +42,10 @@ def summary(log: AuditLog) -> dict:
 
 
 def problems(log: AuditLog) -> list[dict]:
-    """Files read only in part (damage, a cap) or with an error: what is known to be missing."""
+    """Files read only in part (damage, a cap) or with an error, and files named as audit logs that could not be
+    read at all (`Skipped.unread`: not a log inside, unreadable, refused): what is known to be missing."""
     bad = log.files.filter(pl.col("error").is_not_null() | ~pl.col("complete"))
-    return [{"source": src, "complete": done, "error": err, "lines_read": n}
-            for src, done, err, n in bad.select("source", "complete", "error", "lines").iter_rows()]
+    out = [{"source": src, "complete": done, "error": err, "lines_read": n}
+           for src, done, err, n in bad.select("source", "complete", "error", "lines").iter_rows()]
+    return out + [{"source": k.name, "complete": False, "error": f"not read: {k.reason}", "lines_read": 0}
+                  for k in log.skipped if getattr(k, "unread", False)]

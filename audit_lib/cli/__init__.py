@@ -15,7 +15,7 @@ from audit_lib.cli import export, findings, report, store
 from audit_lib.cli import summary as summary_cli
 from audit_lib.cli.common import CliError
 from audit_lib.errors import AuditLibError
-from audit_lib.render.textsafe import escape_controls
+from audit_lib.render.textsafe import terminal
 from audit_lib.version import __version__
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -38,14 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Escaping:
-    """A text stream that writes control and bidi characters as escapes (newlines kept): log text printed
-    by any command cannot move the cursor, recolour or reorder the terminal."""
+    """A text stream that writes control, bidi and invisible characters as escapes (newlines kept): log text
+    printed by any command cannot move the cursor, recolour, reorder or hide in the terminal. Newlines inside a
+    field are escaped where the field is printed (`render.textsafe.terminal`): only the layout's stay."""
 
     def __init__(self, stream: object) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
-        return self.stream.write(escape_controls(text))
+        return self.stream.write(terminal(text, keep="\n"))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
@@ -65,10 +66,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return args.func(args)
     except AuditLibError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal(exc)}", file=sys.stderr)  # one line, whatever the message holds
         return 1
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(terminal(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -32,7 +32,7 @@ from audit_lib.cli.common import (
 )
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
-from audit_lib.render.textsafe import escape_controls
+from audit_lib.render.textsafe import terminal
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
 
@@ -99,25 +99,25 @@ def run_findings(args: argparse.Namespace) -> int:
 
 def format_findings(found: list[Finding], per_finding: int, scope: str, events: int, fail_on: str) -> str:
     """Findings as text: one block per finding with its first events (`source:line`), then the totals."""
-    lines = [f"Scope    {scope} · {events:,} events", ""]
+    lines = [f"Scope    {terminal(scope)} · {events:,} events", ""]
     for f in found:
         when = f"{f.first:%Y-%m-%d %H:%M}" if f.first else "-"
         if f.last and f.last != f.first:
             when += f" to {f.last:%Y-%m-%d %H:%M}"
-        lines.append(f"{f.severity.upper():<7} {f.rule}  {escape_controls(f.summary)}")
+        lines.append(f"{f.severity.upper():<7} {terminal(f.rule)}  {terminal(f.summary)}")
         lines.append(f"        id {f.id} · {f.count:,} event{'s' if f.count != 1 else ''} · {when}")
         ev = f.events
         if ev is not None and per_finding:
             for row in ev.head(per_finding).iter_rows(named=True):
                 who = row.get("actor") or UNKNOWN
-                lines.append(f"          {row['timestamp']:%Y-%m-%d %H:%M:%S}  {escape_controls(str(who))}  "
-                             f"{row.get('action') or ''} {escape_controls(str(row.get('artifact') or ''))}  "
-                             f"{row.get('node') or ''}  {row.get('outcome') or '-'}  "
-                             f"{escape_controls(str(row['source']))}:{row['line']}")
+                lines.append(f"          {row['timestamp']:%Y-%m-%d %H:%M:%S}  {terminal(str(who))}  "
+                             f"{terminal(row.get('action') or '')} {terminal(row.get('artifact') or '')}  "
+                             f"{terminal(row.get('node') or '')}  {terminal(row.get('outcome') or '-')}  "
+                             f"{terminal(str(row['source']))}:{row['line']}")
             if ev.height > per_finding:
                 lines.append(f"          … and {f.count - per_finding:,} more")
         for ref in f.evidence[:per_finding] if ev is None else ():
-            lines.append(f"          {escape_controls(ref)}")
+            lines.append(f"          {terminal(ref)}")
         lines.append("")
     by = Counter(f.severity for f in found)
     counts = ", ".join(f"{by[s]} {s}" for s in reversed(SEVERITIES))
@@ -139,14 +139,14 @@ def run_sessions(args: argparse.Namespace) -> int:
             row["duration"] = row["duration"].total_seconds() if row["duration"] is not None else None
             print(json.dumps(row, ensure_ascii=False, default=lambda v: v.isoformat()))
         return 0
-    print(f"Scope    {filters.describe(log.tz)} · {events.height:,} events · {table.height:,} sessions")
+    print(f"Scope    {terminal(filters.describe(log.tz))} · {events.height:,} events · {table.height:,} sessions")
     if table.height:
-        width = min(max(table["actor"].str.len_chars().max(), 5), 40)
+        width = min(max(table["actor"].str.len_chars().max() or 0, 5), 40)
         for r in table.iter_rows(named=True):
             minutes = r["duration"].total_seconds() / 60
             print(f"{r['session']:>6}  {r['start']:%Y-%m-%d %H:%M:%S}  {minutes:7.1f} min  "
-                  f"{escape_controls(r['actor'])[:width]:<{width}}  {r['node']}  {r['ended']:<12}  "
-                  f"{r['changes']:>4} changes  {escape_controls(r['source'])}:{r['line']}")
+                  f"{terminal(r['actor'])[:width]:<{width}}  {terminal(r['node'])}  {r['ended']:<12}  "
+                  f"{r['changes']:>4} changes  {terminal(r['source'])}:{r['line']}")
     by = Counter(table["ended"].to_list())
     print(", ".join(f"{by[k]} {k}" for k in ("signed_out", "next_sign_in", "timeout", "open")))
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -25,8 +26,9 @@ from audit_lib.cli.common import (
     scope_from_args,
 )
 from audit_lib.intake.loader import AuditLog, check_tz
+from audit_lib.intake.names import file_kind
 from audit_lib.render.export import export_bytes, sha256_hex
-from audit_lib.render.textsafe import escape_controls
+from audit_lib.render.textsafe import terminal
 from audit_lib.report import EDITIONS, ReportLimits, build_report
 from audit_lib.report.evidence import parse_period
 from audit_lib.store import Store, open_store_log
@@ -130,18 +132,21 @@ def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | No
     resolved: dict[str, Path] = {}
     for kind, path in outputs.items():
         name = OUTPUT_NAMES.get(kind, f"--{kind}")
-        shown = escape_controls(str(path))
+        shown = terminal(str(path))
         try:
             target = path.resolve()
         except (OSError, RuntimeError, ValueError) as exc:
             raise CliError(f"{name} {shown}: cannot be resolved ({exc})") from None
         if target.is_dir():
             raise CliError(f"{name} {shown} is a folder; give a file name")
+        if what := _not_regular(target):
+            raise CliError(f"{name} {shown} is a {what}, not a regular file: refusing to write to it (nothing "
+                           "written)")
         if not target.parent.is_dir():
-            raise CliError(f"{name} {shown}: the folder {escape_controls(str(target.parent))} does not exist")
+            raise CliError(f"{name} {shown}: the folder {terminal(str(target.parent))} does not exist")
         inside = next((f for f in folders if target == f or target.is_relative_to(f)), None)
         if inside is not None:
-            raise CliError(f"{name} {shown} lies inside the scanned folder {escape_controls(str(inside))}: "
+            raise CliError(f"{name} {shown} lies inside the scanned folder {terminal(str(inside))}: "
                            "write reports outside the logs")
         if any(target == f or _same_file(target, f) for f in files):
             raise CliError(f"{name} {shown} is one of the input logs: refusing to overwrite it")
@@ -150,6 +155,18 @@ def check_outputs(outputs: dict[str, Path], paths: list[str], log: AuditLog | No
             raise CliError(f"{name} and {OUTPUT_NAMES.get(other, '--' + other)} name the same file {shown}")
         resolved[kind] = target
     return resolved
+
+
+def _not_regular(target: Path) -> str | None:
+    """What `target` is when it exists and is not a regular file (a device, FIFO, socket, folder), else None:
+    such a path is never replaced by a file, nor are companions written beside it."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"path that cannot be checked ({exc.strerror or exc})"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -178,6 +195,9 @@ def write_all(items: list[tuple[Path, bytes]]) -> None:
             except OSError:
                 mode = 0o666 & ~umask
             os.chmod(tmp, mode)
+        for _, target in temps:  # checked again: a device or FIFO put there since is not replaced either
+            if kind := _not_regular(target):
+                raise CliError(f"{terminal(str(target))} is a {kind}, not a regular file: nothing written")
         for tmp, target in temps:
             os.replace(tmp, target)
     finally:
@@ -215,7 +235,7 @@ def run_report(args: argparse.Namespace) -> int:
                           store_sources=args.sources, compare=True if args.comparison else args.compare,
                           compare_with=compare_with)
     if report.events == 0 and not args.allow_empty:
-        raise CliError(f"No events in scope ({escape_controls(filters.describe(args.tz))}); nothing written. "
+        raise CliError(f"No events in scope ({terminal(filters.describe(args.tz))}); nothing written. "
                        "Use --allow-empty to write a report that says so.")
     data = {"pdf": report.pdf, "sha256": report.sha256_line(targets["pdf"].name).encode("utf-8"),
             "csv": report.csv, "findings": report.findings_jsonl, "comparison": report.comparison_json}
@@ -232,19 +252,19 @@ def run_report(args: argparse.Namespace) -> int:
     # only now, with every file in place, say what was written and quote the hashes of those bytes
     appendix = (f"appendix {report.appendix_rows:,} rows" if report.appendix_rows or args.appendix
                 else "no appendix")
-    print(f"PDF      {escape_controls(str(targets['pdf']))}  ({report.edition} edition, {report.events:,} events, "
+    print(f"PDF      {terminal(str(targets['pdf']))}  ({report.edition} edition, {report.events:,} events, "
           f"{report.findings:,} findings, {report.sensitive:,} sensitive actions, {appendix})  "
           f"sha256 {sha256_hex(data['pdf'])}")
-    print(f"SHA-256  {escape_controls(str(targets['sha256']))}")
+    print(f"SHA-256  {terminal(str(targets['sha256']))}")
     for kind, label in (("csv", "CSV"), ("findings", "findings"), ("jsonl", "jsonl"), ("parquet", "parquet"),
                         ("comparison", "compared")):
         if kind in targets:
-            print(f"{label:<8} {escape_controls(str(targets[kind]))}  sha256 {sha256_hex(data[kind])}")
+            print(f"{label:<8} {terminal(str(targets[kind]))}  sha256 {sha256_hex(data[kind])}")
     if report.comparison is not None:
         c = report.comparison
-        print(f"Compared {c.period.text()} with {c.previous.text()}: {c.verdict()}")
+        print(f"Compared {terminal(c.period.text())} with {terminal(c.previous.text())}: {terminal(c.verdict())}")
         for flag in c.flags:
-            print(f"  ! {flag}")
+            print(f"  ! {terminal(flag)}")
     if report.events == 0:
         print("note: no events in scope; the report says so", file=sys.stderr)
     return 0

@@ -14,6 +14,7 @@ from audit_lib.cli.common import CliError, add_paths, add_store_option, load_fro
 from audit_lib.events.schema import REJECTS_SCHEMA, events_schema
 from audit_lib.events.zones import zone_clues
 from audit_lib.intake.loader import AuditLog, check_tz
+from audit_lib.render.textsafe import terminal
 from audit_lib.store import Store
 from audit_lib.store import tables as T
 from audit_lib.store.aggregates import summary_counts
@@ -82,8 +83,9 @@ def wants_store_summary(args: argparse.Namespace) -> bool:
 
 def _table(title: str, counts: dict[str, int], limit: int = 15) -> list[str]:
     out = [f"{title}:"]
-    width = max((len(k) for k in list(counts)[:limit]), default=0)
-    out += [f"  {k:<{width}}  {n:>9,}" for k, n in list(counts.items())[:limit]]
+    shown = [(terminal(k), n) for k, n in list(counts.items())[:limit]]  # names from the logs: one line each
+    width = max((len(k) for k, _ in shown), default=0)
+    out += [f"  {k:<{width}}  {n:>9,}" for k, n in shown]
     if len(counts) > limit:
         out.append(f"  … and {len(counts) - limit} more")
     return out
@@ -98,19 +100,21 @@ def format_summary(s: dict) -> str:
     if s["complete"]:
         lines.append("Complete every file was read to its end")
     else:
-        lines.append(f"INCOMPLETE {sum(not p['complete'] for p in s['problems'])} file(s) were read only in part: "
-                     "the lines after the damage are unknown")
+        lines.append(f"INCOMPLETE {sum(not p['complete'] for p in s['problems'])} file(s) were read only in part "
+                     "or not at all: the lines after the damage, or in them, are unknown")
     for p in s["problems"]:
-        lines.append(f"  ! {p['source']}: {p['error'] or 'read only in part'} ({p['lines_read']:,} lines read)")
+        lines.append(f"  ! {terminal(p['source'])}: {terminal(p['error'] or 'read only in part')} "
+                     f"({p['lines_read']:,} lines read)")
     if s["ambiguous_times"]:
         lines.append(f"Times    {s['ambiguous_times']:,} event(s) fall in an hour repeated by a clock change and "
                      "nothing tells which; they are flagged time_ambiguous")
     for c in s.get("zone_clues", []):
-        lines.append(f"Zone     ! {c['node']}: the {c['clue']} is {c['written']}, {s['tz']} gives {c['read_as']} "
-                     f"({c['events']:,} event(s), e.g. {c['source']}:{c['line']}): is --tz the servers' zone?")
+        lines.append(f"Zone     ! {terminal(c['node'])}: the {c['clue']} is {terminal(c['written'])}, {s['tz']} gives "
+                     f"{c['read_as']} ({c['events']:,} event(s), e.g. {terminal(c['source'])}:{c['line']}): is --tz "
+                     "the servers' zone?")
     if s["skipped"]:
         lines.append(f"Skipped  {len(s['skipped'])} file(s) left alone:")
-        lines += [f"  - {k['name']}: {k['reason']}" for k in s["skipped"][:20]]
+        lines += [f"  - {terminal(k['name'])}: {terminal(k['reason'])}" for k in s["skipped"][:20]]
         if len(s["skipped"]) > 20:
             lines.append(f"  … and {len(s['skipped']) - 20} more (see --json)")
     for title, key in [("By node", "by_node"), ("By actor", "by_actor"), ("By artifact type", "by_type"),

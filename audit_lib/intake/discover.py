@@ -114,8 +114,12 @@ class _Finder:
         self.visited: set[tuple[int, int]] = set()
         self.budget = Budget(limits.max_total_bytes)  # for nested archives read while listing
 
-    def skip(self, name: str, reason: str) -> None:
-        self.skipped.append(Skipped(name, reason))
+    def skip(self, name: str, reason: str, unread: bool = False) -> None:
+        self.skipped.append(Skipped(name, reason, unread))
+
+    def allowance(self, compressed: int) -> Budget:
+        """The expanded bytes the members of one archive (and the zips inside it) may declare together."""
+        return Budget(max(self.limits.archive_grace, self.limits.archive_ratio * compressed))
 
     def allowed(self, path: str) -> bool:
         return self.roots is None or inside(path, self.roots)
@@ -169,7 +173,7 @@ class _Finder:
         elif stat.S_ISREG(st.st_mode):
             self._file(p, real, st, rel, root_name, explicit=True)
         else:
-            self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})")
+            self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})", _says_log(p.name))
 
     def _glob(self, text: str, base: Path | None, root_name: str) -> None:
         hits = sorted(globlib.glob(text, recursive=True))
@@ -186,7 +190,7 @@ class _Finder:
             try:
                 st = os.stat(real)
             except OSError as exc:
-                self.skip(rel, f"cannot read: {reason_of(exc)}")
+                self.skip(rel, f"cannot read: {reason_of(exc)}", _says_log(p.name))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 if (st.st_dev, st.st_ino) not in self.visited:
@@ -195,7 +199,7 @@ class _Finder:
             elif stat.S_ISREG(st.st_mode):
                 self._file(p, real, st, rel, root_name, explicit=False)
             else:
-                self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})")
+                self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})", _says_log(p.name))
 
     def _walk(self, folder: Path, real_folder: str, base: Path | None, root_name: str) -> None:
         """Every file below `folder` (depth first, sorted); symlinks resolved one by one."""
@@ -203,7 +207,7 @@ class _Finder:
             with os.scandir(folder) as it:
                 items = sorted(it, key=lambda d: d.name)
         except OSError as exc:
-            self.skip(_rel(folder, base) + "/", f"cannot read: {reason_of(exc)}")
+            self.skip(_rel(folder, base) + "/", f"cannot read: {reason_of(exc)}", True)  # it may hold logs
             return
         for item in items:
             p = folder / item.name
@@ -217,13 +221,13 @@ class _Finder:
                     try:
                         st = os.stat(real)
                     except FileNotFoundError:
-                        self.skip(rel, "broken symlink")
+                        self.skip(rel, "broken symlink", _says_log(item.name))
                         continue
                 else:
                     real = os.path.join(real_folder, item.name)
                     st = item.stat(follow_symlinks=False)
             except OSError as exc:
-                self.skip(rel, f"cannot read: {reason_of(exc)}")
+                self.skip(rel, f"cannot read: {reason_of(exc)}", _says_log(item.name))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 key = (st.st_dev, st.st_ino)
@@ -235,7 +239,7 @@ class _Finder:
             elif stat.S_ISREG(st.st_mode):
                 self._file(p, real, st, rel, root_name, explicit=False)
             else:
-                self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})")
+                self.skip(rel, f"not a regular file ({file_kind(st.st_mode)})", _says_log(item.name))
 
     def _file(self, p: Path, real: str, st: os.stat_result, rel: str, root_name: str, explicit: bool) -> None:
         name = p.name
@@ -244,19 +248,19 @@ class _Finder:
             self.skip(rel, "not an audit log name")
             return
         if not os.access(real, os.R_OK):
-            self.skip(rel, "cannot read: permission denied")
+            self.skip(rel, "cannot read: permission denied", _says_log(name))
             return
         if archive:
             try:
                 holder = Archive.on_disk(real, self.limits)
             except ReadError as exc:
-                self.skip(rel, str(exc))
+                self.skip(rel, str(exc), True)
                 return
             if explicit:  # the zip is the loaded "folder": its own folders give nodes, else its name
                 parts, top = [], self.label or _stem(name)
             else:  # a zip found in a folder is searched like a folder of that name
                 parts, top = list(PurePosixPath(rel).parts[:-1]) + [_stem(name)], root_name
-            self._archive(holder, rel, parts, top, 0, upload=rel)
+            self._archive(holder, rel, parts, top, 0, rel, self.allowance(st.st_size))
             return
         parts = PurePosixPath(rel).parts
         self.entries.append(Entry(rel, node_of(parts, root_name), _file_reader(real), st.st_size, st.st_mtime,
@@ -271,23 +275,26 @@ class _Finder:
         shown = name if k == 1 else f"{name} ({k})"
         if len(data) > self.limits.max_upload_bytes:
             self.skip(shown, f"refused: the upload is {size_text(len(data))}, more than the cap of "
-                             f"{size_text(self.limits.max_upload_bytes)}")
+                             f"{size_text(self.limits.max_upload_bytes)}", _says_log(name))
             return
         parts = PurePosixPath(name).parts
         if is_archive_name(name):
             try:
                 holder = Archive.in_memory(data, self.limits)
             except ReadError as exc:
-                self.skip(shown, str(exc))
+                self.skip(shown, str(exc), True)
                 return
-            self._archive(holder, shown, [], self.label or _apart(_stem(parts[-1]), k), 0, upload=shown)
+            self._archive(holder, shown, [], self.label or _apart(_stem(parts[-1]), k), 0, shown,
+                          self.allowance(len(data)))
             return
         node = node_of(parts, self.label or _apart("upload", k))
         source = f"{self.label}/{shown}" if self.label else shown
         self.entries.append(Entry(source, node, lambda: data, len(data), upload=shown))
 
-    def _archive(self, holder: Archive, shown: str, parts: list[str], top: str, depth: int, upload: str) -> None:
-        """Every member of a zip: audit files become entries, zips inside are searched (to `max_nesting`)."""
+    def _archive(self, holder: Archive, shown: str, parts: list[str], top: str, depth: int, upload: str,
+                 allowance: Budget) -> None:
+        """Every member of a zip: audit files become entries, zips inside are searched (to `max_nesting`); what
+        the members declare they expand to is drawn from the `allowance` of the outermost archive."""
         lim = self.limits
         for index, info in enumerate(holder.infos):
             if info.is_dir():
@@ -304,17 +311,23 @@ class _Finder:
                 self.skip(src, "not an audit log name")
                 continue
             if info.flag_bits & 0x1:
-                self.skip(src, "encrypted: cannot be read")
+                self.skip(src, "encrypted: cannot be read", True)
                 continue
             if problem := declared_bomb(info, lim):
-                self.skip(src, problem)
+                self.skip(src, problem, True)
+                continue
+            if allowance.take(info.file_size) < info.file_size:
+                self.skip(src, f"refused: the members of {printable(upload, 80)} expand to more than "
+                               f"{lim.archive_ratio} times its size (a zip bomb?); this member and the ones after "
+                               "it are not read", True)
                 continue
             if is_archive_name(base_name):
                 if depth + 1 > lim.max_nesting:
-                    self.skip(src, f"refused: a zip inside a zip more than {lim.max_nesting} level(s) deep")
+                    self.skip(src, f"refused: a zip inside a zip more than {lim.max_nesting} level(s) deep", True)
                     continue
                 if info.file_size > lim.max_nested_bytes:
-                    self.skip(src, f"refused: a zip inside a zip larger than {size_text(lim.max_nested_bytes)}")
+                    self.skip(src, f"refused: a zip inside a zip larger than {size_text(lim.max_nested_bytes)}",
+                              True)
                     continue
                 try:
                     data = b"".join(member_chunks(holder, index, info, lim, lim.max_nested_bytes))
@@ -322,14 +335,20 @@ class _Finder:
                         raise ReadError("refused: the total size cap of this load was reached")
                     nested = Archive.in_memory(data, lim)
                 except ReadError as exc:
-                    self.skip(src, str(exc))
+                    self.skip(src, str(exc), True)
                     continue
-                self._archive(nested, src, parts + inner[:-1] + [_stem(base_name)], top, depth + 1, upload)
+                self._archive(nested, src, parts + inner[:-1] + [_stem(base_name)], top, depth + 1, upload,
+                              allowance)
                 continue
             mtime = zip_time(info)
             self.entries.append(Entry(src, node_of(parts + inner, top), member_reader(holder, index, info, lim),
                                       info.file_size, mtime, upload=upload,
                                       opener=member_opener(holder, index, info, lim)))
+
+
+def _says_log(name: str) -> bool:
+    """Whether a name says audit log (or zip archive): such a file left unread makes the set incomplete."""
+    return is_audit_name(name) or is_archive_name(name)
 
 
 def _clean_parts(name: str) -> list[str]:

@@ -35,7 +35,9 @@ class Limits:
     compressed size (once `ratio_grace` bytes have come out: small files compress well) are refused as bombs,
     and so are zip members whose declared sizes say so, before anything is decompressed. Archives: a zip may
     hold zips `max_nesting` levels deep (1: a zip of zips is read, a zip inside those is refused); a nested zip
-    is read into memory, so it may not expand to more than `max_nested_bytes`."""
+    is read into memory, so it may not expand to more than `max_nested_bytes`. The members of one archive or
+    upload together may expand to `archive_ratio` times its compressed size (at least `archive_grace`): past
+    that, the members that come after are refused, the ones before kept."""
 
     max_file_bytes: int = 1 << 30  # decompressed bytes of one file
     max_total_bytes: int = 4 << 30  # decompressed bytes of one load (with a `Budget`)
@@ -44,6 +46,8 @@ class Limits:
     max_members: int = 10_000  # entries in one zip archive
     max_nesting: int = 1
     max_nested_bytes: int = 256 << 20
+    archive_ratio: int = 25  # declared expanded bytes of all members of one archive, per compressed byte
+    archive_grace: int = 64 << 20
     max_upload_bytes: int = 200 << 20  # one upload (Streamlit's default upload cap)
     sniff_bytes: int = 64 << 10  # decompressed bytes looked at to decide whether the content is an audit log
     max_line: int = 1 << 20  # characters of one line; a longer line is rejected as too long, its head kept
@@ -66,10 +70,13 @@ class Budget:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file (or folder) seen in the source and left alone, with the reason."""
+    """A file (or folder) seen in the source and left alone, with the reason. `unread`: its name says audit log
+    (or it is a zip archive, or a folder) but its content could not be read, so the set of logs is incomplete;
+    a file whose name says nothing of the kind (wso2carbon.log, a README) is merely skipped."""
 
     name: str
     reason: str
+    unread: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.name}: {self.reason}"

@@ -27,6 +27,7 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
+from audit_lib.intake.names import is_audit_name
 from audit_lib.intake.parse import Parsed, localise, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
 from audit_lib.memory import give_back
@@ -63,7 +64,10 @@ class AuditLog:
 
     @property
     def complete(self) -> bool:
-        """True only when every file was read to its end."""
+        """True only when every file was read to its end and no file named as an audit log (or zip, or folder)
+        was left unread (see `Skipped.unread`)."""
+        if any(getattr(s, "unread", False) for s in self.skipped):
+            return False
         return bool(self.files["complete"].all()) if self.files.height else True
 
     def with_tz(self, tz: str) -> AuditLog:
@@ -156,8 +160,10 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
         while pending:
             _collect(pending.popleft().result(), events, rejects, counts, categorical)
 
-    # files whose content turned out not to be an audit log are left alone, with the reason
-    skipped += [Skipped(e.source, f.skip) for e, f in zip(entries, facts, strict=True) if f.skip]
+    # files whose content turned out not to be an audit log are left alone, with the reason; when the name says
+    # audit log (random bytes, zeros, a damaged gzip magic) the set is incomplete
+    skipped += [Skipped(e.source, f.skip, is_audit_name(e.source)) for e, f in zip(entries, facts, strict=True)
+                if f.skip]
     if entries and all(f.skip for f in facts):
         shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
         raise SourceError(f"No audit log found: {shown}")

@@ -42,6 +42,26 @@ def escape_controls(text: str, keep: str = "\n") -> str:
     return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m.group()), text)
 
 
+def _json_escape(ch: str) -> str:
+    if ch in _SHORT:
+        return _SHORT[ch]
+    n = ord(ch)
+    if n <= 0xFFFF:
+        return f"\\u{n:04x}"
+    n -= 0x10000
+    return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+
+
+def terminal(text: object, keep: str = "") -> str:
+    """`text` for a terminal: every control, bidi, line separator and invisible format character (zero-width
+    space, BOM, tags, ...) as an escape, except those in `keep`. A field printed this way stays on its line and
+    shows what is stored; the escapes are JSON escapes (a tag character as a surrogate pair), so JSON stays JSON."""
+    s = "" if text is None else str(text)
+    if s.isascii() and s.isprintable():
+        return s
+    return _INVISIBLE.sub(lambda m: m.group() if m.group() in keep else _json_escape(m.group()), s)
+
+
 def visible_column(column: str) -> pl.Expr:
     """`visible` over a text column, for small frames (chart data): each distinct value escaped once."""
     col = pl.col(column).cast(pl.String)

@@ -405,18 +405,24 @@ def _evidence(pdf: ReportPDF, ctx: Context) -> None:
              f"rejected, {q['duplicate_lines']:,} in duplicate files (not counted twice). These add up to every line "
              f"read: {'yes' if q['complete'] else 'NO'}. {q['errors']} file(s) could not be read.", 9)
     cut = files.filter(~pl.col("complete")) if "complete" in files.columns else files.clear()
+    unread = [s for s in ctx.log.skipped if getattr(s, "unread", False)]
     if cut.height:
         pdf.para(f"INCOMPLETE: {cut.height} file(s) were read only in part (damaged, truncated or over a size cap). "
                  "The lines after the damage are unknown: this report cannot speak for them. "
                  + "; ".join(f"{visible(src)}: {visible(err or 'read in part')}"
                              for src, err in cut.select("source", "error").iter_rows()), 9)
-    else:
+    if unread:
+        pdf.para(f"INCOMPLETE: {len(unread)} file(s) named as audit logs (or archives, or folders) could not be "
+                 "read at all (unreadable, not text, damaged, refused): their lines are unknown and this report "
+                 "cannot speak for them. " + "; ".join(visible(s) for s in unread[:20])
+                 + (" …" if len(unread) > 20 else ""), 9)
+    if not cut.height and not unread:
         pdf.para("Complete: every file was read to its end.", 9)
     others = ctx.log.files.filter(~pl.col("source").is_in(files["source"].implode()) & ~pl.col("complete"))
     if others.height:
         pdf.para(f"{others.height} file(s) outside the scope were read only in part as well.", 8.5, color=GREY)
-    if ctx.log.skipped:
-        pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in ctx.log.skipped[:20])}", 8, color=GREY)
+    if others_skipped := [s for s in ctx.log.skipped if not getattr(s, "unread", False)]:
+        pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in others_skipped[:20])}", 8, color=GREY)
 
     pdf.heading("Days of the scope covered, per node", 2)
     nodes = ctx.log.files["node"].cast(pl.String).drop_nulls().unique().to_list()

@@ -30,6 +30,7 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.loader import check_tz
+from audit_lib.intake.names import is_audit_name
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
 from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local
@@ -180,12 +181,13 @@ def classify(entries: list[Entry], scans: list[FileScan], skipped: list[Skipped]
     extended: set[str] = set()
     renamed: set[str] = set()
 
-    skips = [(s.name, s.reason) for s in skipped]
-    skips += [(e.source, sc.skip) for e, sc in zip(entries, scans, strict=True) if sc.skip]
-    for order, (name, reason) in enumerate(skips):
+    skips = [(s.name, s.reason, s.unread) for s in skipped]  # unread: an audit log not read, kept as incomplete
+    skips += [(e.source, sc.skip, is_audit_name(e.source)) for e, sc in zip(entries, scans, strict=True) if sc.skip]
+    for order, (name, reason, unread) in enumerate(skips):
         plan.counts["skipped"] += 1
         if recorded_skips.get(("", name)) != reason:
-            plan.rows.append(_row(kind="skipped", order=order, source=name, node="", error=reason))
+            plan.rows.append(_row(kind="skipped", order=order, source=name, node="", error=reason,
+                                  complete=not unread))
 
     for i, (e, sc) in enumerate(zip(entries, scans, strict=True)):
         if sc.skip:

@@ -144,10 +144,11 @@ class Store:
     def skipped(self) -> list[Skipped]:
         rows = self.file_rows().filter(pl.col("kind") == "skipped").sort("seq", "order")
         latest = rows.group_by("source", maintain_order=True).agg(pl.col("error").last(), pl.col("seq").last(),
-                                                                   pl.col("order").last())
+                                                                   pl.col("order").last(), pl.col("complete").last())
         current = set(T.streams(self.file_rows())["source"].to_list())
         latest = latest.filter(~pl.col("source").is_in(list(current))).sort("seq", "order")
-        return [Skipped(name, reason) for name, reason in latest.select("source", "error").iter_rows()]
+        return [Skipped(name, reason, complete is False)  # complete False: an audit log that was not read
+                for name, reason, complete in latest.select("source", "error", "complete").iter_rows()]
 
     def files(self, events: pl.DataFrame | None = None) -> pl.DataFrame:
         """The manifest as `load` gives it (one row per file, duplicates included), first and last times in the

@@ -221,3 +221,79 @@ def test_changes_only_leaves_out_sign_ins(tmp_path):
     rows = pl.read_csv(csv)
     assert rows.height > 0 and not set(rows["action"]) & {"logged_in", "logged_out", "login_failed"}
     assert "changes only (no sign-ins)" in text_of(pdf)
+
+
+def _special_outputs(tmp_path: Path) -> dict[str, Path]:
+    """A real character device (like /dev/null), a FIFO, a socket and a folder, each also behind a symlink."""
+    import socket
+    import stat
+
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
+    made = {"device": nodes / "null", "fifo": nodes / "fifo", "socket": nodes / "sock", "folder": nodes / "dir"}
+    os.mknod(made["device"], stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    os.mkfifo(made["fifo"])
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(made["socket"]))
+    sock.close()
+    made["folder"].mkdir()
+    for kind, target in list(made.items()):
+        link = nodes / f"link-to-{kind}"
+        link.symlink_to(target)
+        made[f"link-{kind}"] = link
+    return made
+
+
+def test_report_refuses_devices_fifos_sockets_and_folders_as_outputs(tmp_path, capsys):
+    made = _special_outputs(tmp_path)
+    before = sorted(p.name for p in made["device"].parent.iterdir())
+    expect = {"device": "character device", "fifo": "FIFO", "socket": "socket", "folder": "folder"}
+    for kind, path in made.items():
+        for option in ("--pdf", "--csv", "--findings", "--jsonl", "--parquet"):
+            args = ["report", SAMPLES, "--pdf", str(path) if option == "--pdf" else str(tmp_path / "r.pdf")]
+            if option != "--pdf":
+                args += [option, str(path)]
+            assert main(args) == 1, (kind, option)
+            err = capsys.readouterr().err
+            assert expect[kind.removeprefix("link-")] in err and "Traceback" not in err, (kind, option, err)
+            assert len(err.strip().splitlines()) == 1
+    # nothing replaced, nothing written beside the nodes, nothing written beside the would-be PDF
+    assert sorted(p.name for p in made["device"].parent.iterdir()) == before
+    assert stat_kind(made["device"]) == "chr" and stat_kind(made["fifo"]) == "fifo"
+    assert not list(tmp_path.glob("r.*"))
+
+
+def stat_kind(path: Path) -> str:
+    import stat
+
+    mode = os.lstat(path).st_mode
+    return "chr" if stat.S_ISCHR(mode) else "fifo" if stat.S_ISFIFO(mode) else "other"
+
+
+def test_report_refuses_a_device_put_in_place_while_it_ran(tmp_path, monkeypatch):
+    """The check is made again just before the files are moved into place: no device is ever replaced."""
+    import stat
+
+    from audit_lib.cli import report as report_cli
+
+    pdf = tmp_path / "late.pdf"
+    real_write_all = report_cli.write_all
+
+    def device_first(items):
+        os.mknod(pdf, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        return real_write_all(items)
+
+    monkeypatch.setattr(report_cli, "write_all", device_first)
+    assert main(["report", SAMPLES, "--pdf", str(pdf)]) == 1
+    assert stat_kind(pdf) == "chr"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.pdf"]
+
+
+def test_report_to_dev_null_in_a_real_process_writes_nothing_into_dev(tmp_path):
+    """Row 7 of the attack report, as given: `report --pdf /dev/null` run as root."""
+    dev_before = set(os.listdir("/dev"))
+    run = subprocess.run([sys.executable, "-m", "audit_lib", "report", SAMPLES, "--pdf", "/dev/null"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "character device, not a regular file" in run.stderr
+    assert stat_kind(Path("/dev/null")) == "chr"
+    assert not {n for n in set(os.listdir("/dev")) - dev_before if n.startswith("null")}
