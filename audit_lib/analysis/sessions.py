@@ -21,6 +21,7 @@ import polars as pl
 from audit_lib.events.vocabulary import (  # noqa: F401  (re-exported: rules and reports pick events by them)
     FAILED_SIGN_IN_ACTIONS,
     FRAMEWORK_TARGETS,
+    NOT_RECORDED,
     READ_ACTIONS,
     SIGN_IN_ACTIONS,
     SIGN_OUT_ACTIONS,
@@ -170,3 +171,15 @@ def sessions_and_ids(events: pl.DataFrame, timeout: timedelta | str | float = DE
     table, rows = _build(events, parse_duration(timeout))
     column = pl.repeat(None, events.height, dtype=pl.UInt32, eager=True).alias("session")
     return table, (column.scatter(rows["_i"], rows["session"]) if rows.height else column)
+
+
+def session_changes(events: pl.DataFrame, timeout: timedelta | str | float = DEFAULT_TIMEOUT
+                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`sessions(events)` and the changes each session holds, one row per change: session, timestamp, action,
+    artifact_type, artifact, outcome ("not recorded" where the line states none), source and line."""
+    table, ids = sessions_and_ids(events, timeout)
+    marked = events.with_columns(session=ids)
+    changes = marked.filter(pl.col("session").is_not_null() & change_expr(marked).fill_null(False)).select(
+        "session", "timestamp", *[pl.col(c).cast(pl.String) for c in ("action", "artifact_type", "artifact")],
+        pl.col("outcome").cast(pl.String).fill_null(NOT_RECORDED), pl.col("source").cast(pl.String), "line")
+    return table, changes.sort("session", "timestamp", "line")

@@ -15,7 +15,7 @@ from collections import Counter
 import polars as pl
 
 from audit_lib.analysis.filters import Filters, apply_filters
-from audit_lib.analysis.sessions import parse_duration, sessions
+from audit_lib.analysis.sessions import parse_duration, session_changes
 from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, at_least
 from audit_lib.checks.findings import findings
@@ -59,7 +59,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--timeout", default="60m", metavar="DURATION",
                    help="longest quiet spell a session survives, e.g. 30m or 2h (default 60m)")
-    p.add_argument("--json", action="store_true", help="one JSON object per session and line")
+    p.add_argument("--user", action="append", default=[], metavar="U",
+                   help="only this person's sessions (repeatable; as in the app: the actor or the user name)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per session and line, with its changes (time, action, artifact type, "
+                        "artifact, outcome, source:line)")
     p.set_defaults(func=run_sessions)
 
 
@@ -133,10 +137,14 @@ def run_sessions(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     log, events, filters = _scoped(args)
-    table = sessions(events, timeout)
+    table, changes = session_changes(events, timeout)
     if args.json:
+        by_session: dict[int, list[dict]] = {}
+        for c in changes.iter_rows(named=True):
+            by_session.setdefault(c.pop("session"), []).append(c)
         for row in table.iter_rows(named=True):
             row["duration"] = row["duration"].total_seconds() if row["duration"] is not None else None
+            row["change_events"] = by_session.get(row["session"], [])
             print(json.dumps(row, ensure_ascii=False, default=lambda v: v.isoformat()))
         return 0
     print(f"Scope    {terminal(filters.describe(log.tz))} · {events.height:,} events · {table.height:,} sessions")

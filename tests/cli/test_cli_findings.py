@@ -120,3 +120,22 @@ def test_sessions_timeout_option(tmp_path):
     long = json.loads(run("sessions", str(tmp_path), "--json", "--timeout", "3h").stdout)
     assert (short["changes"], short["ended"]) == (0, "timeout")
     assert (long["changes"], long["ended"]) == (1, "open")
+
+
+def test_sessions_of_one_user_with_their_changes(capsys):
+    import audit_lib
+    from audit_lib.analysis.sessions import session_changes
+
+    log = audit_lib.load("samples")
+    table, changes = session_changes(log.events)
+    who = table.filter(pl.col("changes") > 0)["actor"][0]
+    assert main(["sessions", "samples", "--user", who, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and {r["actor"] for r in rows} == {who}
+    for r in rows:
+        assert len(r["change_events"]) == r["changes"]
+        for c in r["change_events"]:
+            assert set(c) == {"timestamp", "action", "artifact_type", "artifact", "outcome", "source", "line"}
+            assert c["outcome"] is not None and c["outcome"] != "None"
+            assert log.raw_line(c["source"], c["line"])  # each change points at the line it was read from
+    assert sum(r["changes"] for r in rows) == table.filter(pl.col("actor") == who)["changes"].sum()
