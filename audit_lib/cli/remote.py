@@ -8,14 +8,11 @@ import argparse
 import os
 import sys
 
-import polars as pl
-
 from audit_lib.cli.common import CliError
-from audit_lib.errors import SourceError
 from audit_lib.intake.entries import Upload
 from audit_lib.intake.mi import MiNode, NodeFetch, fetch_node
 from audit_lib.render.textsafe import escape_controls
-from audit_lib.store import Store
+from audit_lib.store.deliveries import stored_rotations
 
 EXIT_PARTIAL = 5  # a node or a file could not be fetched; what was fetched is ingested
 
@@ -48,18 +45,6 @@ def nodes_from_args(args: argparse.Namespace) -> list[MiNode]:
             for url, name in zip(args.mi, names, strict=True)]
 
 
-def _stored_rotations(store: str, node: str) -> set[str]:
-    """The names of a node's rotated files already stored from it (a rotation does not change once written)."""
-    try:
-        rows = Store(store).file_rows()
-    except SourceError:  # no store yet
-        return set()
-    prefix = f"{node}/"
-    stored = rows.filter(pl.col("stream").str.starts_with(prefix) & pl.col("complete").fill_null(False)
-                         & pl.col("kind").is_in(["new", "rotated", "seen", "duplicate"]))["stream"].to_list()
-    return {s[len(prefix):] for s in stored if s[len(prefix):] != "audit.log" and "/" not in s[len(prefix):]}
-
-
 def fetch_all(args: argparse.Namespace) -> tuple[list[Upload], list[NodeFetch]]:
     """The uploads of every --mi node, and what each fetch brought; one line on stderr per failure."""
     uploads: list[Upload] = []
@@ -68,7 +53,7 @@ def fetch_all(args: argparse.Namespace) -> tuple[list[Upload], list[NodeFetch]]:
         if node.insecure:
             print(f"warning: TLS verification is off for {escape_controls(node.url)}: anyone on the way can read "
                   "and change what is fetched", file=sys.stderr)
-        known = _stored_rotations(args.store, node.name)
+        known = stored_rotations(args.store, node.name)
         got = fetch_node(node, skip=known.__contains__)
         for line in got.errors:
             print(f"error: {line}", file=sys.stderr)

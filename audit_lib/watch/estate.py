@@ -1,7 +1,7 @@
 """The estate file a watcher runs from (TOML): the store, the zone, how often, which sources to ingest (folders
 and running MI nodes) and where alerts go. Read whole and checked before anything runs: an unknown key or a bad
 value is an `EstateError` naming the key; secrets are never in the file, only the names of the environment
-variables that hold them, and those must be set.
+variables that hold them, and those must be set. Relative paths are read from the estate file's folder.
 
     store = "/var/lib/wso2-audit/store"
     tz = "Asia/Colombo"
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -187,6 +187,13 @@ def load_estate(path: str | os.PathLike) -> Estate:
     channels = [a.channel for a in alerts]
     if len(set(channels)) != len(channels):
         raise EstateError(f"{p}: alert: two alerts go to the same channel; give one a name")
-    return Estate(spec["store"], tz, _duration(f"{p}: interval", spec.get("interval", "5m")),
+    here = p.parent
+
+    def near(path: str) -> str:  # relative paths are read from the estate file's folder
+        return path if "://" in path or Path(path).is_absolute() else str(here / path)
+
+    paths = [near(x) for x in paths]
+    nodes = [replace(n, ca_file=near(n.ca_file)) if n.ca_file else n for n in nodes]
+    return Estate(near(spec["store"]), tz, _duration(f"{p}: interval", spec.get("interval", "5m")),
                   _duration(f"{p}: lookback", spec.get("lookback", "35d")), tuple(paths), tuple(nodes),
                   tuple(alerts), str(p))
