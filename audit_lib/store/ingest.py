@@ -32,6 +32,7 @@ from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.loader import check_tz
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
+from audit_lib.store.lock import Lock
 from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local
 from audit_lib.store.scan import FileScan, is_active, scan_file
 from audit_lib.store.tables import STREAM_KINDS, streams
@@ -94,7 +95,7 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         check_tz(tz)
     T.deltalake()
     entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
-    with T.Lock(loc):
+    with Lock(loc):
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
@@ -341,7 +342,7 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
     nothing here is scanned or parsed."""
     loc = T.Location.of(store, storage_options)
     check_tz(tz)
-    with T.Lock(loc):
+    with Lock(loc):
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)

@@ -396,55 +396,6 @@ def commit_entry(loc: Location, entry: dict) -> str:
     return digest
 
 
-# ----------------------------------------------------------------------------------------------------- lock
-
-
-class Lock:
-    """One ingest at a time in a local store: a lock file holding the owner's process id (a lock left by a
-    process that no longer runs is taken over). Object stores are not locked: run one ingest at a time."""
-
-    def __init__(self, loc: Location) -> None:
-        self.path = Path(loc.uri) / ".ingest.lock" if loc.local else None
-
-    def __enter__(self) -> Lock:
-        if self.path is None:
-            return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if _alive(self.path):
-                    raise StoreError(f"Another ingest is writing to this store (lock file {self.path}); "
-                                     "wait for it to finish") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise StoreError(f"Cannot take the lock file {self.path}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-
-
-def _alive(path: Path) -> bool:
-    try:
-        pid = int(path.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 # --------------------------------------------------------------------------------------------------- streams
 
 STREAM_KINDS = ("new", "grown", "rotated", "seen")  # files rows that add to a stream
