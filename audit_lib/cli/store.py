@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from audit_lib.cli.common import ProgressBar, add_paths
+from audit_lib.cli.common import CliError, ProgressBar, add_paths
 from audit_lib.store import ingest, store_info, verify
 
 VERIFY_FAILED = 4
@@ -65,6 +65,9 @@ def _entry(r) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.anchor is not None and not args.anchor.strip():
+        raise CliError("--anchor needs the head hash printed by an earlier ingest (64 hex digits), not an empty "
+                       "string")
     bar = ProgressBar()
     try:
         rep = verify(args.store, args.sources, anchor=args.anchor, progress=bar)

@@ -278,6 +278,36 @@ def file_sha256(loc: Location, name: str, path: str) -> str:
     return h.hexdigest()
 
 
+def log_hashes(loc: Location, name: str, first: int, last: int) -> list[list]:
+    """[version, SHA-256 of its Delta log entry (the JSON commit: actions, statistics, partition values), SHA-256
+    of its checkpoint or None] for the versions `first`..`last` of table `name`."""
+    deltalake()
+    handler = _storage(loc, name)
+    return [[v, _sha(handler, _log_path(v, "json")), _sha(handler, _log_path(v, "checkpoint.parquet"))]
+            for v in range(first, last + 1)]
+
+
+def log_sha256(loc: Location, name: str, version: int, kind: str = "json") -> str | None:
+    """SHA-256 of one Delta log file of table `name` now (None when there is none)."""
+    deltalake()
+    return _sha(_storage(loc, name), _log_path(version, kind))
+
+
+def _log_path(version: int, kind: str) -> str:
+    return f"_delta_log/{version:020d}.{kind}"
+
+
+def _sha(handler: Any, path: str) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with handler.open_input_stream(path) as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except (OSError, FileNotFoundError):
+        return None
+    return h.hexdigest()
+
+
 def read(loc: Location, name: str, version: int) -> pl.DataFrame:
     """Table `name` as of `version`, with the declared types."""
     return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
