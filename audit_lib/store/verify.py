@@ -289,8 +289,11 @@ def _check_sources(files: pl.DataFrame, sources: Source, report: VerifyReport, l
             report.notes.append(f"{label} has grown by {sc.content_bytes - r['content_bytes']:,} bytes since it was "
                                 "ingested")
             continue
-        elsewhere = by_sha.get(r["sha256"]) or by_content.get(r["content_sha256"])
-        if elsewhere is None and is_stream and r["kind"] in STREAM_KINDS and is_active(name):
+        # moved or rotated away: its content elsewhere will do; a file still there with other bytes is altered,
+        # even when another copy of the same content is intact
+        moved = sc is None or is_active(name)
+        elsewhere = (by_sha.get(r["sha256"]) or by_content.get(r["content_sha256"])) if moved else None
+        if moved and elsewhere is None and is_stream and r["kind"] in STREAM_KINDS and is_active(name):
             elsewhere = holder(node, r["end"], r["prefix_sha256"])
         if elsewhere is not None:
             report.notes.append(f"{label}: its ingested content is now in {elsewhere}")

@@ -4,6 +4,7 @@ anchor. Each runs on a real store built from real files."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,3 +97,19 @@ def test_an_empty_anchor_is_an_error(node: Path, tmp_path: Path, capsys) -> None
     assert main(["verify", "--store", str(store), "--anchor", ""]) == 1
     err = capsys.readouterr().err
     assert "--anchor" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_edited_plain_copy_is_altered_though_its_gz_twin_is_intact(node: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    logs_dir = node / "mi-a" / "repository" / "logs"
+    plain = logs_dir / "audit-11-19-2026.log"
+    (logs_dir / "audit-11-19-2026.log.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    ingest(node, store)
+    assert verify(store, [node]).ok
+    plain.write_text(plain.read_text().replace("jane.ops", "jane.opz", 1))
+    rep = verify(store, [node])
+    assert not rep.ok
+    assert [p["what"].split(" ")[0].rsplit("/", 1)[-1] for p in rep.problems] == ["audit-11-19-2026.log"]
+    assert rep.problems[0]["detail"].startswith("altered")
+    plain.unlink()  # gone, with its content intact in the twin: noted, not a problem
+    assert verify(store, [node]).ok
