@@ -95,11 +95,13 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         check_tz(tz)
     T.deltalake()
     entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
-    with Lock(loc):
+    with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        for name in T.TABLES:  # the uncommitted files of a killed ingest
+            T.remove_orphans(loc, name, lock.since)
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
         state = streams(files)
@@ -346,11 +348,13 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
     nothing here is scanned or parsed."""
     loc = T.Location.of(store, storage_options)
     check_tz(tz)
-    with Lock(loc):
+    with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        for name in T.TABLES:  # the uncommitted files of a killed ingest
+            T.remove_orphans(loc, name, lock.since)
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
         pairs: set[tuple] = set()
         partials: list[dict[str, pl.DataFrame]] = []

@@ -36,6 +36,7 @@ class Lock:
         self.folder = Path(loc.uri) if loc.local else None
         self.token = uuid.uuid4().hex
         self._fd: int | None = None
+        self.since = time.time()
 
     @property
     def record(self) -> Path | None:
@@ -53,6 +54,7 @@ class Lock:
             raise StoreError(f"Another ingest is writing to this store (it holds {self.folder / FLOCK}); wait for "
                              "it to finish") from None
         self._fd = fd
+        self.since = time.time()  # files written before this are no running ingest's
         try:
             self._write_record()
         except BaseException:

@@ -257,6 +257,34 @@ def restore(loc: Location, name: str, version: int) -> bool:
     return True
 
 
+def remove_orphans(loc: Location, name: str, before: float) -> int:
+    """Remove the data files of table `name` (a local store) that no committed version ever added, written
+    before `before` (a time.time()): what a killed ingest wrote and did not commit. Nothing is removed when
+    a log entry is missing (then a file's history cannot be told). Returns how many were removed."""
+    folder = Path(loc.table(name))
+    latest = table_version(loc, name)
+    if not loc.local or latest is None:
+        return 0
+    added: set[str] = set()
+    for v in range(latest + 1):
+        try:
+            text = (folder / _log_path(v, "json")).read_text(encoding="utf-8")
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            with suppress(ValueError, TypeError, AttributeError):
+                if path := (json.loads(line).get("add") or {}).get("path"):
+                    added.add(os.path.normpath(unquote(path)))
+    removed = 0
+    for f in folder.rglob("*.parquet"):
+        rel = os.path.relpath(f, folder)
+        if rel.startswith("_delta_log") or rel in added or f.stat().st_mtime >= before:
+            continue
+        f.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def live_files(loc: Location, name: str, version: int) -> dict[str, int]:
     """The data files of table `name` at `version`: path (relative to the table) -> size in bytes."""
     dl = deltalake()

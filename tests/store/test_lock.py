@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import audit_lib
+
 pytest.importorskip("deltalake", reason="the event store needs requirements-store.txt (deltalake)")
 
 from audit_lib.store import Location, StoreError, open_store_log, verify  # noqa: E402
@@ -105,3 +107,37 @@ def test_ingests_started_at_the_same_instant_commit_once(tmp_path: Path) -> None
         rep = verify(store, [tmp_path / "mi"])
         assert rep.ok and rep.entries == 1, rep.problems
         assert open_store_log(store).events.height == 400
+
+
+KILLED = """
+import os, signal, sys
+import audit_lib.store.tables as T
+from audit_lib.store import ingest
+real, written = T._put, []
+def put(*args):
+    real(*args)
+    written.append(1)
+    if len(written) == int(sys.argv[3]):
+        os.kill(os.getpid(), signal.SIGKILL)
+T._put = put
+ingest(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_a_killed_ingest_leaves_files_the_next_ingest_removes(estate: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    ingest_cmd = [sys.executable, "-m", "audit_lib", "ingest", "--store", str(store)]
+    assert subprocess.run([*ingest_cmd, str(estate / "is-node")], cwd=ROOT, capture_output=True).returncode == 0
+    committed = sorted((store / "events").rglob("*.parquet"))
+    for after in (2, 3):  # killed -9 after writing data files, before committing them
+        r = subprocess.run([sys.executable, "-c", KILLED, str(estate), str(store), str(after)], cwd=ROOT)
+        assert r.returncode == -9
+        stray = set((store / "events").rglob("*.parquet")) - set(committed)
+        assert len(stray) == after  # (the next killed ingest removed those of the one before)
+        assert verify(store).ok and owner_of(store) is not None and not held(store)
+    r = subprocess.run([*ingest_cmd, str(estate)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert not stray & set((store / "events").rglob("*.parquet"))  # every uncommitted file removed
+    assert set(committed) <= set((store / "events").rglob("*.parquet"))  # the committed ones kept
+    assert verify(store, [estate]).ok
+    assert open_store_log(store).events.height == audit_lib.load(estate).events.height
