@@ -20,7 +20,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -35,6 +38,7 @@ import polars as pl
 
 from audit_lib.errors import SourceError
 
+_log = logging.getLogger(__name__)
 EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
 BY_HOUR, BY_USER, BY_ARTIFACT = "by_hour", "by_user", "by_artifact"
 ROLLUPS = (BY_HOUR, BY_USER, BY_ARTIFACT)
@@ -341,10 +345,47 @@ def read(loc: Location, name: str, version: int) -> pl.DataFrame:
     return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
 
 
+_PANIC_WORDS = ("panicked", "Panic", "unwrap()", "assertion failed", "RUST_BACKTRACE")
+
+
 def failure(exc: BaseException) -> str:
-    """The first line of an error from the table readers, for a message."""
+    """The first line of an error from the table readers, for a message; the text of a Rust panic stays in the
+    log (it says nothing a user can act on)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if type(exc).__name__ == "PanicException" or any(w in text for w in _PANIC_WORDS):
+        _log.info("table reader failed: %s", str(exc))
+        return "the table reader failed on a data file that is damaged or not what its log records"
     return text[:300]
+
+
+@contextmanager
+def quiet_rust() -> Iterator[None]:
+    """Keep what the Rust readers print when they panic (a message and a backtrace per thread, on file
+    descriptor 2) off the user's terminal: it goes to the log. Python's own stderr keeps the terminal."""
+    os.environ.pop("RUST_BACKTRACE", None)
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    old_stderr = sys.stderr
+    with tempfile.TemporaryFile() as sink:
+        try:
+            sys.stdout.flush()
+            old_stderr.flush()
+            sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, errors="backslashreplace",
+                                   encoding=getattr(old_stderr, "encoding", None))
+            os.dup2(sink.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            with suppress(Exception):
+                sys.stderr.close()
+            sys.stderr = old_stderr
+            sink.seek(0)
+            if text := sink.read().decode("utf-8", "replace").strip():
+                _log.info("table readers wrote: %s", text[:20000])
 
 
 def fatal(exc: BaseException) -> bool:
@@ -357,7 +398,8 @@ def reading(loc: Location) -> Iterator[None]:
     """Turn any failure to read the tables (a damaged or edited data file makes the Rust readers fail, even
     panic) into a StoreError that says what to do."""
     try:
-        yield
+        with quiet_rust():
+            yield
     except StoreError:
         raise
     except BaseException as exc:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,3 +116,19 @@ def test_an_edited_plain_copy_is_altered_though_its_gz_twin_is_intact(node: Path
     assert rep.problems[0]["detail"].startswith("altered")
     plain.unlink()  # gone, with its content intact in the twin: noted, not a problem
     assert verify(store, [node]).ok
+
+
+def test_a_truncated_data_file_gives_one_line_and_no_panic_text(node: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    ingest(node, store)
+    victim = sorted((store / "events").rglob("*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[:300])
+    env = {**os.environ, "RUST_BACKTRACE": "1"}
+    for args, code in ((["verify", "--store", str(store)], 4), (["summary", "--store", str(store)], 1)):
+        r = subprocess.run([sys.executable, "-m", "audit_lib", *args], capture_output=True, text=True, env=env,
+                           cwd=Path(__file__).resolve().parents[2])
+        assert r.returncode == code, r.stderr
+        for text in (r.stdout, r.stderr):
+            assert not any(w in text for w in ("panicked", "backtrace", "Traceback", "unwrap", "PanicException"))
+        assert len(r.stderr.strip().splitlines()) <= 1
+        assert ("NOT INTACT" in r.stdout) if code == 4 else ("cannot be read" in r.stderr)
