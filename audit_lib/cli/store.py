@@ -82,6 +82,9 @@ def _entry(r) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.anchor is not None and not args.anchor.strip():
+        raise CliError("--anchor needs the head hash printed by an earlier ingest (64 hex digits), not an empty "
+                       "string")
     bar = ProgressBar()
     try:
         rep = verify(args.store, args.sources, anchor=args.anchor, progress=bar)

@@ -63,7 +63,14 @@ def _local(source: Source) -> Store | pl.LazyFrame:
 
 
 def _collect(*frames: pl.LazyFrame) -> list[pl.DataFrame]:
-    return pl.collect_all(list(frames), engine="streaming")
+    try:
+        with T.quiet_rust():
+            return pl.collect_all(list(frames), engine="streaming")
+    except BaseException as exc:  # a damaged or edited data file makes the readers fail, even panic
+        if T.fatal(exc):
+            raise
+        raise StoreError(f"The store cannot be read ({T.failure(exc)}): check it with `python -m audit_lib "
+                         "verify --store DIR`") from None
 
 
 def key_figures(source: Source, ray: str | None = None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from audit_lib.intake.loader import check_tz
 from audit_lib.intake.names import is_audit_name
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
+from audit_lib.store.lock import Lock
 from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local
 from audit_lib.store.scan import FileScan, is_active, scan_file
 from audit_lib.store.tables import STREAM_KINDS, streams
@@ -95,11 +96,13 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         check_tz(tz)
     T.deltalake()
     entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
-    with T.Lock(loc):
+    with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        for name in T.TABLES:  # the uncommitted files of a killed ingest
+            T.remove_orphans(loc, name, lock.since)
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
         state = streams(files)
@@ -288,7 +291,8 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
                 progress("parsing", done, total)
             yield res.events
 
-    versions = {name: head.version(name) for name in T.TABLES}
+    versions = {name: T.table_version(loc, name) or 0 for name in T.TABLES}  # after any restore
+    start = dict(versions)
     partials: list[dict[str, pl.DataFrame]] = []
     # each group's data files are written while the next group is parsed
     ev_version = T.append_frames(loc, T.EVENTS, prefetched(frames(), ahead=1))
@@ -302,8 +306,8 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
         plan.counts[kind] = sum(r["kind"] == kind for r in rows)
     plan.counts["held"] += sum(p.end > p.start for p in plan.parts) - sum(
         r["kind"] in ("grown", "rotated") or (r["kind"] == "new" and r["end"] > 0) for r in rows)
-    if not rows:
-        _undo_if_needed(loc, head, versions)
+    if not rows and not result.rolled_back:  # (a rollback is published, so that no table is ahead of the chain)
+        _undo_if_needed(loc, start, versions)
         return
     rejects = pl.concat([c.rejects for c in collected]) if collected else T.empty(T.REJECTS)
     _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result)
@@ -325,6 +329,9 @@ def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list
         "counts": counts, "events_added": int(files_df["events"].sum() if files_df.height else 0),
         "rejects_added": rejects.height, "files": files_df.to_dicts(), "pairs": [list(p) for p in new_pairs],
         "tables": {name: _change(loc, name, head.version(name), versions[name]) for name in T.TABLES},
+        # every Delta log entry since the last chain entry (the first: since the table was created)
+        "logs": {name: T.log_hashes(loc, name, head.version(name) + 1 if head.seq else 0, versions[name])
+                 for name in T.TABLES},
     }
     if progress:
         progress("committing", 1, 1)
@@ -343,11 +350,13 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
     nothing here is scanned or parsed."""
     loc = T.Location.of(store, storage_options)
     check_tz(tz)
-    with T.Lock(loc):
+    with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
         tz = _store_tz(head, tz, loc)
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
+        for name in T.TABLES:  # the uncommitted files of a killed ingest
+            T.remove_orphans(loc, name, lock.since)
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
         pairs: set[tuple] = set()
         partials: list[dict[str, pl.DataFrame]] = []
@@ -359,7 +368,7 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
                 partials.append(T.rollups(f))
                 yield f
 
-        versions = {name: head.version(name) for name in T.TABLES}
+        versions = {name: T.table_version(loc, name) or 0 for name in T.TABLES}  # after any restore
         version = T.append_frames(loc, T.EVENTS, conformed())
         if version is not None:
             versions[T.EVENTS] = version
@@ -384,11 +393,11 @@ def _append_rollups(loc: T.Location, parts: list[dict[str, pl.DataFrame]], versi
             versions[name] = T.append(loc, name, merged)
 
 
-def _undo_if_needed(loc: T.Location, head: T.Head, versions: dict[str, int]) -> None:
+def _undo_if_needed(loc: T.Location, start: dict[str, int], versions: dict[str, int]) -> None:
     """Nothing to commit: bring back any table an empty parse wrote to."""
     for name in T.TABLES:
-        if versions[name] != head.version(name):
-            T.restore(loc, name, head.version(name))
+        if versions[name] != start[name]:
+            T.restore(loc, name, start[name])
 
 
 def _rows(plan: Plan, counts: pl.DataFrame, held: set[str], seq: int) -> list[dict]:

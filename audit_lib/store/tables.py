@@ -20,7 +20,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -35,6 +38,7 @@ import polars as pl
 
 from audit_lib.errors import SourceError
 
+_log = logging.getLogger(__name__)
 EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
 BY_HOUR, BY_USER, BY_ARTIFACT = "by_hour", "by_user", "by_artifact"
 ROLLUPS = (BY_HOUR, BY_USER, BY_ARTIFACT)
@@ -257,6 +261,34 @@ def restore(loc: Location, name: str, version: int) -> bool:
     return True
 
 
+def remove_orphans(loc: Location, name: str, before: float) -> int:
+    """Remove the data files of table `name` (a local store) that no committed version ever added, written
+    before `before` (a time.time()): what a killed ingest wrote and did not commit. Nothing is removed when
+    a log entry is missing (then a file's history cannot be told). Returns how many were removed."""
+    folder = Path(loc.table(name))
+    latest = table_version(loc, name)
+    if not loc.local or latest is None:
+        return 0
+    added: set[str] = set()
+    for v in range(latest + 1):
+        try:
+            text = (folder / _log_path(v, "json")).read_text(encoding="utf-8")
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            with suppress(ValueError, TypeError, AttributeError):
+                if path := (json.loads(line).get("add") or {}).get("path"):
+                    added.add(os.path.normpath(unquote(path)))
+    removed = 0
+    for f in folder.rglob("*.parquet"):
+        rel = os.path.relpath(f, folder)
+        if rel.startswith("_delta_log") or rel in added or f.stat().st_mtime >= before:
+            continue
+        f.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def live_files(loc: Location, name: str, version: int) -> dict[str, int]:
     """The data files of table `name` at `version`: path (relative to the table) -> size in bytes."""
     dl = deltalake()
@@ -278,15 +310,82 @@ def file_sha256(loc: Location, name: str, path: str) -> str:
     return h.hexdigest()
 
 
+def log_hashes(loc: Location, name: str, first: int, last: int) -> list[list]:
+    """[version, SHA-256 of its Delta log entry (the JSON commit: actions, statistics, partition values), SHA-256
+    of its checkpoint or None] for the versions `first`..`last` of table `name`."""
+    deltalake()
+    handler = _storage(loc, name)
+    return [[v, _sha(handler, _log_path(v, "json")), _sha(handler, _log_path(v, "checkpoint.parquet"))]
+            for v in range(first, last + 1)]
+
+
+def log_sha256(loc: Location, name: str, version: int, kind: str = "json") -> str | None:
+    """SHA-256 of one Delta log file of table `name` now (None when there is none)."""
+    deltalake()
+    return _sha(_storage(loc, name), _log_path(version, kind))
+
+
+def _log_path(version: int, kind: str) -> str:
+    return f"_delta_log/{version:020d}.{kind}"
+
+
+def _sha(handler: Any, path: str) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with handler.open_input_stream(path) as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except (OSError, FileNotFoundError):
+        return None
+    return h.hexdigest()
+
+
 def read(loc: Location, name: str, version: int) -> pl.DataFrame:
     """Table `name` as of `version`, with the declared types."""
     return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
 
 
+_PANIC_WORDS = ("panicked", "Panic", "unwrap()", "assertion failed", "RUST_BACKTRACE")
+
+
 def failure(exc: BaseException) -> str:
-    """The first line of an error from the table readers, for a message."""
+    """The first line of an error from the table readers, for a message; the text of a Rust panic stays in the
+    log (it says nothing a user can act on)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if type(exc).__name__ == "PanicException" or any(w in text for w in _PANIC_WORDS):
+        _log.info("table reader failed: %s", str(exc))
+        return "the table reader failed on a data file that is damaged or not what its log records"
     return text[:300]
+
+
+@contextmanager
+def quiet_rust() -> Iterator[None]:
+    """Keep what the Rust readers print when they panic (a message and a backtrace per thread, on file
+    descriptor 2) off the user's terminal: it goes to the log. Python's own stderr keeps the terminal."""
+    os.environ.pop("RUST_BACKTRACE", None)
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    old_stderr = sys.stderr
+    with tempfile.TemporaryFile() as sink:
+        try:
+            sys.stdout.flush()
+            old_stderr.flush()
+            sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, errors="backslashreplace",
+                                   encoding=getattr(old_stderr, "encoding", None))
+            os.dup2(sink.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            with suppress(Exception):
+                sys.stderr.close()
+            sys.stderr = old_stderr
+            sink.seek(0)
+            if text := sink.read().decode("utf-8", "replace").strip():
+                _log.info("table readers wrote: %s", text[:20000])
 
 
 def fatal(exc: BaseException) -> bool:
@@ -299,7 +398,8 @@ def reading(loc: Location) -> Iterator[None]:
     """Turn any failure to read the tables (a damaged or edited data file makes the Rust readers fail, even
     panic) into a StoreError that says what to do."""
     try:
-        yield
+        with quiet_rust():
+            yield
     except StoreError:
         raise
     except BaseException as exc:
@@ -394,55 +494,6 @@ def commit_entry(loc: Location, entry: dict) -> str:
                         "entry": [text]})
     append(loc, CHAIN, row)
     return digest
-
-
-# ----------------------------------------------------------------------------------------------------- lock
-
-
-class Lock:
-    """One ingest at a time in a local store: a lock file holding the owner's process id (a lock left by a
-    process that no longer runs is taken over). Object stores are not locked: run one ingest at a time."""
-
-    def __init__(self, loc: Location) -> None:
-        self.path = Path(loc.uri) / ".ingest.lock" if loc.local else None
-
-    def __enter__(self) -> Lock:
-        if self.path is None:
-            return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if _alive(self.path):
-                    raise StoreError(f"Another ingest is writing to this store (lock file {self.path}); "
-                                     "wait for it to finish") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise StoreError(f"Cannot take the lock file {self.path}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-
-
-def _alive(path: Path) -> bool:
-    try:
-        pid = int(path.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --------------------------------------------------------------------------------------------------- streams

@@ -22,6 +22,7 @@ from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Limits, Source
 from audit_lib.store import tables as T
 from audit_lib.store.ingest import Progress
+from audit_lib.store.lock import held, owner_of
 from audit_lib.store.scan import is_active, scan_file
 from audit_lib.store.tables import STREAM_KINDS, streams
 
@@ -52,6 +53,12 @@ def verify(store: str | os.PathLike | T.Location, sources: Source | None = None,
            roots: list[Path] | None = None, progress: Progress | None = None) -> VerifyReport:
     loc = T.Location.of(store, storage_options)
     T.deltalake()
+    with T.quiet_rust():  # a tampered store makes the Rust readers panic: their text goes to the log
+        return _verify(loc, sources, anchor, limits, roots, progress)
+
+
+def _verify(loc: T.Location, sources: Source | None, anchor: str | None, limits: Limits | None,
+            roots: list[Path] | None, progress: Progress | None) -> VerifyReport:
     report = VerifyReport(loc.uri)
     try:
         rows = T.chain_rows(loc)
@@ -111,6 +118,18 @@ def check_chain(rows: pl.DataFrame, report: VerifyReport, anchor: str | None) ->
 
 def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], report: VerifyReport,
                 progress: Progress | None) -> None:
+    stopped = _stopped_ingest(loc)
+    for e in entries:  # no ingest removes data files or takes back counts
+        for name, change in e["tables"].items():
+            if change.get("remove"):
+                report.problem("chain", f"chain entry {e.get('seq')}", f"removes {len(change['remove']):,} data "
+                                                                       f"files of the {name} table: no operation "
+                                                                       "of this tool does")
+        for r in e.get("files", []):
+            if any(isinstance(r.get(c), int) and r[c] < 0 for c in ("events", "attached", "rejects", "blank",
+                                                                     "lines", "start", "end")):
+                report.problem("chain", f"chain entry {e.get('seq')}", f"lists {r.get('source')} with negative "
+                                                                       "counts: no ingest takes events back")
     for name in T.TABLES:
         expected: dict[str, tuple[int, str]] = {}
         for e in entries:
@@ -122,8 +141,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
         try:
             live = T.live_files(loc, name, versions[name])
         except Exception as exc:  # a table log that cannot be read at that version
-            report.problem("data", f"{name} table", f"version {versions[name]} cannot be read: "
-                                                    f"{str(exc).splitlines()[0][:200]}")
+            report.problem("data", f"{name} table", f"version {versions[name]} cannot be read: {T.failure(exc)}")
             continue
         for path in sorted(set(expected) - set(live)):
             report.problem("data", f"{name}/{path}", "recorded in the chain but no longer part of the table")
@@ -143,11 +161,17 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
             if progress:
                 progress(f"checking {name}", k, total)
         report.checked[f"{name} data files"] = total
+        _check_logs(loc, name, entries, report)
         latest = T.table_version(loc, name)
         if latest is not None and latest > versions[name]:
-            report.notes.append(f"the {name} table has versions after {versions[name]} that no chain entry names "
-                                "(an ingest that stopped before its commit): they are not read, and the next "
-                                "ingest undoes them")
+            if stopped is not None:
+                report.notes.append(f"the {name} table has versions after {versions[name]} that no chain entry "
+                                    f"names, left by {stopped}: they are not read, and the next ingest undoes them")
+            else:
+                report.problem("data", f"{name} table", f"has versions after {versions[name]}, the one the chain's "
+                                                        "head names, and no stopped ingest explains them: the "
+                                                        "chain's newest entries were removed, or the table was "
+                                                        "changed outside an ingest")
     files = _tolerant(report, "files table", lambda: T.read_files_directly(loc, T.FILES, versions[T.FILES]))
     if files is None:
         return
@@ -174,6 +198,43 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
         if total is not None and "events rows" in report.checked and int(total or 0) != report.checked["events rows"]:
             report.problem("data", f"{name} table", f"counts {int(total or 0):,} events, the events table holds "
                                                     f"{report.checked['events rows']:,}")
+
+
+def _stopped_ingest(loc: T.Location) -> str | None:
+    """What explains table versions after the chain's head: an ingest running now, or one that stopped before
+    its commit and left its lock record (local stores only)."""
+    if not loc.local:
+        return None
+    folder = Path(loc.uri)
+    if held(folder):
+        return "the ingest running now"
+    owner = owner_of(folder)
+    if owner is not None:
+        return f"an ingest that stopped before its commit (process {owner.get('pid')} on {owner.get('host')}, " \
+               f"since {owner.get('since')})"
+    return None
+
+
+def _check_logs(loc: T.Location, name: str, entries: list[dict], report: VerifyReport) -> None:
+    """The Delta log entries (statistics and partition values included) against the hashes the chain recorded."""
+    recorded: dict[int, list] = {}
+    unrecorded = [e.get("seq") for e in entries if "logs" not in e]
+    for e in entries:
+        for v, sha, checkpoint in e.get("logs", {}).get(name, []):
+            recorded[int(v)] = [sha, checkpoint]
+    if unrecorded and name == T.EVENTS:
+        report.notes.append(f"chain entries {unrecorded[0]}..{unrecorded[-1]} were written before entries recorded "
+                            "the hashes of the tables' Delta logs: the logs of those ingests are not checked")
+    for v, (sha, checkpoint) in sorted(recorded.items()):
+        if T.log_sha256(loc, name, v) != sha:
+            report.problem("data", f"{name}/_delta_log version {v}", "differs from the one recorded (its "
+                                                                     "actions, statistics or partition values "
+                                                                     "were changed, or it is missing)")
+        now = T.log_sha256(loc, name, v, "checkpoint.parquet")
+        if now != checkpoint:
+            report.problem("data", f"{name}/_delta_log checkpoint {v}", "differs from the one recorded" if checkpoint
+                           else "was added after its version was committed")
+    report.checked["log entries"] = report.checked.get("log entries", 0) + len(recorded)
 
 
 def _tolerant(report: VerifyReport, what: str, read):
@@ -233,8 +294,11 @@ def _check_sources(files: pl.DataFrame, sources: Source, report: VerifyReport, l
             report.notes.append(f"{label} has grown by {sc.content_bytes - r['content_bytes']:,} bytes since it was "
                                 "ingested")
             continue
-        elsewhere = by_sha.get(r["sha256"]) or by_content.get(r["content_sha256"])
-        if elsewhere is None and is_stream and r["kind"] in STREAM_KINDS and is_active(name):
+        # moved or rotated away: its content elsewhere will do; a file still there with other bytes is altered,
+        # even when another copy of the same content is intact
+        moved = sc is None or is_active(name)
+        elsewhere = (by_sha.get(r["sha256"]) or by_content.get(r["content_sha256"])) if moved else None
+        if moved and elsewhere is None and is_stream and r["kind"] in STREAM_KINDS and is_active(name):
             elsewhere = holder(node, r["end"], r["prefix_sha256"])
         if elsewhere is not None:
             report.notes.append(f"{label}: its ingested content is now in {elsewhere}")
