@@ -5,6 +5,7 @@ and the readers of those options: the log (`load_from_args`), the scope (`scope_
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -95,7 +96,8 @@ class ProgressBar:
 
     def __init__(self) -> None:
         err = sys.__stderr__
-        self.stream = err if err is not None and err.isatty() else None
+        # its own copy of the terminal's descriptor: the store's readers send descriptor 2 to the log
+        self.stream = open(os.dup(err.fileno()), "w") if err is not None and err.isatty() else None  # noqa: SIM115
         self.last = 0.0
         self.shown = False
 
@@ -114,3 +116,6 @@ class ProgressBar:
         if self.shown and self.stream is not None:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
