@@ -8,6 +8,7 @@ import json
 
 from audit_lib.cli import remote
 from audit_lib.cli.common import CliError, ProgressBar, add_paths
+from audit_lib.render.textsafe import terminal
 from audit_lib.store import ingest, store_info, verify
 
 VERIFY_FAILED = 4
@@ -61,7 +62,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(json.dumps({**r.as_dict(), "remote": [f.as_dict() for f in fetched]}, ensure_ascii=False))
         return failed
     for f in fetched:
-        print(f"Node     {f.node} ({f.url}): {len(f.files)} fetched, {len(f.left)} left alone, "
+        print(f"Node     {terminal(f.node)} ({terminal(f.url)}): {len(f.files)} fetched, {len(f.left)} left alone, "
               f"{len(f.errors)} failed")
     c = r.as_dict()["files_count"]
     print(f"Files    {c['new']:,} new, {c['known']:,} known, {c['grown']:,} grown, {c['rotated']:,} rotated, "
@@ -94,10 +95,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print(json.dumps(rep.as_dict(), ensure_ascii=False))
     else:
         checked = ", ".join(f"{n:,} {what}" for what, n in rep.checked.items())
-        print(f"{'INTACT' if rep.ok else 'NOT INTACT'}  {rep.store}: {rep.entries} chain entries, head {rep.head}")
+        print(f"{'INTACT' if rep.ok else 'NOT INTACT'}  {terminal(rep.store)}: {rep.entries} chain entries, "
+              f"head {rep.head}")
         print(f"Checked  {checked}")
         for p in rep.problems:
-            print(f"  ! {p['check']}: {p['what']}: {p['detail']}")
+            print(f"  ! {p['check']}: {terminal(p['what'])}: {terminal(p['detail'])}")
         for n in rep.notes:
-            print(f"  - {n}")
+            print(f"  - {terminal(n)}")
     return 0 if rep.ok else VERIFY_FAILED
