@@ -24,6 +24,7 @@ stable order with deterministic ids; `extra` joins findings made elsewhere into 
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -306,14 +307,23 @@ def _names(rows: pl.DataFrame, column: str, limit: int = 5) -> pl.DataFrame:
 
 
 
+_PLURAL = re.compile(r"^( (?:[a-z-]+ ){0,3}?[a-z][a-z-]{2,}?)s\b")  # the plural noun right after {count}
+
+
 def _template(rule: Rule, constants: dict[str, str]) -> pl.Expr:
     """The rule's summary template as one string expression over the group columns."""
     if not rule.summary:
         return pl.lit(f"{rule.title}: ") + pl.col("_subject")
     parts: list[pl.Expr] = []
+    after_count = False
     for literal, name, _spec, _conv in string.Formatter().parse(rule.summary):
-        if literal:
+        one = _PLURAL.match(literal) if after_count else None
+        if one:  # "{count} changes" says "1 change" for one
+            parts.append(pl.when(pl.col("count") == 1).then(pl.lit(one.group(1) + literal[one.end():]))
+                         .otherwise(pl.lit(literal)))
+        elif literal:
             parts.append(pl.lit(literal))
+        after_count = name == "count"
         if name is None:
             continue
         if name in constants:

@@ -154,7 +154,8 @@ def run_sessions(args: argparse.Namespace) -> int:
             minutes = r["duration"].total_seconds() / 60
             print(f"{r['session']:>6}  {r['start']:%Y-%m-%d %H:%M:%S}  {minutes:7.1f} min  "
                   f"{terminal(r['actor'])[:width]:<{width}}  {terminal(r['node'])}  {r['ended']:<12}  "
-                  f"{r['changes']:>4} changes  {terminal(r['source'])}:{r['line']}")
+                  f"{r['changes']:>4} {'change ' if r['changes'] == 1 else 'changes'}  "
+                  f"{terminal(r['source'])}:{r['line']}")
     by = Counter(table["ended"].to_list())
     print(", ".join(f"{by[k]} {k}" for k in ("signed_out", "next_sign_in", "timeout", "open")))
     return 0

@@ -4,6 +4,7 @@ rule and settings files, stability, and findings made elsewhere joining the list
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time, timedelta
 
 import polars as pl
@@ -456,3 +457,11 @@ def test_severity_floor():
                     last=None, count=1) for s in SEVERITIES]
     assert [f.severity for f in at_least(make, "medium")] == ["medium", "high"]
     assert audit_lib.findings is findings
+
+
+def test_one_is_said_in_the_singular(samples_log):
+    summaries = [f.summary for f in findings(samples_log.events)]
+    assert any(s.startswith("1 change by ") for s in summaries)
+    assert not any(s.startswith("1 changes") or "(1 times" in s or "1 role or permission changes" in s
+                   for s in summaries)
+    assert any(re.match(r"^\d{2,} changes by ", s) or re.match(r"^[2-9] changes by ", s) for s in summaries)
