@@ -45,17 +45,20 @@ from audit_lib.intake.names import (
 
 
 def discover(source: Source, *, roots: Sequence[Path] | None = None, limits: Limits | None = None,
-             label: str | None = None) -> tuple[list[Entry], list[Skipped]]:
+             label: str | None = None, wanted: Callable[[str], bool] = is_audit_name,
+             required: bool = True) -> tuple[list[Entry], list[Skipped]]:
     """The candidate audit files of `source` (sorted by `source`) and what was seen and left alone, with why.
 
     `source`: a folder (searched recursively), a file, a glob, a zip, an upload `(name, bytes)`, or a list of
     those. `roots`: when given, every path must resolve inside one of these folders. `label`: the node of
-    uploads (and files) whose location names none. Raises SourceError when nothing usable is found."""
+    uploads (and files) whose location names none. `wanted` says which names are candidates (audit logs; the
+    configuration check asks for log4j2.properties). Raises SourceError when nothing usable is found, unless
+    `required` is false."""
     items = [source] if isinstance(source, str | os.PathLike) or is_upload(source) else list(source)
     if not items:
         raise SourceError("Nothing to load: no folder, file or upload was given.")
     finder = _Finder([Path(os.path.realpath(r)) for r in roots] if roots is not None else None,
-                     limits or Limits(), label.strip() if label and label.strip() else None)
+                     limits or Limits(), label.strip() if label and label.strip() else None, wanted)
     paths = [i for i in items if not is_upload(i)]
     for p in paths:
         check_path_text(os.fspath(p))
@@ -69,7 +72,7 @@ def discover(source: Source, *, roots: Sequence[Path] | None = None, limits: Lim
         else:
             finder.path(os.fspath(item), base)
     entries = _unique(finder.entries)
-    if not entries:
+    if not entries and required:
         names = ", ".join(printable(str(i[0] if is_upload(i) else os.fspath(i)), 80) for i in items[:8])
         seen = finder.skipped
         what = f"; found instead: {'; '.join(map(str, seen[:8]))}{' …' if len(seen) > 8 else ''}" if seen else ""
@@ -105,8 +108,10 @@ def _unique(entries: list[Entry]) -> list[Entry]:
 class _Finder:
     """Collects entries and skipped files while walking the items of one `discover` call."""
 
-    def __init__(self, roots: list[Path] | None, limits: Limits, label: str | None) -> None:
+    def __init__(self, roots: list[Path] | None, limits: Limits, label: str | None,
+                 wanted: Callable[[str], bool] = is_audit_name) -> None:
         self.roots = roots
+        self.wanted = wanted
         self.limits = limits
         self.label = label
         self.entries: list[Entry] = []
@@ -244,7 +249,7 @@ class _Finder:
     def _file(self, p: Path, real: str, st: os.stat_result, rel: str, root_name: str, explicit: bool) -> None:
         name = p.name
         archive = is_archive_name(name)
-        if not (archive or explicit or is_audit_name(name)):
+        if not (archive or explicit or self.wanted(name)):
             self.skip(rel, "not an audit log name")
             return
         if not os.access(real, os.R_OK):
@@ -307,7 +312,7 @@ class _Finder:
             if stat.S_ISLNK(info.external_attr >> 16):
                 self.skip(src, "a symlink inside the archive")
                 continue
-            if not (is_archive_name(base_name) or is_audit_name(base_name)):
+            if not (is_archive_name(base_name) or self.wanted(base_name)):
                 self.skip(src, "not an audit log name")
                 continue
             if info.flag_bits & 0x1:
