@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from audit_lib.cli import export, findings, report, store, watch
+from audit_lib.cli import export, findings, report, review, store, watch
 from audit_lib.cli import summary as summary_cli
 from audit_lib.cli.common import CliError
 from audit_lib.errors import AuditLibError
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m audit_lib", description="Analyse WSO2 audit.log files.")
     parser.add_argument("--version", action="version", version=f"audit_lib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (summary_cli, store, report, findings, export, watch):
+    for group in (summary_cli, store, report, findings, review, export, watch):
         group.add_commands(sub)
     return parser
 

@@ -33,6 +33,7 @@ from audit_lib.cli.common import (
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal
+from audit_lib.store.reviews import latest_reviews
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
 
@@ -51,6 +52,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--events", type=int, default=5, metavar="N",
                    help="events listed under each finding in the text output (default 5; JSON has them all)")
     add_rules_options(p)
+    p.add_argument("--unreviewed", action="store_true", help="with --store: only the findings nobody reviewed yet")
     p.set_defaults(func=run_findings)
 
     p = sub.add_parser("sessions", help="sign-in to sign-out sessions per actor and node, with their changes",
@@ -93,15 +95,21 @@ def run_findings(args: argparse.Namespace) -> int:
     log, events, filters = _scoped(args)
     extra = [] if args.no_config else _config_findings(args, log)
     found = findings(events, rules, settings, extra=extra)
+    reviewed = latest_reviews(args.store) if args.store else {}
+    if args.unreviewed:
+        if not args.store:
+            raise CliError("--unreviewed needs --store DIR: reviews are kept in an event store")
+        found = [f for f in found if f.id not in reviewed]
     if args.json:
         for f in found:
-            print(json.dumps(f.to_dict(), ensure_ascii=False, default=str))
+            print(json.dumps({**f.to_dict(), "review": reviewed.get(f.id)}, ensure_ascii=False, default=str))
     else:
-        print(format_findings(found, args.events, filters.describe(log.tz), events.height, args.fail_on))
+        print(format_findings(found, args.events, filters.describe(log.tz), events.height, args.fail_on, reviewed))
     return EXIT_FOUND if at_least(found, args.fail_on) else 0
 
 
-def format_findings(found: list[Finding], per_finding: int, scope: str, events: int, fail_on: str) -> str:
+def format_findings(found: list[Finding], per_finding: int, scope: str, events: int, fail_on: str,
+                    reviewed: dict[str, dict] | None = None) -> str:
     """Findings as text: one block per finding with its first events (`source:line`), then the totals."""
     lines = [f"Scope    {terminal(scope)} · {events:,} events", ""]
     for f in found:
@@ -110,6 +118,11 @@ def format_findings(found: list[Finding], per_finding: int, scope: str, events: 
             when += f" to {f.last:%Y-%m-%d %H:%M}"
         lines.append(f"{f.severity.upper():<7} {terminal(f.rule)}  {terminal(f.summary)}")
         lines.append(f"        id {f.id} · {f.count:,} event{'s' if f.count != 1 else ''} · {when}")
+        review = (reviewed or {}).get(f.id)
+        if review:
+            note = f" ({terminal(review['comment'])})" if review["comment"] else ""
+            lines.append(f"        reviewed {review['time']} by {terminal(review['reviewer'])}: "
+                         f"{review['disposition']}{note}")
         ev = f.events
         if ev is not None and per_finding:
             for row in ev.head(per_finding).iter_rows(named=True):

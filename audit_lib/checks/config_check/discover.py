@@ -75,6 +75,8 @@ def find_configs(root_or_entries: Source) -> list[ConfigFile]:
     directly that cannot be read; a file that cannot be read is returned with its `error`."""
     items = [root_or_entries] if isinstance(root_or_entries, str | os.PathLike) or is_upload(root_or_entries) else (
         list(root_or_entries))
+    if not items:
+        return []
     direct = {str(i[0]) if is_upload(i) else os.fspath(i) for i in items}
     direct |= {PurePosixPath(d.replace("\\", "/")).name for d in direct}
     entries, skipped = discover(items, wanted=_wanted, required=False)
