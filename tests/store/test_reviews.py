@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from audit_lib.cli import main
-from audit_lib.store import ingest, tables as T
+from audit_lib.store import ingest
+from audit_lib.store import tables as T
 from audit_lib.store.reviews import ReviewError, latest_reviews, record_review, reviews
 
 ROOT = Path(__file__).resolve().parents[2]
