@@ -40,10 +40,11 @@ from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.report.context import Context, ReportLimits, default_sources
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.sections import render
+from audit_lib.store.reviews import latest_reviews
+from audit_lib.store.view import StoreView
 
 if TYPE_CHECKING:
     from audit_lib.store.read import Store
-    from audit_lib.store.view import StoreView
 
 EDITIONS = ("privileged", "full")
 TITLES = {"privileged": "Privileged activity report", "full": "Audit log compliance report"}
@@ -135,6 +136,9 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     if comparison is None and (compare if compare is not None else store is not None or compare_with is not None):
         comparison = scope_comparison(log, ctx.days, filters.nodes, compare_with, store=store, sources=store_sources)
     ctx.comparison = comparison
+    if store is not None:
+        ctx.reviews = latest_reviews((store.store if isinstance(store, StoreView) else store).loc)
+        ctx.review_store = True
     pdf = render(ctx)
     return Report(pdf, csv, ctx.csv_sha, scope_name(filters, log.tz, events), events.height,
                   min(events.height, limits.max_rows) if ctx.appendix else 0, edition, jsonl, ctx.findings_sha,

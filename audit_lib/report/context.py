@@ -85,6 +85,8 @@ class Context:
     covering: pl.DataFrame = field(default_factory=pl.DataFrame)
     root: str = ""
     comparison: PeriodComparison | None = None
+    reviews: dict[str, dict] = field(default_factory=dict)  # finding id -> its latest review (from a store)
+    review_store: bool = False  # the report was built from a store, which keeps reviews
 
     @property
     def tz(self) -> str:

@@ -74,3 +74,23 @@ def test_reviews_need_a_store_and_sane_values(store: Path, capsys) -> None:
         record_review(store, ["../../etc"], "x", "expected")
     with pytest.raises(ReviewError, match="reviewer"):
         record_review(store, ["abc123"], " ", "expected")
+
+
+def test_the_report_shows_each_review_and_a_review_log(store: Path, tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from audit_lib.report import build_report
+    from audit_lib.store import Store, open_store_log
+
+    found = _findings(store)
+    fid = found[0]["id"]
+    record_review(store, [fid], "Priya Nair", "needs-follow-up", "ask the MI team")
+    st = Store(store)
+    report = build_report(open_store_log(st), store=st, compare=False)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(report.pdf)).pages)
+    flat = " ".join(text.split())
+    assert "Review log" in text and "Priya Nair" in flat and "needs-follow-up" in flat
+    assert f"finding {fid} · reviewed" in flat or fid in flat
+    assert "not reviewed" in flat  # the others say so
