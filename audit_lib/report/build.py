@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -40,11 +40,9 @@ from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.report.context import Context, ReportLimits, default_sources
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.sections import render
+from audit_lib.store.read import Store
 from audit_lib.store.reviews import latest_reviews
 from audit_lib.store.view import StoreView
-
-if TYPE_CHECKING:
-    from audit_lib.store.read import Store
 
 EDITIONS = ("privileged", "full")
 TITLES = {"privileged": "Privileged activity report", "full": "Audit log compliance report"}
@@ -90,7 +88,7 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
                  rules: Sequence[Rule] | None = None, settings: Settings | None = None,
                  found: Sequence[Finding] | None = None, config_source: Source | None = None,
                  limits: ReportLimits | None = None, title: str | None = None,
-                 generated_at: datetime | None = None, store: Store | StoreView | None = None,
+                 generated_at: datetime | None = None, store: Store | StoreView | str | os.PathLike | None = None,
                  store_sources: Sequence[str | Path] | None = None,
                  compare: bool | None = None, compare_with: Period | None = None,
                  comparison: PeriodComparison | None = None) -> Report:
@@ -137,7 +135,8 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
         comparison = scope_comparison(log, ctx.days, filters.nodes, compare_with, store=store, sources=store_sources)
     ctx.comparison = comparison
     if store is not None:
-        ctx.reviews = latest_reviews((store.store if isinstance(store, StoreView) else store).loc)
+        opened = store.store if isinstance(store, StoreView) else store
+        ctx.reviews = latest_reviews(opened.loc if isinstance(opened, Store) else opened)
         ctx.review_store = True
     pdf = render(ctx)
     return Report(pdf, csv, ctx.csv_sha, scope_name(filters, log.tz, events), events.height,
