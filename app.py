@@ -22,11 +22,13 @@ try:
     allowed = signin.signed_in()
 except signin.SignInError as exc:  # a secrets file that cannot be read: never "no sign-in"
     gate.allow_uploads(False)
-    st.error(str(exc))
+    stopped = str(exc)
+    # the one page there is (without st.navigation, Streamlit would list and run pages/ unguarded)
+    st.navigation([st.Page(lambda: st.error(stopped), title="Stopped", url_path="stopped")], position="hidden").run()
     st.stop()
 gate.allow_uploads(allowed)
 if not allowed:
-    st.navigation([st.Page(lambda: None, title="Sign in", url_path="sign-in")], position="hidden").run()
+    st.navigation([st.Page(signin.sign_in_page, title="Sign in", url_path="sign-in")], position="hidden").run()
     st.stop()
 
 pages = [

@@ -132,14 +132,13 @@ def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
 
 
 def _refused(refused: dict[str, str], kept: list[str]) -> tuple[str, ...]:
-    """The lines of refused uploads. A newly refused upload is dropped from the session (its bytes freed) and
-    the script run again, so that the uploader no longer returns it; its line stays while the kept uploads do."""
+    """The lines of refused uploads. A refused upload is dropped from the session's uploads: its bytes are freed
+    once the uploader's value next comes from the browser (any click). Its line stays while the kept uploads do."""
+    for file_id in refused:
+        gate.drop_upload(file_id)
     earlier: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]] | None = st.session_state.get(S.UPLOAD_REFUSED)
     if refused and (earlier is None or not set(refused) <= earlier[2]):
-        for file_id in refused:
-            gate.drop_upload(file_id)
-        st.session_state[S.UPLOAD_REFUSED] = (tuple(kept), tuple(refused.values()), frozenset(refused))
-        st.rerun()
+        st.session_state[S.UPLOAD_REFUSED] = earlier = (tuple(kept), tuple(refused.values()), frozenset(refused))
     return earlier[1] if earlier and earlier[0] == tuple(kept) else tuple(refused.values())
 
 

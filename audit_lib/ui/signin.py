@@ -80,23 +80,32 @@ def exposure_warning(address: str | None, conf: Mapping[str, Any] | None = None)
 
 
 def signed_in() -> bool:
-    """Draw the sign-in form when one is configured and the visitor has not signed in; True when the app may
-    be shown."""
+    """True when the app may be shown: no sign-in is configured, or this visitor has signed in."""
     conf = secrets()
     kind = method(conf)
     if kind == "none":
         return True
     if kind == "oidc":
-        return _oidc(conf["auth"])
-    if st.session_state.get(SIGNED_IN):
-        return True
+        try:
+            return bool(st.user.is_logged_in)
+        except Exception:  # an [auth] section Streamlit cannot use: sign_in_page says so
+            return False
+    return bool(st.session_state.get(SIGNED_IN))
+
+
+def sign_in_page() -> None:
+    """The sign-in form (or buttons), run as the one page of st.navigation: drawn in the main script, its
+    widgets would be keyed to another page than the one the browser sends them back to, and never submit."""
+    conf = secrets()
+    if method(conf) == "oidc":
+        _oidc(conf["auth"])
+        return
     stored = str(conf.get("password_hash") or conf.get("password_sha256") or "")
     st.title("WSO2 audit logs")
     with st.form("sign_in"):
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in", type="primary"):
             _attempt(password, stored)
-    return False
 
 
 def _attempt(password: str, stored: str) -> None:
@@ -120,13 +129,12 @@ def _attempt(password: str, stored: str) -> None:
     st.error("Wrong password.")
 
 
-def _oidc(auth: Mapping[str, Any]) -> bool:
+def _oidc(auth: Mapping[str, Any]) -> None:
     try:
-        if st.user.is_logged_in:
-            return True
+        _ = st.user.is_logged_in
     except Exception:  # an [auth] section Streamlit cannot use
         st.error("Sign-in is configured ([auth] in .streamlit/secrets.toml) but cannot be used; see the server log.")
-        return False
+        return
     providers = [k for k, v in auth.items() if isinstance(v, Mapping)]
     st.title("WSO2 audit logs")
     st.write("Sign in to see the audit logs.")
@@ -136,7 +144,6 @@ def _oidc(auth: Mapping[str, Any]) -> bool:
                 st.login(name) if name else st.login()
             except Exception as exc:  # Authlib missing, incomplete provider settings
                 st.error(failure_line(exc, "Sign-in") + " Is Authlib (pip install 'Authlib>=1.3.2') installed?")
-    return False
 
 
 def sign_out_button() -> None:

@@ -106,7 +106,7 @@ def _put(page, url: str, session: str, size: int) -> int:
 
 
 def _sign_in(page, password: str) -> None:
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -119,7 +119,7 @@ def test_uploads_are_refused_before_sign_in_and_metrics_are_off(password_secrets
         page = b.new_page()
         ids = _session_ids(page)
         page.goto(url)
-        page.get_by_label("Password").wait_for(timeout=60000)
+        page.get_by_label("Password", exact=True).wait_for(timeout=60000)
         assert ids
         before = _rss(proc)
         statuses = [_put(page, url, ids[-1], 40 * MB) for _ in range(5)]
@@ -135,7 +135,7 @@ def test_uploads_are_refused_before_sign_in_and_metrics_are_off(password_secrets
         other = b.new_page()
         other_ids = _session_ids(other)
         other.goto(url)
-        other.get_by_label("Password").wait_for(timeout=60000)
+        other.get_by_label("Password", exact=True).wait_for(timeout=60000)
         assert _put(other, url, other_ids[-1], 1 * MB) == 400
 
 
@@ -153,6 +153,8 @@ def test_a_refused_upload_is_freed(tmp_path):
         before = _rss(proc)
         page.locator("input[type='file']").set_input_files(str(junk))
         page.get_by_text("junk.zip is not a readable zip archive").first.wait_for(timeout=60000)
+        page.get_by_test_id("stRadioGroup").get_by_text("Bundled samples").click()  # the next click
+        page.get_by_text("Showing the bundled demo logs").first.wait_for(timeout=60000)
         page.wait_for_timeout(1500)
         assert _rss(proc) - before < 40 * MB, (before, _rss(proc))
 
@@ -166,9 +168,11 @@ def test_a_secrets_file_that_does_not_parse_stops_the_app(tmp_path):
         page.get_by_text("The app is stopped: its secrets file").first.wait_for(timeout=60000)
         page.wait_for_timeout(2000)
         assert not page.get_by_role("heading", name="Overview").count()
-        assert not page.get_by_label("Password").count() and not page.locator("canvas, svg.marks").count()
+        assert not page.get_by_label("Password", exact=True).count() and not page.locator("canvas, svg.marks").count()
+        assert not page.get_by_role("link", name="findings").count()  # no page is listed
         page.goto(url + "/findings")
         page.get_by_text("The app is stopped: its secrets file").first.wait_for(timeout=60000)
+        page.wait_for_timeout(2000)
         assert not page.get_by_role("heading", name="Findings").count()
 
 
@@ -179,7 +183,7 @@ def test_wrong_passwords_from_many_sessions_lock_the_sign_in(password_secrets):
         for p in pages:
             p.goto(url)
         for p in pages:
-            p.get_by_label("Password").wait_for(timeout=60000)
+            p.get_by_label("Password", exact=True).wait_for(timeout=60000)
         peak = 0
         for _ in range(2):  # every session guesses at once, twice
             for p in pages:
@@ -195,7 +199,7 @@ def test_wrong_passwords_from_many_sessions_lock_the_sign_in(password_secrets):
         # the right password, from a new session, is refused while the account is locked
         page = b.new_page()
         page.goto(url)
-        page.get_by_label("Password").wait_for(timeout=60000)
+        page.get_by_label("Password", exact=True).wait_for(timeout=60000)
         _sign_in(page, PASSWORD)
         page.get_by_text("sign-in is locked").first.wait_for(timeout=60000)
         assert not page.get_by_role("heading", name="Overview").count()
