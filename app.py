@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from audit_lib.ui import signin
+from audit_lib.ui import gate, signin
 from audit_lib.ui.errors import guard
 from audit_lib.ui.sidebar import build_context
 
@@ -17,8 +17,18 @@ st.set_page_config(page_title="WSO2 audit logs", page_icon=str(HERE / "audit_lib
 st.set_option("client.showErrorDetails", "none")
 st.set_option("client.disableDataExport", True)
 
-if not signin.signed_in():
-    st.navigation([st.Page(lambda: None, title="Sign in", url_path="sign-in")], position="hidden").run()
+gate.install()  # uploads only into signed-in sessions, no /_stcore/metrics (see audit_lib/ui/gate.py)
+try:
+    allowed = signin.signed_in()
+except signin.SignInError as exc:  # a secrets file that cannot be read: never "no sign-in"
+    gate.allow_uploads(False)
+    stopped = str(exc)
+    # the one page there is (without st.navigation, Streamlit would list and run pages/ unguarded)
+    st.navigation([st.Page(lambda: st.error(stopped), title="Stopped", url_path="stopped")], position="hidden").run()
+    st.stop()
+gate.allow_uploads(allowed)
+if not allowed:
+    st.navigation([st.Page(signin.sign_in_page, title="Sign in", url_path="sign-in")], position="hidden").run()
     st.stop()
 
 pages = [

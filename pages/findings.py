@@ -7,7 +7,7 @@ import streamlit as st
 
 from audit_lib.checks.finding import Finding, findings_table
 from audit_lib.checks.rule import SEVERITIES
-from audit_lib.render.textsafe import md
+from audit_lib.render.textsafe import md, visible
 from audit_lib.ui import page, review
 from audit_lib.ui import state as S
 
@@ -33,10 +33,12 @@ def show_finding(ctx, f: Finding) -> None:
         row = shown.row(rows[0] if rows else 0, named=True)
         raw = ctx.log.raw_line(str(row["source"]), int(row["line"]))
         st.markdown(f"**Raw line** {md(row['source'])}, line {row['line']}" + ("" if rows else " (first event)"))
-        st.code(raw if raw is not None else "(the line could not be read back)", language=None, wrap_lines=True)
+        # as the Explorer shows it: control, bidi and invisible characters as escapes (\u202e, \u200b)
+        st.code(visible(raw, keep="\t") if raw is not None else "(the line could not be read back)", language=None,
+                wrap_lines=True)
     if f.evidence:
         st.markdown("**Evidence**")
-        st.code("\n".join(f.evidence), language=None, wrap_lines=True)
+        st.code("\n".join(visible(e, keep="\t") for e in f.evidence), language=None, wrap_lines=True)
 
 
 def body(ctx) -> None:

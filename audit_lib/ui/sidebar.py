@@ -16,7 +16,7 @@ from audit_lib.errors import SourceError
 from audit_lib.events.zones import is_zone, offered_zones
 from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.render.textsafe import md, visible
-from audit_lib.ui import loading, roots
+from audit_lib.ui import gate, loading, roots
 from audit_lib.ui import state as S
 from audit_lib.ui.errors import failure_line
 
@@ -105,22 +105,21 @@ def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
 def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     files = st.sidebar.file_uploader("audit.log files (.log, .gz, .zip)", accept_multiple_files=True, key=S.UPLOADS,
                                      help="Several files at once; rotated names such as audit.log.1 are fine.")
-    if not files:
-        return None, "", [("info", "Upload one or more audit.log files (.log, .gz or a .zip of them) in the "
-                                   "sidebar.")]
-    messages: list[tuple[str, str]] = []
+    refused: dict[str, str] = {}
     good: list[tuple[str, bytes]] = []
     ids: list[str] = []
-    for f in files:  # each upload has its own file_id: checks and loads are cached by it, not by its bytes
+    for f in files or []:  # each upload has its own file_id: checks and loads are cached by it, not by its bytes
         data = f.getvalue()
         problem = loading.checked_upload(f.file_id, f.name, data)
         if problem:
-            messages.append(("error", f"Not loaded: {problem}"))
+            refused[f.file_id] = f"Not loaded: {problem}"
         else:
             good.append((f.name, data))
             ids.append(f.file_id)
+    messages = [("error", line) for line in _refused(refused, ids)]
     if not good:
-        return None, "", messages
+        return None, "", messages or [("info", "Upload one or more audit.log files (.log, .gz or a .zip of them) "
+                                               "in the sidebar.")]
     label = st.sidebar.text_input(
         "Node of these files", key=S.UPLOAD_LABEL, placeholder="e.g. mi-node-2 (optional)",
         help="Rotated files of different nodes share names (audit-10-08-2026.log.gz): upload one .zip per node "
@@ -130,6 +129,17 @@ def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     with st.spinner(f"Reading {len(good)} uploaded file(s), {size / 1e6:.1f} MB...", show_time=True):
         log = loading.load_uploads("|".join(ids), tz, tuple(good), label)
     return log, f"{len(good)} uploaded file(s)", messages
+
+
+def _refused(refused: dict[str, str], kept: list[str]) -> tuple[str, ...]:
+    """The lines of refused uploads. A refused upload is dropped from the session's uploads: its bytes are freed
+    once the uploader's value next comes from the browser (any click). Its line stays while the kept uploads do."""
+    for file_id in refused:
+        gate.drop_upload(file_id)
+    earlier: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]] | None = st.session_state.get(S.UPLOAD_REFUSED)
+    if refused and (earlier is None or not set(refused) <= earlier[2]):
+        st.session_state[S.UPLOAD_REFUSED] = earlier = (tuple(kept), tuple(refused.values()), frozenset(refused))
+    return earlier[1] if earlier and earlier[0] == tuple(kept) else tuple(refused.values())
 
 
 def _folder(tz: str) -> tuple[AuditLog | None, str]:

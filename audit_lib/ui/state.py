@@ -3,6 +3,7 @@
 SOURCE_KIND = "source_kind"  # "samples" | "upload" | "folder" | "store"
 UPLOADS = "uploads"
 UPLOAD_LABEL = "upload_label"
+UPLOAD_REFUSED = "upload_refused"  # (kept file ids, lines, refused file ids) of the last refusal
 FOLDER = "folder"
 STORE = "store_folder"  # an event store folder on the server
 TZ = "tz"

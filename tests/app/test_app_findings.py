@@ -1,5 +1,6 @@
 """The Findings page and the sessions on the Users page, through Streamlit's AppTest on the samples."""
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -91,3 +92,18 @@ def test_users_page_lists_the_sessions_of_the_user():
     assert len(table) == sessions.height > 0
     assert set(table["ended"]) <= {"signed_out", "next_sign_in", "timeout", "open"}
     assert int(table["changes"].sum()) == sessions["changes"].sum()
+
+
+def test_raw_line_of_a_finding_shows_bidi_controls_as_escapes():
+    info = json.dumps({"registryResourceName": "a\u202eb.xml"})
+    msg = json.dumps({"performedBy": "anonymous", "action": "updated", "type": "registry_resource_properties",
+                      "info": info}, ensure_ascii=False)
+    data = f"[2026-10-27 09:13:01,533]  INFO {{AUDIT_LOG}} - {msg}\n".encode()
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("upload").run()
+    at.sidebar.get("file_uploader")[0].set_value([("audit.log", data, "text/plain")]).run()
+    at.switch_page(str(ROOT / "pages/findings.py")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(h.value.startswith("HIGH: ") for h in at.subheader)
+    [raw] = [c.value for c in at.code if "anonymous" in c.value]
+    assert "\u202e" not in raw and "a\\u202eb.xml" in raw
