@@ -30,6 +30,7 @@ from audit_lib.report.layout import (
     text_rows,
 )
 from audit_lib.report.pdf import GREY, ReportPDF, Span
+from audit_lib.report.review import review_log, review_note
 from audit_lib.version import __version__
 
 MAX_GAPS = 400
@@ -243,7 +244,7 @@ def _findings_detail(pdf: ReportPDF, ctx: Context) -> None:
                 rows.append(Span(visible(f.summary),
                                  f"{plural(f.count, 'event')} · {stamp(f.first)} to {stamp(f.last)} · finding {f.id}"
                                  + (f" · {more:,} more events in the findings file" if more > 0 else "")
-                                 + _review_note(ctx, f.id)))
+                                 + review_note(ctx, f.id)))
                 rows += event_rows(ctx, ev.head(shown), details=True, session=True)
             event_table(pdf, ctx, rows)
         plain = [f for f in detailed if f.events is None]
@@ -507,47 +508,12 @@ def _appendix(pdf: ReportPDF, ctx: Context) -> None:
     event_table(pdf, ctx, event_rows(ctx, ctx.events.head(shown), session=False), session=False, size=6.2)
 
 
-def _review_note(ctx: Context, fid: str) -> str:
-    r = ctx.reviews.get(fid)
-    if not r:
-        return " · not reviewed" if ctx.review_store else ""
-    comment = f" ({visible(r['comment'])})" if r.get("comment") else ""
-    return f" · reviewed {r['time']} by {visible(r['reviewer'])}: {r['disposition']}{comment}"
-
-
-def _review_log(pdf: ReportPDF, ctx: Context) -> None:
-    """Per day of first occurrence: findings raised, reviewed, by whom; then every review of a finding in scope."""
-    days: dict[str, list] = {}
-    for f in ctx.found:
-        day = f"{f.first:%Y-%m-%d}" if f.first else "(no time)"
-        days.setdefault(day, []).append(f)
-    rows = []
-    for day, items in sorted(days.items()):
-        done = [ctx.reviews[f.id] for f in items if f.id in ctx.reviews]
-        who = ", ".join(sorted({visible(r["reviewer"]) for r in done})) or "-"
-        rows.append((day, num(len(items)), num(len(done)), who, "yes" if len(done) < len(items) else ""))
-    pdf.heading("Review log", 3)
-    unreviewed = sum(1 for f in ctx.found if f.id not in ctx.reviews)
-    pdf.para(f"{plural(len(ctx.found), 'finding')} in scope, {num(len(ctx.found) - unreviewed)} reviewed, "
-             f"{num(unreviewed)} not; days with findings left unreviewed are marked. Reviews are kept in the event "
-             "store's chain (append-only; verify checks them).", 8.5, color=GREY)
-    if rows:
-        pdf.table(["Day", "Findings", "Reviewed", "By", "Unreviewed left"], rows, [30, 22, 22, 150, 30],
-                  aligns=["L", "R", "R", "L", "L"], size=7.5)
-    done = [(f, ctx.reviews[f.id]) for f in ctx.found if f.id in ctx.reviews]
-    if done:
-        pdf.table(["Finding", "Rule", "Reviewed", "By", "Disposition", "Comment"],
-                  [(f.id, f.rule, r["time"], visible(r["reviewer"]) + ("" if r.get("authenticated") else " (given)"),
-                    r["disposition"], visible(r.get("comment") or "")) for f, r in done],
-                  [24, 44, 34, 44, 28, 100], max_lines=[1, 2, 1, 2, 1, 3], size=7)
-
-
 def _review(pdf: ReportPDF, ctx: Context) -> None:
     if pdf.get_y() + 95 > pdf.page_break_trigger:
         pdf.add_page()
     pdf.heading(ctx.section("Review"))
     if ctx.review_store:
-        _review_log(pdf, ctx)
+        review_log(pdf, ctx)
     pdf.para("Completed by the reviewer of this report.", 9, color=GREY)
     pdf.set_draw_color(120, 120, 120)
     for label in ["Reviewed by", "Role", "Date", "Signature"]:

@@ -95,7 +95,7 @@ def test_users_page_lists_the_sessions_of_the_user():
 
 
 def test_raw_line_of_a_finding_shows_bidi_controls_as_escapes():
-    info = json.dumps({"registryResourceName": "a\u202eb.xml"})
+    info = json.dumps({"registryResourceName": "a\u202eb.xml"}, ensure_ascii=False)  # the character itself
     msg = json.dumps({"performedBy": "anonymous", "action": "updated", "type": "registry_resource_properties",
                       "info": info}, ensure_ascii=False)
     data = f"[2026-10-27 09:13:01,533]  INFO {{AUDIT_LOG}} - {msg}\n".encode()
