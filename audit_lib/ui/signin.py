@@ -101,6 +101,9 @@ def sign_in_page() -> None:
         _oidc(conf["auth"])
         return
     stored = str(conf.get("password_hash") or conf.get("password_sha256") or "")
+    base = conf.get("signin_lock_seconds", 2.0)  # the first lock; each further failure doubles it
+    if isinstance(base, int | float) and not isinstance(base, bool) and base > 0:
+        THROTTLE.base = float(base)
     st.title("WSO2 audit logs")
     with st.form("sign_in"):
         password = st.text_input("Password", type="password")

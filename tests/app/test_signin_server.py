@@ -28,7 +28,8 @@ pytestmark = [pytest.mark.browser,
 @pytest.fixture
 def password_secrets(tmp_path) -> Path:
     path = tmp_path / "secrets.toml"
-    path.write_text(f'password_hash = "{make_hash(PASSWORD)}"\n')
+    # a first lock long enough to outlast a slow machine's guessing (the default is 2 s)
+    path.write_text(f'password_hash = "{make_hash(PASSWORD)}"\nsignin_lock_seconds = 600\n')
     return path
 
 
