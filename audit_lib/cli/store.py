@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from audit_lib.cli import remote
 from audit_lib.cli.common import CliError, ProgressBar, add_paths
 from audit_lib.render.textsafe import terminal
 from audit_lib.store import ingest, store_info, verify
+from audit_lib.store.status import record_verify
+from audit_lib.store.tables import StoreError
 
 VERIFY_FAILED = 4
 
@@ -91,6 +94,10 @@ def run_verify(args: argparse.Namespace) -> int:
         rep = verify(args.store, args.sources, anchor=args.anchor, progress=bar)
     finally:
         bar.close()
+    try:  # when it ran and its verdict, for the app's Data quality page
+        record_verify(args.store, rep.ok, rep.head, rep.entries, len(rep.problems))
+    except StoreError as exc:
+        print(f"note: {terminal(str(exc))}", file=sys.stderr)
     if args.json:
         print(json.dumps(rep.as_dict(), ensure_ascii=False))
     else:

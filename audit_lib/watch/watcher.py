@@ -7,6 +7,7 @@ is tried again next cycle and never dropped, and a finding that grows (more even
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from audit_lib.errors import AuditLibError
 from audit_lib.intake.mi import NodeFetch, fetch_node
 from audit_lib.store import Store, ingest
 from audit_lib.store.deliveries import delivered, record_deliveries, stored_rotations
+from audit_lib.store.status import record_sources
 from audit_lib.watch.channels import DeliveryError, send_email, send_syslog, send_webhook
 from audit_lib.watch.estate import Alert, Estate
 
@@ -76,20 +78,42 @@ def _deliver(alert: Alert, pending: list[Finding]) -> tuple[list[str], list[tupl
     return ok, bad
 
 
-def run_cycle(estate: Estate, *, now: datetime | None = None) -> CycleResult:
-    """Ingest, evaluate, deliver (see the module docstring)."""
-    now = now or datetime.now(UTC)
-    result = CycleResult(now.isoformat(timespec="seconds"))
+def _ingest(estate: Estate, result: CycleResult) -> None:
+    """Fetch every node and ingest what every source brought as one commit, then record per source (folder or
+    node) its outcome in the store's status record: a folder gone or a node that fails is its own error, and
+    the other sources still go in."""
+    outcomes: dict[str, tuple[str, str | None]] = {}
+    paths = []
+    for path in estate.paths:
+        if "://" not in path and not os.path.exists(path):
+            outcomes[path] = ("path", f"{path}: no such file or folder")
+            result.errors.append(outcomes[path][1] or "")
+        else:
+            paths.append(path)
+            outcomes[path] = ("path", None)
     uploads = []
     for node in estate.nodes:
         got = fetch_node(node, skip=stored_rotations(estate.store, node.name).__contains__)
         result.fetched.append(got)
         uploads += got.uploads()
-    sources = [*estate.paths, *uploads]
+        outcomes[node.name] = ("mi", got.errors[0] if got.errors else None)
+    sources = [*paths, *uploads]
     try:
         result.ingest = ingest(sources, estate.store, estate.tz).as_dict() if sources else None
-    except AuditLibError as exc:  # a folder gone: the other sources are still fetched next time
+    except AuditLibError as exc:  # nothing went in: every source that was read shares the error
         result.errors.append(str(exc))
+        outcomes = {k: (kind, err or str(exc)) for k, (kind, err) in outcomes.items()}
+    try:
+        record_sources(estate.store, [(name, kind, err) for name, (kind, err) in outcomes.items()])
+    except AuditLibError as exc:
+        result.errors.append(str(exc))
+
+
+def run_cycle(estate: Estate, *, now: datetime | None = None) -> CycleResult:
+    """Ingest, evaluate, deliver (see the module docstring)."""
+    now = now or datetime.now(UTC)
+    result = CycleResult(now.isoformat(timespec="seconds"))
+    _ingest(estate, result)
     try:
         st = Store(estate.store)
     except AuditLibError as exc:
