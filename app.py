@@ -5,7 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from audit_lib.ui import gate, signin
+from audit_lib.ui import state as S
 from audit_lib.ui.errors import guard
+from audit_lib.ui.follow import follow_store
 from audit_lib.ui.sidebar import build_context
 
 HERE = Path(__file__).parent
@@ -48,5 +50,7 @@ if warning := signin.exposure_warning(st.get_option("server.address")):
 with guard("The sidebar"):
     build_context()
 signin.sign_out_button()
+with guard("Following the event store"):  # a fragment: says when an ingest published new events
+    follow_store(getattr(st.session_state.get(S.CONTEXT), "store", None))
 with guard(f"The {page.title} page"):
     page.run()

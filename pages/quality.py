@@ -8,6 +8,7 @@ from audit_lib.render import charts
 from audit_lib.render.textsafe import md
 from audit_lib.ui import loading, page, review
 from audit_lib.ui.sidebar import Context, ambiguous_count
+from audit_lib.ui.store_status import show_store_status
 
 
 def body(ctx: Context) -> None:
@@ -54,6 +55,9 @@ def body(ctx: Context) -> None:
     if others := [s for s in log.skipped if not getattr(s, "unread", False)]:
         st.caption(md(f"{len(others)} file(s) in the source are not audit logs and were left alone: "
                       + ", ".join(map(str, others[:10])) + (" ..." if len(others) > 10 else "")))
+
+    if view is not None:  # an event store: its head, last verify, and each source's last fetch and error
+        show_store_status(view)
 
     st.subheader("Files")
     page.show_table(log.files, what="files", column_config={

@@ -78,8 +78,11 @@ def test_the_store_source_shows_what_the_files_show(allowed: Path) -> None:
         clean(at)
         assert f"{N} of {N} events" in texts(at), page
         assert len(at.get("vega_lite_chart")) == len(files.get("vega_lite_chart")), page
-        if page in ("pages/users.py", "pages/quality.py"):
+        if page == "pages/users.py":
             assert metrics_of(at) == metrics_of(files), page
+        if page == "pages/quality.py":  # the same, and the store's own block (head, last verify)
+            assert {k: metrics_of(at)[k] for k in metrics_of(files)} == metrics_of(files)
+            assert metrics_of(at)["Chain entries"] == "1" and metrics_of(at)["Last verify"] == "never"
     at.multiselect(key=S.USERS).set_value(["jane.ops"]).run()  # a filtered scope: a scan of the store
     at.switch_page(str(ROOT / "pages/overview.py")).run()
     clean(at)
