@@ -44,7 +44,7 @@ def _news(uri: str, seq: int, chain_version: int) -> None:
         return
     ingests = sum(k == "ingest" for k in pub.kinds)
     others = pub.entries - ingests
-    text = f"**{pub.events:,} new events** since you opened the store ({ingests} ingest(s)"
+    text = f"**{pub.events:,} new events** since you opened the store ({ingests} ingest{'s' * (ingests != 1)}"
     text += f", {others} other record(s): deliveries, reviews)" if others else ")"
     cols = st.columns([5, 1], vertical_alignment="center")
     cols[0].info(text + ". The pages still show the version you opened.", icon=":material/update:")

@@ -14,6 +14,11 @@ from audit_lib.store.status import node_ingests, read_status
 from audit_lib.ui import page
 
 
+def _when(iso: object, seconds: bool = True) -> str:
+    """An ISO time of the record (UTC) as the page shows it: `2026-12-02 07:21:19`."""
+    return str(iso).replace("T", " ").removesuffix("+00:00")[: 19 if seconds else 16]
+
+
 def show_store_status(view: Any) -> None:
     """The block for the store of `view` (a StoreView); reads the status record and the chain, no events."""
     store = view.store
@@ -22,10 +27,11 @@ def show_store_status(view: Any) -> None:
     status = read_status(store.loc)
     cols = st.columns(3)
     cols[0].metric("Chain entries", f"{head.seq:,}")
-    last = head.entries[-1]["time"] if head.entries else "-"
-    cols[1].metric("Last published", str(last).replace("T", " ").replace("+00:00", " UTC"))
+    last = head.entries[-1]["time"] if head.entries else None
+    cols[1].metric("Last published (UTC)", _when(last, False) if last else "-", help=f"{last or '-'}")
     ver = status.verify
-    cols[2].metric("Last verify", str(ver["time"]).replace("T", " ").replace("+00:00", " UTC") if ver else "never")
+    cols[2].metric("Last verify (UTC)", _when(ver["time"], False) if ver else "never",
+                   help=f"{ver['time']}" if ver else "verify has not been run")
     st.markdown(md(f"Head hash: {head.hash}"))
     if status.problem:
         st.warning(md(status.problem))
@@ -33,13 +39,14 @@ def show_store_status(view: Any) -> None:
         st.info("`verify` has not been run on this store: run `python -m audit_lib verify --store DIR` (for "
                 "PCI DSS 10.3.4, daily from cron, say).")
     elif not ver.get("ok"):
-        st.error(md(f"The last verify ({ver['time']}) found {ver.get('problems', '?')} problem(s): the store is "
-                    "NOT INTACT. Run verify again to see them."))
+        st.error(md(f"The last verify ({_when(ver['time'])} UTC) found {ver.get('problems', '?')} problem(s): the "
+                    "store is NOT INTACT. Run verify again to see them."))
     else:
         moved = ver.get("head") != head.hash
-        st.success(md(f"The last verify ({ver['time']}) found the store intact at {ver.get('entries', '?')} "
-                      f"chain entries" + (", before the newer entries published since." if moved else ".")))
-    st.markdown("**Sources** (the watcher's last fetch or ingest of each, and its last error)")
+        st.success(md(f"The last verify ({_when(ver['time'])} UTC) found the store intact up to chain entry "
+                      f"{ver.get('entries', '?')}" + (" (entries published since are not verified yet)."
+                                                      if moved else ", the head.")))
+    st.markdown("**Sources** (the watcher's last fetch or ingest of each, and its last error; times in UTC)")
     sources = status.sources_frame()
     if sources.is_empty():
         st.caption("No watcher has run on this store (`python -m audit_lib watch ESTATE.toml`): per node, its "
@@ -48,8 +55,13 @@ def show_store_status(view: Any) -> None:
         failing = sources.filter(pl.col("last_error").is_not_null()
                                  & (pl.col("last_ok").is_null() | (pl.col("last_error_at") > pl.col("last_ok"))))
         if failing.height:
-            st.error(md(f"{failing.height} source(s) failed in their latest attempt: "
-                        + "; ".join(failing["source"].to_list()[:10])))
-        page.show_table(sources, what="sources")
-    st.markdown("**Nodes** (the last ingest that added to each)")
-    page.show_table(node_ingests(store), what="nodes")
+            st.error(md(f"{failing.height} source(s) failed in their latest attempt: " + "; ".join(
+                f"{name} ({_when(when)} UTC): {error}" for name, when, error
+                in failing.select("source", "last_error_at", "last_error").head(10).iter_rows())))
+        times = ["last_ok", "last_error_at"]
+        page.show_table(sources.with_columns(pl.col(times).str.replace("T", " ").str.replace(r"\+00:00$", "")),
+                        what="sources")
+    st.markdown("**Nodes** (the last ingest that added to each; times in UTC)")
+    nodes = node_ingests(store)
+    page.show_table(nodes.with_columns(pl.col("last_ingest").str.replace("T", " ").str.replace(r"\+00:00$", "")),
+                    what="nodes")

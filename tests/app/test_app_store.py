@@ -82,7 +82,7 @@ def test_the_store_source_shows_what_the_files_show(allowed: Path) -> None:
             assert metrics_of(at) == metrics_of(files), page
         if page == "pages/quality.py":  # the same, and the store's own block (head, last verify)
             assert {k: metrics_of(at)[k] for k in metrics_of(files)} == metrics_of(files)
-            assert metrics_of(at)["Chain entries"] == "1" and metrics_of(at)["Last verify"] == "never"
+            assert metrics_of(at)["Chain entries"] == "1" and metrics_of(at)["Last verify (UTC)"] == "never"
     at.multiselect(key=S.USERS).set_value(["jane.ops"]).run()  # a filtered scope: a scan of the store
     at.switch_page(str(ROOT / "pages/overview.py")).run()
     clean(at)
