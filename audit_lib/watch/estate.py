@@ -24,6 +24,13 @@ variables that hold them, and those must be set. Relative paths are read from th
     [[alert]]
     email = "secops@example.com"
     smtp = "smtp.example:587"          # STARTTLS; user/password from user_env / password_env
+    [[alert]]
+    notify = ["mmosts://chat.example/hook-id"]   # apprise URLs: Slack, Teams, Mattermost, Telegram, ...
+    notify_env = ["SECOPS_SLACK_URL"]            # URLs with tokens: from environment variables
+    min_severity = "medium"
+
+A notify alert is one channel per URL (named `notify:` and the URL with its secrets masked, or `notify:$VAR`), so
+each target is delivered to, recorded and retried on its own; each URL is checked by apprise at load.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from audit_lib.checks.rule import SEVERITIES
 from audit_lib.errors import AuditLibError
 from audit_lib.events.zones import is_zone
 from audit_lib.intake.mi import MiNode
+from audit_lib.watch.notify import NotifyError, notify_label
 
 TOP = {"store", "tz", "interval", "lookback", "source", "alert"}
 SOURCE_KEYS = {"path": {"path", "node"},
@@ -47,7 +55,8 @@ SOURCE_KEYS = {"path": {"path", "node"},
 ALERT_KEYS = {"webhook": {"webhook", "slack", "min_severity", "ca_file", "insecure", "name"},
               "syslog": {"syslog", "format", "min_severity", "ca_file", "insecure", "name"},
               "email": {"email", "smtp", "sender", "user_env", "password_env", "starttls", "min_severity",
-                        "ca_file", "insecure", "name"}}
+                        "ca_file", "insecure", "name"},
+              "notify": {"notify", "notify_env", "min_severity", "name"}}
 
 
 class EstateError(AuditLibError):
@@ -56,7 +65,8 @@ class EstateError(AuditLibError):
 
 @dataclass(frozen=True)
 class Alert:
-    """One channel: its kind (webhook, syslog, email), target, options and the lowest severity sent."""
+    """One channel: its kind (webhook, syslog, email, notify), target (for notify: the URL with its secrets
+    masked, or `$VAR`; the URL itself is `options["url"]`), options and the lowest severity sent."""
 
     kind: str
     target: str
@@ -107,14 +117,14 @@ def _duration(where: str, value: Any) -> timedelta:
 def _kind(where: str, spec: Any, kinds: dict[str, set[str]]) -> str:
     if not isinstance(spec, dict):
         raise EstateError(f"{where}: a table")
-    found = [k for k in kinds if k in spec]
+    found = [k for k in kinds if k in spec or (k == "notify" and "notify_env" in spec)]
     if len(found) != 1:
         raise EstateError(f"{where}: give exactly one of {', '.join(kinds)}")
     kind = found[0]
     unknown = sorted(set(spec) - kinds[kind])
     if unknown:
         raise EstateError(f"{where}.{unknown[0]}: unknown key (a {kind} takes {', '.join(sorted(kinds[kind]))})")
-    if not isinstance(spec[kind], str | list) or not spec[kind]:
+    if kind != "notify" and (not isinstance(spec[kind], str | list) or not spec[kind]):
         raise EstateError(f"{where}.{kind}: a non-empty text")
     for flag in ("insecure", "slack", "starttls"):
         if flag in spec and not isinstance(spec[flag], bool):
@@ -152,6 +162,43 @@ def _alert(where: str, spec: dict, kind: str) -> Alert:
     return Alert(kind, target, severity, options, str(spec.get("name", "")))
 
 
+def _texts(where: str, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(x, str) and x.strip() for x in items):
+        raise EstateError(f"{where}: a list of non-empty texts")
+    return [x.strip() for x in items]
+
+
+def _notify(where: str, spec: dict) -> list[Alert]:
+    """One Alert per apprise URL: inline (`notify`) or from environment variables (`notify_env`)."""
+    severity = spec.get("min_severity", "high")
+    if severity not in SEVERITIES:
+        raise EstateError(f"{where}.min_severity: one of {', '.join(SEVERITIES)}, not {severity!r}")
+    targets: list[tuple[str, str]] = []  # (label, url)
+    try:
+        for i, url in enumerate(_texts(f"{where}.notify", spec.get("notify", [])), 1):
+            label = notify_label(url)
+            if label is None:
+                scheme = url.split("://", 1)[0] if "://" in url else url[:20]
+                raise EstateError(f"{where}.notify[{i}]: not a URL apprise can use (scheme {scheme!r}; see apprise's "
+                                  "list of services)")
+            targets.append((label, url))
+        for i, name in enumerate(_texts(f"{where}.notify_env", spec.get("notify_env", [])), 1):
+            url = os.environ.get(name)
+            if url is None:
+                raise EstateError(f"{where}.notify_env[{i}]: the environment variable {name} is not set")
+            if notify_label(url.strip()) is None:
+                raise EstateError(f"{where}.notify_env[{i}]: {name} holds no URL apprise can use")
+            targets.append((f"${name}", url.strip()))
+    except NotifyError as exc:
+        raise EstateError(f"{where}: {exc}") from None
+    if not targets:
+        raise EstateError(f"{where}.notify: at least one apprise URL (notify or notify_env)")
+    name = str(spec.get("name", ""))
+    return [Alert("notify", label, severity, {"url": url}, f"{name}:{label}" if name else "")
+            for label, url in targets]
+
+
 def load_estate(path: str | os.PathLike) -> Estate:
     """The estate file read and checked whole (see the module docstring)."""
     p = Path(path)
@@ -183,7 +230,11 @@ def load_estate(path: str | os.PathLike) -> Estate:
     alerts = []
     for i, item in enumerate(spec.get("alert", [])):
         where = f"{p}: alert[{i + 1}]"
-        alerts.append(_alert(where, item, _kind(where, item, ALERT_KEYS)))
+        kind = _kind(where, item, ALERT_KEYS)
+        if kind == "notify":
+            alerts += _notify(where, item)
+        else:
+            alerts.append(_alert(where, item, kind))
     channels = [a.channel for a in alerts]
     if len(set(channels)) != len(channels):
         raise EstateError(f"{p}: alert: two alerts go to the same channel; give one a name")

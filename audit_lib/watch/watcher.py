@@ -25,6 +25,7 @@ from audit_lib.store.deliveries import delivered, record_deliveries, stored_rota
 from audit_lib.store.status import record_sources
 from audit_lib.watch.channels import DeliveryError, send_email, send_syslog, send_webhook
 from audit_lib.watch.estate import Alert, Estate
+from audit_lib.watch.notify import send_notify
 
 
 @dataclass
@@ -54,6 +55,14 @@ def _deliver(alert: Alert, pending: list[Finding]) -> tuple[list[str], list[tupl
     o = alert.options
     ok: list[str] = []
     bad: list[tuple[str, str]] = []
+    if alert.kind == "notify":  # one message listing them, to one apprise URL
+        if pending:
+            try:
+                send_notify(o["url"], alert.target, pending)
+                ok = [f.id for f in pending]
+            except AuditLibError as exc:
+                bad = [(f.id, str(exc)) for f in pending]
+        return ok, bad
     if alert.kind == "email":
         if pending:
             try:
