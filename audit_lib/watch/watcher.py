@@ -87,10 +87,10 @@ def _deliver(alert: Alert, pending: list[Finding]) -> tuple[list[str], list[tupl
     return ok, bad
 
 
-def _ingest(estate: Estate, result: CycleResult) -> None:
+def _ingest(estate: Estate, result: CycleResult) -> list[str]:
     """Fetch every node and ingest what every source brought as one commit, then record per source (folder or
     node) its outcome in the store's status record: a folder gone or a node that fails is its own error, and
-    the other sources still go in."""
+    the other sources still go in. Returns the folders that were there."""
     outcomes: dict[str, tuple[str, str | None]] = {}
     paths = []
     for path in estate.paths:
@@ -116,13 +116,14 @@ def _ingest(estate: Estate, result: CycleResult) -> None:
         record_sources(estate.store, [(name, kind, err) for name, (kind, err) in outcomes.items()])
     except AuditLibError as exc:
         result.errors.append(str(exc))
+    return paths
 
 
 def run_cycle(estate: Estate, *, now: datetime | None = None) -> CycleResult:
     """Ingest, evaluate, deliver (see the module docstring)."""
     now = now or datetime.now(UTC)
     result = CycleResult(now.isoformat(timespec="seconds"))
-    _ingest(estate, result)
+    paths = _ingest(estate, result)
     try:
         st = Store(estate.store)
     except AuditLibError as exc:
@@ -130,8 +131,12 @@ def run_cycle(estate: Estate, *, now: datetime | None = None) -> CycleResult:
         return result
     events = st.scan(start=now - estate.lookback).collect()
     found = findings(events, load_rules(), Settings(tz=st.tz))
-    if estate.paths:
-        found += [f for f in config_check.check_source(list(estate.paths)) if f.id not in {g.id for g in found}]
+    try:
+        configs = config_check.check_source(paths) if paths else []
+    except AuditLibError as exc:  # a folder that went away since
+        configs = []
+        result.errors.append(str(exc))
+    found += [f for f in configs if f.id not in {g.id for g in found}]
     result.findings = len(found)
     done = delivered(estate.store)
     rows = []

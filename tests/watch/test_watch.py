@@ -133,3 +133,33 @@ def test_a_bad_estate_file_names_the_key_before_anything_runs(tmp_path: Path, te
                        text=True, cwd=ROOT)
     assert r.returncode == 1 and needle in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "s").exists()  # nothing ran
+
+
+def test_each_source_keeps_its_last_success_and_error(tmp_path: Path, hook: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder that is gone is an error of its own: the node's files still go in, and the status record says
+    per source when it last worked and what failed last."""
+    from audit_lib.store.status import read_status
+    from audit_lib.watch.watcher import run_cycle
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "audit.log").write_text(_lines(mi_sign(MONDAY + 10 * 60 * MIN, "jane")))
+    cert, key = make_certificate(tmp_path)
+    monkeypatch.setenv("T_MI_USER", "admin")
+    monkeypatch.setenv("T_MI_PASSWORD", "admin")
+    with MiServer(logs, cert, key) as mi:
+        f = _estate(tmp_path, mi.url, cert, hook)
+        f.write_text(f.read_text().replace('[[source]]\n', f'[[source]]\npath = "{tmp_path / "gone"}"\n[[source]]\n',
+                                           1))
+        result = run_cycle(load_estate(f))
+        assert result.ingest and result.ingest["events_added"] == 1  # the node's line, despite the folder
+        assert any("gone: no such file or folder" in e for e in result.errors) and not result.ok
+        rows = {r["source"]: r for r in read_status(tmp_path / "store").sources_frame().iter_rows(named=True)}
+        assert rows["mi2"]["last_ok"] and rows["mi2"]["last_error"] is None
+        assert rows[str(tmp_path / "gone")]["last_ok"] is None
+        assert rows[str(tmp_path / "gone")]["last_error"].endswith("gone: no such file or folder")
+        mi.fail_file = "audit.log"  # the node now fails: its error is recorded, its last success kept
+        run_cycle(load_estate(f))
+    rows = {r["source"]: r for r in read_status(tmp_path / "store").sources_frame().iter_rows(named=True)}
+    assert rows["mi2"]["last_ok"] and rows["mi2"]["last_error"] and "audit.log" in rows["mi2"]["last_error"]
