@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from audit_lib.errors import AuditLibError
+from audit_lib.store.status import read_status
 from audit_lib.watch.estate import load_estate
+from audit_lib.watch.watcher import run_cycle
 from tests.support.mi_server import MiServer, make_certificate
 from tests.support.wso2_lines import DAY, MIN, MONDAY, mi_change, mi_sign
 
@@ -139,9 +141,6 @@ def test_each_source_keeps_its_last_success_and_error(tmp_path: Path, hook: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder that is gone is an error of its own: the node's files still go in, and the status record says
     per source when it last worked and what failed last."""
-    from audit_lib.store.status import read_status
-    from audit_lib.watch.watcher import run_cycle
-
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "audit.log").write_text(_lines(mi_sign(MONDAY + 10 * 60 * MIN, "jane")))
