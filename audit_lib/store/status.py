@@ -41,8 +41,8 @@ class Status:
 
     def sources_frame(self) -> pl.DataFrame:
         """One row per source, in name order, with the columns of SOURCE_SCHEMA."""
-        rows = [{"source": name, **{k: s.get(k) for k in SOURCE_SCHEMA if k != "source"}}
-                for name, s in sorted(self.sources.items())]
+        rows = [{"source": name, **{k: None if s.get(k) is None else str(s[k]) for k in SOURCE_SCHEMA
+                                    if k != "source"}} for name, s in sorted(self.sources.items())]
         return pl.DataFrame(rows, schema=SOURCE_SCHEMA, orient="row")
 
 

@@ -30,8 +30,8 @@ def show_store_status(view: Any) -> None:
     last = head.entries[-1]["time"] if head.entries else None
     cols[1].metric("Last published (UTC)", _when(last, False) if last else "-", help=f"{last or '-'}")
     ver = status.verify
-    cols[2].metric("Last verify (UTC)", _when(ver["time"], False) if ver else "never",
-                   help=f"{ver['time']}" if ver else "verify has not been run")
+    ran = str(ver.get("time", "?")) if ver else "never"
+    cols[2].metric("Last verify (UTC)", _when(ran, False) if ver else ran, help=ran)
     st.markdown(md(f"Head hash: {head.hash}"))
     if status.problem:
         st.warning(md(status.problem))
@@ -39,11 +39,11 @@ def show_store_status(view: Any) -> None:
         st.info("`verify` has not been run on this store: run `python -m audit_lib verify --store DIR` (for "
                 "PCI DSS 10.3.4, daily from cron, say).")
     elif not ver.get("ok"):
-        st.error(md(f"The last verify ({_when(ver['time'])} UTC) found {ver.get('problems', '?')} problem(s): the "
-                    "store is NOT INTACT. Run verify again to see them."))
+        st.error(md(f"The last verify ({_when(ran)} UTC) found {ver.get('problems', '?')} problem(s): the store is "
+                    "NOT INTACT. Run verify again to see them."))
     else:
         moved = ver.get("head") != head.hash
-        st.success(md(f"The last verify ({_when(ver['time'])} UTC) found the store intact up to chain entry "
+        st.success(md(f"The last verify ({_when(ran)} UTC) found the store intact up to chain entry "
                       f"{ver.get('entries', '?')}" + (" (entries published since are not verified yet)."
                                                       if moved else ", the head.")))
     st.markdown("**Sources** (the watcher's last fetch or ingest of each, and its last error; times in UTC)")

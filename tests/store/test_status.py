@@ -4,6 +4,7 @@ rewritten by the next write), and `published_since` counting the events of the e
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,3 +92,11 @@ def test_published_since_counts_what_came_after_a_known_entry(store: Path, tmp_p
     assert set(nodes) == {"is-node", "apim-node"} and nodes["apim-node"]["events"] == added
     assert nodes["apim-node"]["last_ingest"] == now.entries[1]["time"]
     assert nodes["is-node"]["last_ingest"] == now.entries[0]["time"]  # the first ingest added to it
+
+
+def test_a_record_edited_by_hand_is_shown_as_text(store: Path) -> None:
+    (store / STATUS_FILE).write_text(json.dumps({"sources": {"<b>x</b>": {"kind": 5, "last_ok": 1.5,
+                                                                          "last_error": ["a"]}}}), encoding="utf-8")
+    rows = read_status(store).sources_frame().to_dicts()
+    assert rows == [{"source": "<b>x</b>", "kind": "5", "last_ok": "1.5", "last_error_at": None,
+                     "last_error": "['a']"}]
