@@ -23,6 +23,7 @@ from audit_lib.render.export import sha256_hex  # noqa: E402
 from audit_lib.report.evidence import period_comparison  # noqa: E402
 from audit_lib.store import ingest, open_store_log  # noqa: E402
 from audit_lib.store import view as store_view  # noqa: E402
+from audit_lib.store.status import record_sources, record_verify  # noqa: E402
 from audit_lib.ui import roots  # noqa: E402
 from audit_lib.ui import state as S  # noqa: E402
 from tests.report.test_report_evidence import NOVEMBER, OCTOBER, two_months  # noqa: E402
@@ -210,3 +211,18 @@ def test_reports_page_compares_files_only_on_request(built: list) -> None:
     assert c is not None and c.store is None and "Comparison (JSON)" in downloads(at)
     assert f"Compared {c.period.text()} with the previous period, {c.previous.text()}" in texts(at)
     assert built[-1].comparison_json == period_comparison(FILES, c.period).to_json()
+
+
+def test_data_quality_says_when_the_last_verify_found_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "store"
+    ingest(SAMPLES / "is-node", folder)
+    record_verify(folder, False, "ab" * 32, 1, 3)
+    record_sources(folder, [("is-node-logs", "path", None), ("[mi](http://x) *9*", "mi", "refused <b>x</b>")])
+    monkeypatch.setenv(roots.ENV_VAR, str(tmp_path))
+    at = open_store(folder)
+    at.switch_page(str(ROOT / "pages/quality.py")).run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert any("found 3 problem" in e and "the store is NOT INTACT" in e for e in errors)
+    failing = next(e for e in errors if "failed in their latest attempt" in e)
+    assert "](" not in failing and "\\[mi\\]" in failing and "\\<b\\>" in failing  # log text shown literally
