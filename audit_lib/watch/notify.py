@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from audit_lib.checks.finding import Finding
 from audit_lib.errors import AuditLibError
@@ -91,5 +92,15 @@ def send_notify(url: str, label: str, found: Sequence[Finding]) -> None:
                            body_format=apprise.NotifyFormat.MARKDOWN)
     if not ok:
         said = [line for line in log.getvalue().splitlines() if line.strip()]
-        why = " ".join((said[-1] if said else "not delivered").replace(url, label).split())[:300]
+        why = _scrub(said[-1] if said else "not delivered", url, label)
         raise NotifyError(f"notify {label}: {why}")
+
+
+def _scrub(text: str, url: str, label: str) -> str:
+    """One line of apprise's log without the URL or any long part of it (tokens, passwords, webhook ids)."""
+    text = text.replace(url, label)
+    host = urlsplit(url).hostname or ""
+    for part in sorted(set(re.split(r"[/:@?&=#,;]+", url)), key=len, reverse=True):
+        if len(part) >= 8 and part.lower() != host:
+            text = text.replace(part, "****")
+    return " ".join(text.split())[:300]
