@@ -33,6 +33,7 @@ from audit_lib.cli.common import (
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal
+from audit_lib.store.checks import store_findings
 from audit_lib.store.reviews import latest_reviews
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
@@ -88,12 +89,17 @@ def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
     return list(config_check.check_source(args.paths or [], log))
 
 
+def _store_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
+    """What a store itself tells: the stored files its ingests found rewritten on disk."""
+    return store_findings(args.store, log) if args.store else []
+
+
 def run_findings(args: argparse.Namespace) -> int:
     if args.events < 0:
         raise CliError("--events must be 0 or more")
     rules, settings = rules_from_args(args)
     log, events, filters = _scoped(args)
-    extra = [] if args.no_config else _config_findings(args, log)
+    extra = _store_findings(args, log) + ([] if args.no_config else _config_findings(args, log))
     found = findings(events, rules, settings, extra=extra)
     reviewed = latest_reviews(args.store) if args.store else {}
     if args.unreviewed:

@@ -10,6 +10,7 @@ from audit_lib.cli import remote
 from audit_lib.cli.common import CliError, ProgressBar, add_paths
 from audit_lib.render.textsafe import terminal
 from audit_lib.store import ingest, store_info, verify
+from audit_lib.store.rewrites import describe
 
 VERIFY_FAILED = 4
 
@@ -67,7 +68,10 @@ def run_ingest(args: argparse.Namespace) -> int:
     c = r.as_dict()["files_count"]
     print(f"Files    {c['new']:,} new, {c['known']:,} known, {c['grown']:,} grown, {c['rotated']:,} rotated, "
           f"{c['seen']:,} renamed, {c['duplicate']:,} duplicate, {c['skipped']:,} skipped"
+          + (f", {c['rewritten']:,} rewritten" if c["rewritten"] else "")
           + (f", {c['held']:,} left for later (incomplete)" if c["held"] else ""))
+    for w in r.rewritten:
+        print(f"Warning  {rewrite_warning(w)}")
     if r.seq is None:
         print(f"Events   nothing new: the store is unchanged (entry {_entry(r)})")
     else:
@@ -76,6 +80,13 @@ def run_ingest(args: argparse.Namespace) -> int:
     if r.rolled_back:
         print("Note     an earlier ingest had stopped before its commit: what it wrote was undone")
     return failed
+
+
+def rewrite_warning(w: dict) -> str:
+    """One line on a stored file found rewritten on disk (an item of `IngestResult.rewritten`)."""
+    what, added = describe(w, 10)
+    return (f"{terminal(w['source'])} ({terminal(w['node'])}) was rewritten on disk: its first {w['stored_bytes']:,} "
+            f"bytes no longer hash as stored by ingest {w['stored_seq']}; {what}; {added}; the stored lines are kept")
 
 
 def _entry(r) -> str:

@@ -40,6 +40,7 @@ from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.report.context import Context, ReportLimits, default_sources
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.sections import render
+from audit_lib.store.checks import store_findings
 from audit_lib.store.read import Store
 from audit_lib.store.reviews import latest_reviews
 from audit_lib.store.view import StoreView
@@ -121,6 +122,8 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
         extra: list[Finding] = []
         if config_source is not None:
             extra = list(config_check.check_source(config_source, log))
+        if store is not None:  # what the store itself tells (its sources found rewritten on disk)
+            extra += store_findings(store, log)
         found = findings(events, load_rules() if rules is None else rules, settings, extra=extra)
     found = sort_findings(found)
     jsonl = findings_jsonl(found)

@@ -114,3 +114,36 @@ def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = Non
 def read_slice(entry: Entry, start: int, end: int, limits: Limits | None = None) -> bytes:
     with slice_opener(entry, start, end, limits)() as f:
         return f.read()
+
+
+
+def line_offset(entry: Entry, lines: int, limits: Limits | None = None) -> int | None:
+    """Where line `lines + 1` of `entry`'s content starts: after `lines` line breaks (LF, CR, CRLF as one, as the
+    loader counts them); None when the content has fewer."""
+    if lines <= 0:
+        return 0
+    seen, pos, cr = 0, 0, False  # cr: the last byte read was a CR (a LF right after it is the same break)
+    with slice_opener(entry, 0, 1 << 62, limits)() as f:
+        while chunk := f.read(1 << 20):
+            k = 0
+            if cr and chunk[:1] == b"\n":
+                k = 1
+            cr = False
+            while seen < lines:
+                n, r = chunk.find(b"\n", k), chunk.find(b"\r", k)
+                j = min(x for x in (n, r) if x >= 0) if n >= 0 or r >= 0 else -1
+                if j < 0:
+                    break
+                if chunk[j:j + 1] == b"\r" and chunk[j + 1:j + 2] == b"\n":
+                    j += 1
+                elif chunk[j:j + 1] == b"\r" and j + 1 == len(chunk):
+                    cr = True
+                seen += 1
+                k = j + 1
+            if seen == lines:
+                if cr:  # a CR ended the chunk: the line starts after the LF that may follow
+                    nxt = f.peek(1)[:1] if hasattr(f, "peek") else b""
+                    return pos + k + (1 if nxt == b"\n" else 0)
+                return pos + k
+            pos += len(chunk)
+    return None

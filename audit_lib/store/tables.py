@@ -59,7 +59,8 @@ EVENTS_PARTITIONS = ["node", "month"]
 REJECTS_SCHEMA: dict[str, pl.DataType] = {"node": pl.String(), "source": pl.String(), "line": pl.Int32(),
                                           "text": pl.String(), "reason": pl.String()}
 # kind: new (a file first stored), grown (more lines of a growing file), rotated (a file that continues what was
-# read as audit.log), seen (stored content under a new name), duplicate (a copy of stored content), skipped.
+# read as audit.log), rewritten (what follows the stored part of an audit.log rewritten on disk: see `rewrites`),
+# seen (stored content under a new name), duplicate (a copy of stored content), skipped.
 # `stream` is the name its events are stored under; `start`/`end` are byte offsets into the decompressed
 # content (`prefix_sha256` hashes content[:end]); `lines` is the total read up to `end`; events, attached,
 # rejects and blank count what this row added (a duplicate: what its copy holds).
@@ -519,7 +520,7 @@ def commit_entry(loc: Location, entry: dict) -> str:
 
 # --------------------------------------------------------------------------------------------------- streams
 
-STREAM_KINDS = ("new", "grown", "rotated", "seen")  # files rows that add to a stream
+STREAM_KINDS = ("new", "grown", "rotated", "rewritten", "seen")  # files rows that add to a stream
 
 
 def streams(files: pl.DataFrame) -> pl.DataFrame:
