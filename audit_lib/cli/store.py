@@ -79,6 +79,9 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"Store    {r.store}: entry {r.seq}, head {r.head}")
     if r.rolled_back:
         print("Note     an earlier ingest had stopped before its commit: what it wrote was undone")
+    if r.logs_kept:
+        print(f"Note     {len(r.logs_kept)} tables now keep their Delta log whole (made before this was set: Delta "
+              "would have deleted log entries older than 30 days)")
     return failed
 
 

@@ -68,6 +68,7 @@ class IngestResult:
     events_added: int = 0
     rejects_added: int = 0
     rolled_back: bool = False  # an earlier ingest had stopped before its commit: its writes were undone
+    logs_kept: list[str] = field(default_factory=list)  # tables of an older store set to keep their Delta log whole
     seconds: float = 0.0
     files: list[dict] = field(default_factory=list)  # per file that changed the store: source, kind, events
     rewritten: list[dict] = field(default_factory=list)  # stored files rewritten on disk (see `rewrites.examine`)
@@ -111,13 +112,15 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
+        kept = T.keep_logs(loc)  # a store made before its tables kept their log whole: published below
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
         state = streams(files)
         scans = _scan_all(entries, state, limits, progress)
         plan = classify(entries, scans, skipped, files, state)
         _confirm_rewrites(loc, head, plan, tz, limits)
-        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
+                              logs_kept=kept)
         _commit(loc, head, plan, tz, limits, ray, progress, result)
     for key, n in plan.counts.items():
         if key != "rewritten":
@@ -354,7 +357,8 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     plan.counts["held"] += sum(p.end > p.start for p in plan.parts) - sum(
         r["kind"] in ("grown", "rotated") or (r["kind"] in ("new", "rewritten") and r["end"] > r["start"])
         for r in rows)
-    if not rows and not result.rolled_back:  # (a rollback is published, so that no table is ahead of the chain)
+    if not rows and not result.rolled_back and not result.logs_kept:
+        # (a rollback or a table set to keep its log is published, so that no table is ahead of the chain)
         _undo_if_needed(loc, start, versions)
         return
     rejects = pl.concat([c.rejects for c in collected]) if collected else T.empty(T.REJECTS)
@@ -410,7 +414,8 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
-        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
+                              logs_kept=T.keep_logs(loc))
         pairs: set[tuple] = set()
         partials: list[dict[str, pl.DataFrame]] = []
 

@@ -86,6 +86,10 @@ ROLLUP_KEYS: dict[str, dict[str, pl.DataType]] = {
 }
 SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CHAIN: CHAIN_SCHEMA,
            **{name: {**keys, **_COUNTS} for name, keys in ROLLUP_KEYS.items()}}
+# Delta deletes the log entries older than delta.logRetentionDuration (30 days by default) each time it writes a
+# checkpoint (every 100 versions), unless delta.enableExpiredLogCleanup is false: the chain holds the SHA-256 of every
+# log entry, so none may go. The longer retention guards against a writer that turns the cleanup back on.
+KEEP_LOGS = {"delta.enableExpiredLogCleanup": "false", "delta.logRetentionDuration": "interval 3650 days"}
 PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CHAIN: None,
               **dict.fromkeys(ROLLUPS, EVENTS_PARTITIONS)}
 
@@ -168,14 +172,26 @@ def table_version(loc: Location, name: str) -> int | None:
 
 
 def create_tables(loc: Location) -> None:
-    """Create the tables that do not exist yet, each empty at version 0."""
+    """Create the tables that do not exist yet, each empty at version 0, their Delta log kept whole (KEEP_LOGS)."""
     dl = deltalake()
     if loc.local:
         Path(loc.uri).mkdir(parents=True, exist_ok=True)
     for name in (*TABLES, CHAIN):
         if table_version(loc, name) is None:
             dl.write_deltalake(loc.table(name), empty(name).to_arrow(), mode="append",
-                               partition_by=PARTITIONS[name], storage_options=loc.options)
+                               partition_by=PARTITIONS[name], storage_options=loc.options, configuration=KEEP_LOGS)
+
+
+def keep_logs(loc: Location) -> list[str]:
+    """Set KEEP_LOGS on the tables of a store made before it was set at creation: one metadata version of each
+    (which the ingest then publishes). Returns the tables changed."""
+    changed = []
+    for name in (*TABLES, CHAIN):
+        dt = deltalake().DeltaTable(loc.table(name), storage_options=loc.options)
+        if any(dt.metadata().configuration.get(k) != v for k, v in KEEP_LOGS.items()):
+            dt.alter.set_table_properties(KEEP_LOGS)
+            changed.append(name)
+    return changed
 
 
 def append(loc: Location, name: str, data: Any) -> int:

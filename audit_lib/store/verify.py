@@ -162,6 +162,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
                 progress(f"checking {name}", k, total)
         report.checked[f"{name} data files"] = total
         _check_logs(loc, name, entries, report)
+        _note_log_cleanup(loc, name, report)
         latest = T.table_version(loc, name)
         if latest is not None and latest > versions[name]:
             if stopped is not None:
@@ -235,6 +236,18 @@ def _check_logs(loc: T.Location, name: str, entries: list[dict], report: VerifyR
             report.problem("data", f"{name}/_delta_log checkpoint {v}", "differs from the one recorded" if checkpoint
                            else "was added after its version was committed")
     report.checked["log entries"] = report.checked.get("log entries", 0) + len(recorded)
+
+
+def _note_log_cleanup(loc: T.Location, name: str, report: VerifyReport) -> None:
+    """A table made before tables kept their Delta log whole (`tables.KEEP_LOGS`): its old log entries, whose hashes
+    the chain holds, would be deleted at a checkpoint."""
+    try:
+        config = T.deltalake().DeltaTable(loc.table(name), storage_options=loc.options).metadata().configuration
+    except Exception:  # a table log that cannot be read is reported by the checks above
+        return
+    if any(config.get(k) != v for k, v in T.KEEP_LOGS.items()):
+        report.notes.append(f"the {name} table lets Delta delete log entries older than its log retention (30 days "
+                            "by default) at a checkpoint: the next ingest switches that off")
 
 
 def _tolerant(report: VerifyReport, what: str, read):
