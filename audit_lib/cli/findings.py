@@ -83,15 +83,13 @@ def _scoped(args: argparse.Namespace) -> tuple[AuditLog, pl.DataFrame, Filters]:
     return log, apply_filters(log.events, filters), filters
 
 
-def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
-    """The logging configuration check's findings (audit_lib.checks.config_check): of the log4j2.properties found in
-    PATH..., and of the log itself (coverage, PCI fields); a store keeps no configuration files."""
-    return list(config_check.check_source(args.paths or [], log))
-
-
-def _store_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
-    """What a store itself tells: the stored files its ingests found rewritten on disk."""
-    return store_findings(args.store, log) if args.store else []
+def _extra_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
+    """The findings beside the rules': the logging configuration check (audit_lib.checks.config_check) of the
+    log4j2.properties found in PATH... or kept by the store, and of the log itself (coverage, PCI fields), unless
+    --no-config; and from a store, the stored files found rewritten on disk."""
+    if args.store:
+        return store_findings(args.store, log, config=not args.no_config)
+    return [] if args.no_config else list(config_check.check_source(args.paths or [], log))
 
 
 def run_findings(args: argparse.Namespace) -> int:
@@ -99,7 +97,7 @@ def run_findings(args: argparse.Namespace) -> int:
         raise CliError("--events must be 0 or more")
     rules, settings = rules_from_args(args)
     log, events, filters = _scoped(args)
-    extra = _store_findings(args, log) + ([] if args.no_config else _config_findings(args, log))
+    extra = _extra_findings(args, log)
     found = findings(events, rules, settings, extra=extra)
     reviewed = latest_reviews(args.store) if args.store else {}
     if args.unreviewed:

@@ -34,6 +34,7 @@ from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.loader import check_tz
 from audit_lib.intake.names import is_audit_name
+from audit_lib.store import configs as C
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
 from audit_lib.store.lock import Lock
@@ -69,6 +70,7 @@ class IngestResult:
     rejects_added: int = 0
     rolled_back: bool = False  # an earlier ingest had stopped before its commit: its writes were undone
     logs_kept: list[str] = field(default_factory=list)  # tables of an older store set to keep their Delta log whole
+    configs: int = 0  # log4j2.properties recorded (new, or their content changed)
     seconds: float = 0.0
     files: list[dict] = field(default_factory=list)  # per file that changed the store: source, kind, events
     rewritten: list[dict] = field(default_factory=list)  # stored files rewritten on disk (see `rewrites.examine`)
@@ -90,6 +92,7 @@ class Plan:
         ("new", "known", "grown", "rotated", "rewritten", "seen", "duplicate", "skipped", "held"), 0))
     suspects: list[tuple[int, dict]] = field(default_factory=list)  # (part, stored stream) maybe rewritten
     rewrites: list[dict] = field(default_factory=list)
+    configs: list[dict] = field(default_factory=list)  # rows of the configs table: log4j2.properties changed
 
 
 def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None = None, *,
@@ -105,6 +108,7 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         check_tz(tz)
     T.deltalake()
     entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
+    found_configs = C.read_configs(paths, roots, limits)
     with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
@@ -118,6 +122,7 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         state = streams(files)
         scans = _scan_all(entries, state, limits, progress)
         plan = classify(entries, scans, skipped, files, state)
+        plan.configs = C.changed(found_configs, C.stored_configs(loc, head), head.seq + 1)
         _confirm_rewrites(loc, head, plan, tz, limits)
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
                               logs_kept=kept)
@@ -357,7 +362,7 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     plan.counts["held"] += sum(p.end > p.start for p in plan.parts) - sum(
         r["kind"] in ("grown", "rotated") or (r["kind"] in ("new", "rewritten") and r["end"] > r["start"])
         for r in rows)
-    if not rows and not result.rolled_back and not result.logs_kept:
+    if not rows and not plan.configs and not result.rolled_back and not result.logs_kept:
         # (a rollback or a table set to keep its log is published, so that no table is ahead of the chain)
         _undo_if_needed(loc, start, versions)
         return
@@ -365,15 +370,18 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     added = {r["stream"]: r["events"] for r in rows if r["kind"] == "rewritten"}
     for record in plan.rewrites:
         record["events_added"] = int(added.get(record["stream"], 0))
-    _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result, plan.rewrites)
+    _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result, plan.rewrites,
+             plan.configs)
 
 
 def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list[dict], rejects: pl.DataFrame,
              pairs: set[tuple], counts: dict[str, int], tz: str, progress: Progress | None,
-             result: IngestResult, rewrites: list[dict] | None = None) -> None:
-    """Write the rejects and the files rows, then the chain entry that publishes them with the events."""
+             result: IngestResult, rewrites: list[dict] | None = None, configs: list[dict] | None = None) -> None:
+    """Write the rejects, the files and configs rows, then the chain entry that publishes them with the events."""
     if rejects.height:
         versions[T.REJECTS] = T.append(loc, T.REJECTS, rejects)
+    if configs:
+        versions[T.CONFIGS] = T.append(loc, T.CONFIGS, pl.DataFrame(configs, schema=T.CONFIGS_SCHEMA, orient="row"))
     files_df = pl.DataFrame(rows, schema=T.FILES_SCHEMA, orient="row")
     versions[T.FILES] = T.append(loc, T.FILES, files_df)
     known_pairs = set(head.pairs().iter_rows())
@@ -390,11 +398,14 @@ def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list
     }
     if rewrites:  # stored files found rewritten on disk (see `rewrites`), hashed with the rest of the entry
         entry["rewritten"] = rewrites
+    if configs:
+        entry["configs"] = C.entry_rows(configs)
     if progress:
         progress("committing", 1, 1)
     digest = T.commit_entry(loc, entry)
     result.seq, result.head, result.events_version = entry["seq"], digest, versions[T.EVENTS]
     result.events_added, result.rejects_added = entry["events_added"], rejects.height
+    result.configs = len(configs or [])
     result.files = [{"source": r["source"], "kind": r["kind"], "events": r["events"]} for r in rows
                     if r["kind"] != "skipped"]
 

@@ -21,6 +21,7 @@ import polars as pl
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Limits, Source
 from audit_lib.store import tables as T
+from audit_lib.store.configs import entry_rows
 from audit_lib.store.ingest import Progress
 from audit_lib.store.lock import held, owner_of
 from audit_lib.store.scan import is_active, scan_file
@@ -180,6 +181,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
     if _canon(files) != _canon(recorded):
         report.problem("data", "files table", "its rows differ from the files the chain entries list")
     report.checked["files rows"] = files.height
+    _check_configs(loc, entries, versions, report)
     for name, column in ((T.EVENTS, "events"), (T.REJECTS, "rejects")):
         counted = _tolerant(report, f"{name} table", lambda name=name: (
             pl.scan_delta(loc.table(name), version=versions[name], storage_options=loc.options)
@@ -199,6 +201,22 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
         if total is not None and "events rows" in report.checked and int(total or 0) != report.checked["events rows"]:
             report.problem("data", f"{name} table", f"counts {int(total or 0):,} events, the events table holds "
                                                     f"{report.checked['events rows']:,}")
+
+
+def _check_configs(loc: T.Location, entries: list[dict], versions: dict[str, int], report: VerifyReport) -> None:
+    """The configs table holds exactly the rows the entries list, each text with the SHA-256 recorded."""
+    configs = _tolerant(report, "configs table", lambda: T.read_files_directly(loc, T.CONFIGS, versions[T.CONFIGS]))
+    if configs is None:
+        return
+    recorded = [r for e in entries for r in e.get("configs", [])]
+    if _rows_text(entry_rows(configs.to_dicts())) != _rows_text(recorded):
+        report.problem("data", "configs table", "its rows differ from the log4j2.properties the chain entries list "
+                                                "(a stored configuration was altered, added or removed)")
+    report.checked["configs rows"] = configs.height
+
+
+def _rows_text(rows: list[dict]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
 
 def _stopped_ingest(loc: T.Location) -> str | None:
