@@ -70,6 +70,8 @@ def run_ingest(args: argparse.Namespace) -> int:
           f"{c['seen']:,} renamed, {c['duplicate']:,} duplicate, {c['skipped']:,} skipped"
           + (f", {c['rewritten']:,} rewritten" if c["rewritten"] else "")
           + (f", {c['held']:,} left for later (incomplete)" if c["held"] else ""))
+    if r.configs:
+        print(f"Config   {r.configs:,} log4j2.properties kept (new, or changed since the last ingest)")
     for w in r.rewritten:
         print(f"Warning  {rewrite_warning(w)}")
     if r.seq is None:

@@ -90,7 +90,9 @@ def text_sha256(text: str | None) -> str | None:
 
 
 def stored_configs(loc: T.Location, head: T.Head) -> pl.DataFrame:
-    """The configs table at the version the store stands at."""
+    """The configs table at the version the store stands at (empty in a store made before the table existed)."""
+    if T.table_version(loc, T.CONFIGS) is None:
+        return T.empty(T.CONFIGS)
     with T.reading(loc):
         return T.read(loc, T.CONFIGS, head.version(T.CONFIGS))
 

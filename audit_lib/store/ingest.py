@@ -12,7 +12,8 @@ Each file is looked at once (`scan.scan_file`) and classed against what the stor
   as stored and which no file given continues, when its first lines overlap the stored ones (see `rewrites`):
   only what follows the stored part is parsed, and the rewrite is recorded in the chain entry;
 - new: anything else. The incomplete last line of a file still written to is left for the next ingest.
-Files are parsed in groups (locally, or as Ray tasks); the data files of each group are written while the next one
+Each node's log4j2.properties is kept too (`configs`), a row when its content changed. Files are parsed in groups
+(locally, or as Ray tasks); the data files of each group are written while the next one
 is parsed, and committed at the end as one Delta version.
 """
 
@@ -116,7 +117,7 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
-        kept = T.keep_logs(loc)  # a store made before its tables kept their log whole: published below
+        kept = T.keep_logs(loc, full=rolled)  # a store made before its tables kept their log whole: published below
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
         state = streams(files)
@@ -426,7 +427,7 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
         result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
-                              logs_kept=T.keep_logs(loc))
+                              logs_kept=T.keep_logs(loc, full=rolled))
         pairs: set[tuple] = set()
         partials: list[dict[str, pl.DataFrame]] = []
 

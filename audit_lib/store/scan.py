@@ -125,25 +125,29 @@ def line_offset(entry: Entry, lines: int, limits: Limits | None = None) -> int |
     seen, pos, cr = 0, 0, False  # cr: the last byte read was a CR (a LF right after it is the same break)
     with slice_opener(entry, 0, 1 << 62, limits)() as f:
         while chunk := f.read(1 << 20):
-            k = 0
-            if cr and chunk[:1] == b"\n":
-                k = 1
+            k = 1 if cr and chunk[:1] == b"\n" else 0
             cr = False
-            while seen < lines:
-                n, r = chunk.find(b"\n", k), chunk.find(b"\r", k)
-                j = min(x for x in (n, r) if x >= 0) if n >= 0 or r >= 0 else -1
-                if j < 0:
-                    break
-                if chunk[j:j + 1] == b"\r" and chunk[j + 1:j + 2] == b"\n":
-                    j += 1
-                elif chunk[j:j + 1] == b"\r" and j + 1 == len(chunk):
-                    cr = True
+            if b"\r" not in chunk and seen + chunk.count(b"\n", k) < lines:  # the usual case: a whole chunk
+                seen += chunk.count(b"\n", k)
+                pos += len(chunk)
+                continue
+            nn, rr = chunk.find(b"\n", k), chunk.find(b"\r", k)
+            while seen < lines and (nn >= 0 or rr >= 0):
+                j = nn if rr < 0 or 0 <= nn < rr else rr
+                if j == rr:
+                    if chunk[j + 1:j + 2] == b"\n":
+                        j += 1
+                    elif j + 1 == len(chunk):
+                        cr = True
                 seen += 1
                 k = j + 1
+                if 0 <= nn < k:
+                    nn = chunk.find(b"\n", k)
+                if 0 <= rr < k:
+                    rr = chunk.find(b"\r", k)
             if seen == lines:
                 if cr:  # a CR ended the chunk: the line starts after the LF that may follow
-                    nxt = f.peek(1)[:1] if hasattr(f, "peek") else b""
-                    return pos + k + (1 if nxt == b"\n" else 0)
+                    return pos + k + (1 if f.peek(1)[:1] == b"\n" else 0)
                 return pos + k
             pos += len(chunk)
     return None

@@ -184,13 +184,22 @@ def create_tables(loc: Location) -> None:
                                partition_by=PARTITIONS[name], storage_options=loc.options, configuration=KEEP_LOGS)
 
 
-def keep_logs(loc: Location) -> list[str]:
+def keep_logs(loc: Location, full: bool = False) -> list[str]:
     """Set KEEP_LOGS on the tables of a store made before it was set at creation: one metadata version of each
-    (which the ingest then publishes). Returns the tables changed."""
+    (which the ingest then publishes). Returns the tables changed. The chain is set last: unless `full` (after a
+    restore, which may have undone the others), a chain already set means every table is."""
+    def table(name: str) -> Any:
+        return deltalake().DeltaTable(loc.table(name), storage_options=loc.options)
+
+    def keeps(dt: Any) -> bool:
+        return all(dt.metadata().configuration.get(k) == v for k, v in KEEP_LOGS.items())
+
+    if not full and keeps(table(CHAIN)):
+        return []
     changed = []
     for name in (*TABLES, CHAIN):
-        dt = deltalake().DeltaTable(loc.table(name), storage_options=loc.options)
-        if any(dt.metadata().configuration.get(k) != v for k, v in KEEP_LOGS.items()):
+        dt = table(name)
+        if not keeps(dt):
             dt.alter.set_table_properties(KEEP_LOGS)
             changed.append(name)
     return changed

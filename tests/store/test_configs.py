@@ -108,3 +108,28 @@ def test_an_altered_stored_configuration_fails_verify(estate: Path, tmp_path: Pa
     assert main(["verify", "--store", str(store), "--json"]) == 4
     problems = {p["what"] for p in json.loads(capsys.readouterr().out)["problems"]}
     assert {"configs table", f"configs/{data.name}"} <= problems
+
+
+def test_a_store_made_before_the_configs_table_verifies_and_gains_it(estate: Path, tmp_path: Path, monkeypatch,
+                                                                      capsys) -> None:
+    store = tmp_path / "store"
+    logs_only = tmp_path / "logs-only"
+    for node in ("mi1", "mi2", "mi3"):  # the logs without their conf/
+        (logs_only / node).mkdir(parents=True)
+        (estate / node / "repository").rename(logs_only / node / "repository")
+    with monkeypatch.context() as m:
+        m.setattr(T, "TABLES", tuple(t for t in T.TABLES if t != T.CONFIGS))
+        ingest(logs_only, store)
+    assert not (store / T.CONFIGS).exists()
+    rep = verify(store)
+    assert rep.ok and any("no configs table" in n for n in rep.notes)
+    assert not [f for f in findings_json("--store", str(store), capsys=capsys) if f["rule"] == "audit-logger-missing"]
+    for node in ("mi1", "mi2", "mi3"):  # the confs given to the next ingest
+        (logs_only / node / "conf").mkdir()
+        (logs_only / node / "conf" / "log4j2.properties").write_text(
+            (estate / node / "conf" / "log4j2.properties").read_text())
+    assert ingest(logs_only, store).configs == 3
+    rep = verify(store)
+    assert rep.ok and not any("no configs table" in n for n in rep.notes)
+    assert [f["node"] for f in findings_json("--store", str(store), capsys=capsys)
+            if f["rule"] == "audit-logger-missing"] == ["mi3"]
