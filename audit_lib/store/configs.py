@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -22,13 +23,15 @@ from audit_lib.checks.config_check import (
     ConfigFinding,
     Rollover,
     check,
+    check_rule,
     config_node,
     coverage_findings,
     guess_product,
     missing_pci_fields,
+    parse_properties,
     read_config,
 )
-from audit_lib.checks.finding import sort_findings
+from audit_lib.checks.finding import finding_id, sort_findings
 from audit_lib.errors import SourceError
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Limits, Source
@@ -103,7 +106,8 @@ def config_findings(loc: T.Location, head: T.Head, log: AuditLog, *,
     coverage (with the rollover each sets) and PCI fields of `log`."""
     findings: list[ConfigFinding] = []
     rollovers: dict[str, Rollover] = {}
-    for node, source, product, text in latest(stored_configs(loc, head)).filter(pl.col("error").is_null()).select(
+    stored = stored_configs(loc, head)
+    for node, source, product, text in latest(stored).filter(pl.col("error").is_null()).select(
             "node", "source", "product", "text").iter_rows():
         config = read_config(text, source)
         findings += check(config, node, product, source)
@@ -112,4 +116,50 @@ def config_findings(loc: T.Location, head: T.Head, log: AuditLog, *,
             rollovers[node] = roll
     findings += coverage_findings(log.files, configs=rollovers, as_of=as_of)
     findings += missing_pci_fields(log.events)
+    findings += change_findings(stored, {e["seq"]: e["time"] for e in head.entries}, log.tz)
     return sort_findings(findings)
+
+
+CHANGED = "config-changed"
+MAX_SHOWN = 20  # changed properties listed in a finding's evidence
+
+
+def change_findings(stored: pl.DataFrame, times: dict[int, str], tz: str = "UTC") -> list[ConfigFinding]:
+    """A `config-changed` finding for each stored log4j2.properties that differs from the one kept before it of
+    the same node and file: the properties added, removed or changed; high when the audit logger's writing to
+    audit.log stopped or came back (`audit-logger-missing` raised of one copy and not of the other), low when no
+    property did."""
+    rule = check_rule(CHANGED)
+    out = []
+    for (node, source), rows in stored.sort("seq").group_by("node", "source", maintain_order=True):
+        kept = [r for r in rows.iter_rows(named=True) if r["error"] is None]
+        for before, after in zip(kept, kept[1:], strict=False):
+            old, new = parse_properties(before["text"]), parse_properties(after["text"])
+            diff = [f"{source}:{new[k].line}: {new[k].text}" if k in new else f"removed: {old[k].text}"
+                    for k in sorted(set(old) | set(new), key=lambda k: new[k].line if k in new else 0)
+                    if (old[k].value if k in old else None) != (new[k].value if k in new else None)]
+            was, now = (_audit_off(r["text"], str(node), r["product"], str(source)) for r in (before, after))
+            if was == now and not diff:
+                what, severity = "no property changed (only comments, blank lines or the layout of the file)", "low"
+            elif was == now:
+                what, severity = f"{len(diff):,} propert{'y' if len(diff) == 1 else 'ies'} changed", None
+            else:
+                what = "the audit logger stopped writing to audit.log" if now else (
+                    "the audit logger writes to audit.log again: it did not between the two ingests")
+                severity = "high"
+            when = datetime.fromisoformat(times[after["seq"]]).astimezone(ZoneInfo(tz)) \
+                if after["seq"] in times else None
+            summary = f"{node}: {source} changed between ingest {before['seq']} and {after['seq']}: {what}"
+            meaning = (f"The copy of {source} kept by ingest {after['seq']} (SHA-256 {after['sha256']}) differs from "
+                       f"the one kept by ingest {before['seq']} (SHA-256 {before['sha256']}): {what}. {rule.meaning}")
+            evidence = diff[:MAX_SHOWN] + ([f"… and {len(diff) - MAX_SHOWN:,} more"] if len(diff) > MAX_SHOWN else [])
+            out.append(ConfigFinding(
+                id=finding_id(CHANGED, node, source, before["sha256"], after["sha256"]), rule=CHANGED,
+                title=rule.title, severity=severity or rule.severity, meaning=meaning, references=rule.references,
+                node=str(node), first=when, last=when, count=1, subject=str(source), summary=summary,
+                evidence=tuple(evidence), source=str(source)))
+    return out
+
+
+def _audit_off(text: str, node: str, product: str | None, source: str) -> bool:
+    return any(f.rule == "audit-logger-missing" for f in check(read_config(text, source), node, product, source))

@@ -133,3 +133,34 @@ def test_a_store_made_before_the_configs_table_verifies_and_gains_it(estate: Pat
     assert rep.ok and not any("no configs table" in n for n in rep.notes)
     assert [f["node"] for f in findings_json("--store", str(store), capsys=capsys)
             if f["rule"] == "audit-logger-missing"] == ["mi3"]
+
+
+def test_a_configuration_changed_between_ingests_is_a_finding(estate: Path, tmp_path: Path, capsys) -> None:
+    """The history of the configuration is evidence: AUDIT_LOG switched off and on again between two daily
+    reviews leaves no trace in the last copy, but the store kept every one."""
+    store = tmp_path / "store"
+    conf = {node: estate / node / "conf" / "log4j2.properties" for node in ("mi1", "mi2", "mi3")}
+    ingest(estate, store)
+    conf["mi3"].write_text(SHIPPED)  # AUDIT_LOG back to INFO
+    conf["mi1"].write_text(SHIPPED.replace("audit-%d{MM-dd-yyyy}.log", "audit-%d{MM-dd-yyyy}-%i.log"))
+    ingest(estate, store)
+    conf["mi2"].write_text("# reviewed\n" + SHIPPED)  # a comment: the file changed, no property did
+    ingest(estate, store)
+    found = findings_json("--store", str(store), capsys=capsys)
+    changed = {f["node"]: f for f in found if f["rule"] == "config-changed"}
+    assert changed.keys() == {"mi1", "mi2", "mi3"}
+    assert changed["mi3"]["severity"] == "high"
+    assert "writes to audit.log again" in changed["mi3"]["summary"]
+    assert changed["mi3"]["evidence"] == [f"mi3/conf/log4j2.properties:{line_of('logger.AUDIT_LOG.level')}: "
+                                          "logger.AUDIT_LOG.level = INFO"]
+    assert changed["mi1"]["severity"] == "medium" and "1 property changed" in changed["mi1"]["summary"]
+    assert changed["mi1"]["evidence"][0].endswith("audit-%d{MM-dd-yyyy}-%i.log")
+    assert (changed["mi2"]["severity"], changed["mi2"]["evidence"]) == ("low", [])
+    assert "no property changed" in changed["mi2"]["summary"]
+    assert not [f for f in findings_json("--store", str(store), "--no-config", capsys=capsys)
+                if f["rule"] == "config-changed"]
+    assert verify(store).ok
+
+
+def line_of(key: str) -> int:
+    return next(i for i, line in enumerate(SHIPPED.splitlines(), 1) if line.startswith(key))
