@@ -164,3 +164,17 @@ def test_a_configuration_changed_between_ingests_is_a_finding(estate: Path, tmp_
 
 def line_of(key: str) -> int:
     return next(i for i, line in enumerate(SHIPPED.splitlines(), 1) if line.startswith(key))
+
+
+def test_a_configuration_too_large_to_read_is_kept_as_such(estate: Path, tmp_path: Path, capsys) -> None:
+    store = tmp_path / "store"
+    big = estate / "mi2" / "conf" / "log4j2.properties"
+    big.write_text(SHIPPED + "# padding\n" * 120_000)  # over 1 MB: the check does not read it, from folders either
+    assert ingest(estate, store).configs == 3
+    row = config_rows(store).filter(pl.col("node") == "mi2").row(0, named=True)
+    assert (row["text"], row["sha256"], row["error"]) == (None, None, "larger than 1,048,576 bytes: not read")
+    key = ("id", "rule", "summary", "evidence")
+    assert [{k: f.get(k) for k in key} for f in findings_json("--store", str(store), capsys=capsys)] == [
+        {k: f.get(k) for k in key} for f in findings_json(str(estate), capsys=capsys)]
+    assert ingest(estate, store).seq is None  # the same error again: nothing recorded
+    assert verify(store).ok
