@@ -44,8 +44,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("findings", help="what deserves attention: rule findings and the logging configuration check",
                        description="Evaluate the rules (audit_lib/checks/rules/*.json, or --rules DIR) over the "
                                    "events in PATH... within the scope, check any log4j2.properties found "
-                                   f"there, and print the findings. Exit status {EXIT_FOUND} when one reaches "
-                                   "--fail-on, else 0.")
+                                   "there (or kept by the --store, with what the store tells: its files "
+                                   f"found rewritten on disk), and print the findings. Exit status {EXIT_FOUND} "
+                                   "when one reaches --fail-on, else 0.")
     _common(p)
     p.add_argument("--fail-on", choices=SEVERITIES, default="high",
                    help="exit with status 3 when a finding of this severity or above is found (default high)")

@@ -19,7 +19,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="add what is new in PATH... to an event store",
                        description="Add what is new in PATH... to the event store DIR (created on first use) as "
                                    "one commit: files already stored are skipped, a growing audit.log is read from "
-                                   "where the last ingest stopped, a rotated file is recognised.")
+                                   "where the last ingest stopped, a rotated file is recognised, a stored file "
+                                   "rewritten on disk is reported (its old lines are not stored again), and each "
+                                   "node's log4j2.properties is kept.")
     add_paths(p)
     remote.add_options(p)
     p.add_argument("--store", required=True, metavar="DIR", help="the event store (a folder or an object-storage "
