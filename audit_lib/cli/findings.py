@@ -33,6 +33,7 @@ from audit_lib.cli.common import (
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal
+from audit_lib.store.checks import store_findings
 from audit_lib.store.reviews import latest_reviews
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
@@ -43,8 +44,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("findings", help="what deserves attention: rule findings and the logging configuration check",
                        description="Evaluate the rules (audit_lib/checks/rules/*.json, or --rules DIR) over the "
                                    "events in PATH... within the scope, check any log4j2.properties found "
-                                   f"there, and print the findings. Exit status {EXIT_FOUND} when one reaches "
-                                   "--fail-on, else 0.")
+                                   "there (or kept by the --store, with what the store tells: its files "
+                                   f"found rewritten on disk), and print the findings. Exit status {EXIT_FOUND} "
+                                   "when one reaches --fail-on, else 0.")
     _common(p)
     p.add_argument("--fail-on", choices=SEVERITIES, default="high",
                    help="exit with status 3 when a finding of this severity or above is found (default high)")
@@ -82,10 +84,13 @@ def _scoped(args: argparse.Namespace) -> tuple[AuditLog, pl.DataFrame, Filters]:
     return log, apply_filters(log.events, filters), filters
 
 
-def _config_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
-    """The logging configuration check's findings (audit_lib.checks.config_check): of the log4j2.properties found in
-    PATH..., and of the log itself (coverage, PCI fields); a store keeps no configuration files."""
-    return list(config_check.check_source(args.paths or [], log))
+def _extra_findings(args: argparse.Namespace, log: AuditLog) -> list[Finding]:
+    """The findings beside the rules': the logging configuration check (audit_lib.checks.config_check) of the
+    log4j2.properties found in PATH... or kept by the store, and of the log itself (coverage, PCI fields), unless
+    --no-config; and from a store, the stored files found rewritten on disk."""
+    if args.store:
+        return store_findings(args.store, log, config=not args.no_config)
+    return [] if args.no_config else list(config_check.check_source(args.paths or [], log))
 
 
 def run_findings(args: argparse.Namespace) -> int:
@@ -93,7 +98,7 @@ def run_findings(args: argparse.Namespace) -> int:
         raise CliError("--events must be 0 or more")
     rules, settings = rules_from_args(args)
     log, events, filters = _scoped(args)
-    extra = [] if args.no_config else _config_findings(args, log)
+    extra = _extra_findings(args, log)
     found = findings(events, rules, settings, extra=extra)
     reviewed = latest_reviews(args.store) if args.store else {}
     if args.unreviewed:

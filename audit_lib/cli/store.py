@@ -11,6 +11,7 @@ from audit_lib.cli import remote
 from audit_lib.cli.common import CliError, ProgressBar, add_paths
 from audit_lib.render.textsafe import terminal
 from audit_lib.store import ingest, store_info, verify
+from audit_lib.store.rewrites import describe
 from audit_lib.store.status import record_verify
 from audit_lib.store.tables import StoreError
 
@@ -21,7 +22,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="add what is new in PATH... to an event store",
                        description="Add what is new in PATH... to the event store DIR (created on first use) as "
                                    "one commit: files already stored are skipped, a growing audit.log is read from "
-                                   "where the last ingest stopped, a rotated file is recognised.")
+                                   "where the last ingest stopped, a rotated file is recognised, a stored file "
+                                   "rewritten on disk is reported (its old lines are not stored again), and each "
+                                   "node's log4j2.properties is kept.")
     add_paths(p)
     remote.add_options(p)
     p.add_argument("--store", required=True, metavar="DIR", help="the event store (a folder or an object-storage "
@@ -70,7 +73,12 @@ def run_ingest(args: argparse.Namespace) -> int:
     c = r.as_dict()["files_count"]
     print(f"Files    {c['new']:,} new, {c['known']:,} known, {c['grown']:,} grown, {c['rotated']:,} rotated, "
           f"{c['seen']:,} renamed, {c['duplicate']:,} duplicate, {c['skipped']:,} skipped"
+          + (f", {c['rewritten']:,} rewritten" if c["rewritten"] else "")
           + (f", {c['held']:,} left for later (incomplete)" if c["held"] else ""))
+    if r.configs:
+        print(f"Config   {r.configs:,} log4j2.properties kept (new, or changed since the last ingest)")
+    for w in r.rewritten:
+        print(f"Warning  {rewrite_warning(w)}")
     if r.seq is None:
         print(f"Events   nothing new: the store is unchanged (entry {_entry(r)})")
     else:
@@ -78,7 +86,17 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"Store    {r.store}: entry {r.seq}, head {r.head}")
     if r.rolled_back:
         print("Note     an earlier ingest had stopped before its commit: what it wrote was undone")
+    if r.logs_kept:
+        print(f"Note     {len(r.logs_kept)} tables now keep their Delta log whole (made before this was set: Delta "
+              "would have deleted log entries older than 30 days)")
     return failed
+
+
+def rewrite_warning(w: dict) -> str:
+    """One line on a stored file found rewritten on disk (an item of `IngestResult.rewritten`)."""
+    what, added = describe(w, 10)
+    return (f"{terminal(w['source'])} ({terminal(w['node'])}) was rewritten on disk: its first {w['stored_bytes']:,} "
+            f"bytes no longer hash as stored by ingest {w['stored_seq']}; {what}; {added}; the stored lines are kept")
 
 
 def _entry(r) -> str:

@@ -40,6 +40,7 @@ from audit_lib.render.export import scope_name, sha256_hex, to_csv_bytes
 from audit_lib.report.context import Context, ReportLimits, default_sources
 from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.sections import render
+from audit_lib.store.checks import store_findings
 from audit_lib.store.read import Store
 from audit_lib.store.reviews import latest_reviews
 from audit_lib.store.view import StoreView
@@ -100,7 +101,8 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     `privileged` lists the privileged actors (default: those who performed an action of a privileged category,
     see `audit_lib.analysis.compliance`). `found` are findings made already (the
     app's); otherwise the `rules` are evaluated with `settings`, plus the logging configuration check of
-    `config_source` (folders, files or uploads) when given.
+    `config_source` (folders, files or uploads) when given (an empty one with a `store`: the log4j2.properties the
+    store kept), and what the store itself tells (its sources found rewritten on disk).
 
     The evidence compares the scope's days with the previous period (`compare_with`, by default as many days right
     before; see `audit_lib.report.evidence`) when `compare` is true, by default when `log` was read from the event
@@ -119,8 +121,10 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
     cats = compliance.load_categories() if categories is None else list(categories)
     if found is None:
         extra: list[Finding] = []
-        if config_source is not None:
+        if config_source is not None and (store is None or config_source):
             extra = list(config_check.check_source(config_source, log))
+        if store is not None:  # sources found rewritten; with no config source given, its stored configuration
+            extra += store_findings(store, log, config=config_source is not None and not config_source)
         found = findings(events, load_rules() if rules is None else rules, settings, extra=extra)
     found = sort_findings(found)
     jsonl = findings_jsonl(found)

@@ -8,8 +8,12 @@ Each file is looked at once (`scan.scan_file`) and classed against what the stor
   after that part are parsed, their lines numbered on from the stored ones;
 - rotated: another file whose first bytes are what was read as `audit.log` (the file log4j renamed): only the
   rest is parsed, under the name the events were first stored with;
+- rewritten: an `audit.log` under the name and node of a stored growing file, whose first bytes no longer hash
+  as stored and which no file given continues, when its first lines overlap the stored ones (see `rewrites`):
+  only what follows the stored part is parsed, and the rewrite is recorded in the chain entry;
 - new: anything else. The incomplete last line of a file still written to is left for the next ingest.
-Files are parsed in groups (locally, or as Ray tasks); the data files of each group are written while the next one
+Each node's log4j2.properties is kept too (`configs`), a row when its content changed. Files are parsed in groups
+(locally, or as Ray tasks); the data files of each group are written while the next one
 is parsed, and committed at the end as one Delta version.
 """
 
@@ -31,10 +35,12 @@ from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.loader import check_tz
 from audit_lib.intake.names import is_audit_name
+from audit_lib.store import configs as C
 from audit_lib.store import tables as T
 from audit_lib.store.distributed import run_ray
 from audit_lib.store.lock import Lock
 from audit_lib.store.parsing import GroupResult, Part, empty_counts, groups, run_local
+from audit_lib.store.rewrites import examine, rewritten_part
 from audit_lib.store.scan import FileScan, is_active, scan_file
 from audit_lib.store.tables import STREAM_KINDS, streams
 from audit_lib.version import __version__
@@ -64,13 +70,17 @@ class IngestResult:
     events_added: int = 0
     rejects_added: int = 0
     rolled_back: bool = False  # an earlier ingest had stopped before its commit: its writes were undone
+    logs_kept: list[str] = field(default_factory=list)  # tables of an older store set to keep their Delta log whole
+    configs: int = 0  # log4j2.properties recorded (new, or their content changed)
     seconds: float = 0.0
     files: list[dict] = field(default_factory=list)  # per file that changed the store: source, kind, events
+    rewritten: list[dict] = field(default_factory=list)  # stored files rewritten on disk (see `rewrites.examine`)
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["files_count"] = {k: d[k] for k in ("new", "known", "grown", "rotated", "seen", "duplicate", "skipped",
                                               "held")}
+        d["files_count"]["rewritten"] = len(self.rewritten)
         return d
 
 
@@ -80,7 +90,10 @@ class Plan:
     rows: list[dict] = field(default_factory=list)  # seen, duplicate and skipped rows
     dup_of_part: list[tuple[dict, str]] = field(default_factory=list)  # duplicate rows of files parsed now
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("new", "known", "grown", "rotated", "seen", "duplicate", "skipped", "held"), 0))
+        ("new", "known", "grown", "rotated", "rewritten", "seen", "duplicate", "skipped", "held"), 0))
+    suspects: list[tuple[int, dict]] = field(default_factory=list)  # (part, stored stream) maybe rewritten
+    rewrites: list[dict] = field(default_factory=list)
+    configs: list[dict] = field(default_factory=list)  # rows of the configs table: log4j2.properties changed
 
 
 def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None = None, *,
@@ -96,6 +109,7 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         check_tz(tz)
     T.deltalake()
     entries, skipped = discover(paths, roots=roots, limits=limits)  # a bad path creates no store
+    found_configs = C.read_configs(paths, roots, limits)
     with Lock(loc) as lock:
         T.create_tables(loc)
         head = T.head(loc)
@@ -103,15 +117,21 @@ def ingest(paths: Source, store: str | os.PathLike | T.Location, tz: str | None 
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
+        kept = T.keep_logs(loc, full=rolled)  # a store made before its tables kept their log whole: published below
         with T.reading(loc):
             files = T.read(loc, T.FILES, head.version(T.FILES))
         state = streams(files)
         scans = _scan_all(entries, state, limits, progress)
         plan = classify(entries, scans, skipped, files, state)
-        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        plan.configs = C.changed(found_configs, C.stored_configs(loc, head), head.seq + 1)
+        _confirm_rewrites(loc, head, plan, tz, limits)
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
+                              logs_kept=kept)
         _commit(loc, head, plan, tz, limits, ray, progress, result)
     for key, n in plan.counts.items():
-        setattr(result, key, n)
+        if key != "rewritten":
+            setattr(result, key, n)
+    result.rewritten = plan.rewrites
     result.seconds = round(time.monotonic() - began, 3)
     return result
 
@@ -181,6 +201,7 @@ def classify(entries: list[Entry], scans: list[FileScan], skipped: list[Skipped]
                if any(k and e.node == r["node"] and e.source == r["source"] for k, e in zip(known, entries,
                                                                                             strict=True))}
     fresh: dict[str, str] = {}  # content of files parsed in this ingest -> stream
+    continued = _continued_somewhere(entries, scans, latest)
     extended: set[str] = set()
     renamed: set[str] = set()
 
@@ -241,7 +262,42 @@ def classify(entries: list[Entry], scans: list[FileScan], skipped: list[Skipped]
         if content is not None:
             fresh[content] = stream
         plan.parts.append(Part(i, e, sc, "new", stream, 0, end, 0, prefix))
+        stored = _same_file(e, latest, continued | extended) if active and not sc.utf16 else None
+        if stored is not None:
+            plan.suspects.append((len(plan.parts) - 1, stored))
     return plan
+
+
+def _continued_somewhere(entries: list[Entry], scans: list[FileScan], latest: dict[str, dict]) -> set[str]:
+    """The growing streams whose stored part some file given now starts with."""
+    by_node: dict[str, list[dict]] = {}
+    for r in latest.values():
+        if is_active(r["source"]) and r["end"]:
+            by_node.setdefault(r["node"], []).append(r)
+    return {r["stream"] for e, sc in zip(entries, scans, strict=True) for r in by_node.get(e.node, ())
+            if sc.prefix.get(r["end"]) == r["prefix_sha256"]}
+
+
+def _same_file(e: Entry, latest: dict[str, dict], taken: set[str]) -> dict | None:
+    """The stored growing stream last seen under this file's name and node, that no file given now continues."""
+    rows = [r for name, r in latest.items() if r["node"] == e.node and r["source"] == e.source and r["end"]
+            and not r["utf16"] and name not in taken]
+    return max(rows, key=lambda r: (r["seq"], r["order"])) if rows else None
+
+
+def _confirm_rewrites(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits) -> None:
+    """Each suspect classed as new that turns out to be its stored file rewritten: it adds only what follows."""
+    for k, stored in plan.suspects:
+        part = plan.parts[k]
+        record = examine(loc, head, part, stored, tz, limits)
+        if record is None:
+            continue
+        plan.parts[k] = rewritten_part(part, record)
+        plan.rewrites.append(record)
+        for j, (row, stream) in enumerate(plan.dup_of_part):  # a copy of it beside it
+            if stream == part.stream:
+                row["duplicate_of"] = record["stream"]
+                plan.dup_of_part[j] = (row, record["stream"])
 
 
 def _continued(e: Entry, sc: FileScan, latest: dict[str, dict], taken: set[str]) -> str | None:
@@ -302,23 +358,31 @@ def _commit(loc: T.Location, head: T.Head, plan: Plan, tz: str, limits: Limits, 
     counts = pl.concat([c.files for c in collected]) if collected else empty_counts()
     held = {s for c in collected for s in c.skipped}
     rows = _rows(plan, counts, held, head.seq + 1)
-    for kind in ("new", "grown", "rotated"):
+    for kind in ("new", "grown", "rotated", "rewritten"):
         plan.counts[kind] = sum(r["kind"] == kind for r in rows)
     plan.counts["held"] += sum(p.end > p.start for p in plan.parts) - sum(
-        r["kind"] in ("grown", "rotated") or (r["kind"] == "new" and r["end"] > 0) for r in rows)
-    if not rows and not result.rolled_back:  # (a rollback is published, so that no table is ahead of the chain)
+        r["kind"] in ("grown", "rotated") or (r["kind"] in ("new", "rewritten") and r["end"] > r["start"])
+        for r in rows)
+    if not rows and not plan.configs and not result.rolled_back and not result.logs_kept:
+        # (a rollback or a table set to keep its log is published, so that no table is ahead of the chain)
         _undo_if_needed(loc, start, versions)
         return
     rejects = pl.concat([c.rejects for c in collected]) if collected else T.empty(T.REJECTS)
-    _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result)
+    added = {r["stream"]: r["events"] for r in rows if r["kind"] == "rewritten"}
+    for record in plan.rewrites:
+        record["events_added"] = int(added.get(record["stream"], 0))
+    _publish(loc, head, versions, rows, rejects, pairs, plan.counts, tz, progress, result, plan.rewrites,
+             plan.configs)
 
 
 def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list[dict], rejects: pl.DataFrame,
              pairs: set[tuple], counts: dict[str, int], tz: str, progress: Progress | None,
-             result: IngestResult) -> None:
-    """Write the rejects and the files rows, then the chain entry that publishes them with the events."""
+             result: IngestResult, rewrites: list[dict] | None = None, configs: list[dict] | None = None) -> None:
+    """Write the rejects, the files and configs rows, then the chain entry that publishes them with the events."""
     if rejects.height:
         versions[T.REJECTS] = T.append(loc, T.REJECTS, rejects)
+    if configs:
+        versions[T.CONFIGS] = T.append(loc, T.CONFIGS, pl.DataFrame(configs, schema=T.CONFIGS_SCHEMA, orient="row"))
     files_df = pl.DataFrame(rows, schema=T.FILES_SCHEMA, orient="row")
     versions[T.FILES] = T.append(loc, T.FILES, files_df)
     known_pairs = set(head.pairs().iter_rows())
@@ -333,11 +397,16 @@ def _publish(loc: T.Location, head: T.Head, versions: dict[str, int], rows: list
         "logs": {name: T.log_hashes(loc, name, head.version(name) + 1 if head.seq else 0, versions[name])
                  for name in T.TABLES},
     }
+    if rewrites:  # stored files found rewritten on disk (see `rewrites`), hashed with the rest of the entry
+        entry["rewritten"] = rewrites
+    if configs:
+        entry["configs"] = C.entry_rows(configs)
     if progress:
         progress("committing", 1, 1)
     digest = T.commit_entry(loc, entry)
     result.seq, result.head, result.events_version = entry["seq"], digest, versions[T.EVENTS]
     result.events_added, result.rejects_added = entry["events_added"], rejects.height
+    result.configs = len(configs or [])
     result.files = [{"source": r["source"], "kind": r["kind"], "events": r["events"]} for r in rows
                     if r["kind"] != "skipped"]
 
@@ -357,7 +426,8 @@ def append_events(store: str | os.PathLike | T.Location, frames: Iterable[pl.Dat
         rolled = any([T.restore(loc, name, head.version(name)) for name in T.TABLES])
         for name in T.TABLES:  # the uncommitted files of a killed ingest
             T.remove_orphans(loc, name, lock.since)
-        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled)
+        result = IngestResult(loc.uri, tz, None, head.hash, head.version(T.EVENTS), rolled_back=rolled,
+                              logs_kept=T.keep_logs(loc, full=rolled))
         pairs: set[tuple] = set()
         partials: list[dict[str, pl.DataFrame]] = []
 

@@ -114,3 +114,40 @@ def slice_opener(entry: Entry, start: int, end: int, limits: Limits | None = Non
 def read_slice(entry: Entry, start: int, end: int, limits: Limits | None = None) -> bytes:
     with slice_opener(entry, start, end, limits)() as f:
         return f.read()
+
+
+
+def line_offset(entry: Entry, lines: int, limits: Limits | None = None) -> int | None:
+    """Where line `lines + 1` of `entry`'s content starts: after `lines` line breaks (LF, CR, CRLF as one, as the
+    loader counts them); None when the content has fewer."""
+    if lines <= 0:
+        return 0
+    seen, pos, cr = 0, 0, False  # cr: the last byte read was a CR (a LF right after it is the same break)
+    with slice_opener(entry, 0, 1 << 62, limits)() as f:
+        while chunk := f.read(1 << 20):
+            k = 1 if cr and chunk[:1] == b"\n" else 0
+            cr = False
+            if b"\r" not in chunk and seen + chunk.count(b"\n", k) < lines:  # the usual case: a whole chunk
+                seen += chunk.count(b"\n", k)
+                pos += len(chunk)
+                continue
+            nn, rr = chunk.find(b"\n", k), chunk.find(b"\r", k)
+            while seen < lines and (nn >= 0 or rr >= 0):
+                j = nn if rr < 0 or 0 <= nn < rr else rr
+                if j == rr:
+                    if chunk[j + 1:j + 2] == b"\n":
+                        j += 1
+                    elif j + 1 == len(chunk):
+                        cr = True
+                seen += 1
+                k = j + 1
+                if 0 <= nn < k:
+                    nn = chunk.find(b"\n", k)
+                if 0 <= rr < k:
+                    rr = chunk.find(b"\r", k)
+            if seen == lines:
+                if cr:  # a CR ended the chunk: the line starts after the LF that may follow
+                    return pos + k + (1 if f.peek(1)[:1] == b"\n" else 0)
+                return pos + k
+            pos += len(chunk)
+    return None

@@ -1,16 +1,17 @@
-"""The store's folder: four Delta Lake tables, and the manifest chain that publishes the others.
+"""The store's folder: Delta Lake tables, and the manifest chain that publishes the others.
 
     DIR/events/   the canonical events (less `actor`, derived when read), plus `wall` and `month`;
                   partitioned by node and month (UTC)
     DIR/rejects/  the lines that are not events, with their file, line number and reason
     DIR/files/    one row per file observation that changed the store (see `FILES_SCHEMA`)
+    DIR/configs/  each node's log4j2.properties as read (a row when its content changed), for the configuration check
     DIR/chain/    the manifest chain: one row per ingest, each entry carrying the SHA-256 of the one before
     DIR/by_hour/, DIR/by_user/, DIR/by_artifact/
                   counts kept beside the events (per local hour and kind of change; per user and action; per
                   artifact), each with first and last time: what the pages show of a whole store, read from a
                   few rows per node and month instead of every event
 
-An ingest writes at most one Delta version of events, rejects and files, then appends its chain entry, which
+An ingest writes at most one Delta version of each table, then appends its chain entry, which
 names those versions: readers read the tables as of the versions the last entry names, so an ingest that stops
 before its entry is committed leaves nothing visible, and the next ingest restores the tables to those versions.
 """
@@ -20,11 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import os
-import sys
-import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -38,12 +35,12 @@ from urllib.parse import quote, unquote
 import polars as pl
 
 from audit_lib.errors import SourceError
+from audit_lib.store.quiet import failure, fatal, quiet_rust
 
-_log = logging.getLogger(__name__)
-EVENTS, REJECTS, FILES, CHAIN = "events", "rejects", "files", "chain"
+EVENTS, REJECTS, FILES, CONFIGS, CHAIN = "events", "rejects", "files", "configs", "chain"
 BY_HOUR, BY_USER, BY_ARTIFACT = "by_hour", "by_user", "by_artifact"
 ROLLUPS = (BY_HOUR, BY_USER, BY_ARTIFACT)
-TABLES = (EVENTS, REJECTS, FILES, *ROLLUPS)
+TABLES = (EVENTS, REJECTS, FILES, *ROLLUPS, CONFIGS)
 GENESIS = "0" * 64  # the `prev` of the first entry
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 INSTALL_HINT = "the event store needs the optional packages of requirements-store.txt: " \
@@ -59,7 +56,8 @@ EVENTS_PARTITIONS = ["node", "month"]
 REJECTS_SCHEMA: dict[str, pl.DataType] = {"node": pl.String(), "source": pl.String(), "line": pl.Int32(),
                                           "text": pl.String(), "reason": pl.String()}
 # kind: new (a file first stored), grown (more lines of a growing file), rotated (a file that continues what was
-# read as audit.log), seen (stored content under a new name), duplicate (a copy of stored content), skipped.
+# read as audit.log), rewritten (what follows the stored part of an audit.log rewritten on disk: see `rewrites`),
+# seen (stored content under a new name), duplicate (a copy of stored content), skipped.
 # `stream` is the name its events are stored under; `start`/`end` are byte offsets into the decompressed
 # content (`prefix_sha256` hashes content[:end]); `lines` is the total read up to `end`; events, attached,
 # rejects and blank count what this row added (a duplicate: what its copy holds).
@@ -71,6 +69,10 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "attached": pl.Int64(), "rejects": pl.Int64(), "blank": pl.Int64(), "error": pl.String(),
     "complete": pl.Boolean(), "duplicate_of": pl.String(), "utf16": pl.Boolean(),
 }
+# one row per log4j2.properties read whose content changed (see `configs`): `sha256` of the file's bytes, its text
+CONFIGS_SCHEMA: dict[str, pl.DataType] = {
+    "seq": pl.Int64(), "node": pl.String(), "source": pl.String(), "product": pl.String(), "sha256": pl.String(),
+    "bytes": pl.Int64(), "text": pl.String(), "error": pl.String()}
 CHAIN_SCHEMA: dict[str, pl.DataType] = {"seq": pl.Int64(), "time": pl.String(), "prev": pl.String(),
                                         "hash": pl.String(), "entry": pl.String()}
 _COUNTS: dict[str, pl.DataType] = {"events": pl.Int64(), "first": pl.Datetime("us", "UTC"),
@@ -83,9 +85,14 @@ ROLLUP_KEYS: dict[str, dict[str, pl.DataType]] = {
     BY_USER: {**_PART, "user": pl.String(), "action": pl.String(), "outcome": pl.String()},
     BY_ARTIFACT: {**_PART, "artifact_type": pl.String(), "artifact": pl.String()},
 }
-SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CHAIN: CHAIN_SCHEMA,
+SCHEMAS = {EVENTS: EVENTS_SCHEMA, REJECTS: REJECTS_SCHEMA, FILES: FILES_SCHEMA, CONFIGS: CONFIGS_SCHEMA,
+           CHAIN: CHAIN_SCHEMA,
            **{name: {**keys, **_COUNTS} for name, keys in ROLLUP_KEYS.items()}}
-PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CHAIN: None,
+# Delta deletes the log entries older than delta.logRetentionDuration (30 days by default) each time it writes a
+# checkpoint (every 100 versions), unless delta.enableExpiredLogCleanup is false: the chain holds the SHA-256 of every
+# log entry, so none may go. The longer retention guards against a writer that turns the cleanup back on.
+KEEP_LOGS = {"delta.enableExpiredLogCleanup": "false", "delta.logRetentionDuration": "interval 3650 days"}
+PARTITIONS = {EVENTS: EVENTS_PARTITIONS, REJECTS: None, FILES: None, CONFIGS: None, CHAIN: None,
               **dict.fromkeys(ROLLUPS, EVENTS_PARTITIONS)}
 
 
@@ -167,14 +174,35 @@ def table_version(loc: Location, name: str) -> int | None:
 
 
 def create_tables(loc: Location) -> None:
-    """Create the tables that do not exist yet, each empty at version 0."""
+    """Create the tables that do not exist yet, each empty at version 0, their Delta log kept whole (KEEP_LOGS)."""
     dl = deltalake()
     if loc.local:
         Path(loc.uri).mkdir(parents=True, exist_ok=True)
     for name in (*TABLES, CHAIN):
         if table_version(loc, name) is None:
             dl.write_deltalake(loc.table(name), empty(name).to_arrow(), mode="append",
-                               partition_by=PARTITIONS[name], storage_options=loc.options)
+                               partition_by=PARTITIONS[name], storage_options=loc.options, configuration=KEEP_LOGS)
+
+
+def keep_logs(loc: Location, full: bool = False) -> list[str]:
+    """Set KEEP_LOGS on the tables of a store made before it was set at creation: one metadata version of each
+    (which the ingest then publishes). Returns the tables changed. The chain is set last: unless `full` (after a
+    restore, which may have undone the others), a chain already set means every table is."""
+    def table(name: str) -> Any:
+        return deltalake().DeltaTable(loc.table(name), storage_options=loc.options)
+
+    def keeps(dt: Any) -> bool:
+        return all(dt.metadata().configuration.get(k) == v for k, v in KEEP_LOGS.items())
+
+    if not full and keeps(table(CHAIN)):
+        return []
+    changed = []
+    for name in (*TABLES, CHAIN):
+        dt = table(name)
+        if not keeps(dt):
+            dt.alter.set_table_properties(KEEP_LOGS)
+            changed.append(name)
+    return changed
 
 
 def append(loc: Location, name: str, data: Any) -> int:
@@ -346,74 +374,6 @@ def read(loc: Location, name: str, version: int) -> pl.DataFrame:
     return conform(pl.scan_delta(loc.table(name), version=version, storage_options=loc.options).collect(), name)
 
 
-_PANIC_WORDS = ("panicked", "Panic", "unwrap()", "assertion failed", "RUST_BACKTRACE")
-
-
-def failure(exc: BaseException) -> str:
-    """The first line of an error from the table readers, for a message; the text of a Rust panic stays in the
-    log (it says nothing a user can act on)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if type(exc).__name__ == "PanicException" or any(w in text for w in _PANIC_WORDS):
-        _log.info("table reader failed: %s", str(exc))
-        return "the table reader failed on a data file that is damaged or not what its log records"
-    return text[:300]
-
-
-_quiet = threading.Lock()
-_quiet_state: dict[str, Any] = {"depth": 0}
-
-
-@contextmanager
-def quiet_rust() -> Iterator[None]:
-    """Keep what the Rust readers print when they panic (a message and a backtrace per thread, on file
-    descriptor 2) off the user's terminal: it goes to the log. Python's own `sys.stderr` keeps the terminal.
-    Nested and concurrent uses (threads of a server) share one redirection, undone by the last to leave."""
-    os.environ.pop("RUST_BACKTRACE", None)
-    with _quiet:
-        if _quiet_state["depth"] == 0:
-            try:
-                _quiet_redirect()
-            except OSError:
-                _log.info("stderr of the table readers left as it is", exc_info=True)
-        _quiet_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _quiet:
-            _quiet_state["depth"] -= 1
-            if _quiet_state["depth"] == 0 and "saved" in _quiet_state:
-                _quiet_restore()
-
-
-def _quiet_redirect() -> None:
-    saved = os.dup(2)
-    sink = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _quiet_restore)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    _quiet_state.update(saved=saved, sink=sink, stderr=sys.stderr)
-    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, errors="backslashreplace",
-                           encoding=getattr(sys.stderr, "encoding", None))
-    os.dup2(sink.fileno(), 2)
-
-
-def _quiet_restore() -> None:
-    saved, sink = _quiet_state.pop("saved"), _quiet_state.pop("sink")
-    os.dup2(saved, 2)
-    os.close(saved)
-    with suppress(Exception):
-        sys.stderr.close()
-    sys.stderr = _quiet_state.pop("stderr")
-    sink.seek(0)
-    if text := sink.read().decode("utf-8", "replace").strip():
-        _log.info("table readers wrote: %s", text[:20000])
-    sink.close()
-
-
-def fatal(exc: BaseException) -> bool:
-    """Errors that must not be turned into a message: the user stopping the program."""
-    return isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit)
-
-
 @contextmanager
 def reading(loc: Location) -> Iterator[None]:
     """Turn any failure to read the tables (a damaged or edited data file makes the Rust readers fail, even
@@ -519,7 +479,7 @@ def commit_entry(loc: Location, entry: dict) -> str:
 
 # --------------------------------------------------------------------------------------------------- streams
 
-STREAM_KINDS = ("new", "grown", "rotated", "seen")  # files rows that add to a stream
+STREAM_KINDS = ("new", "grown", "rotated", "rewritten", "seen")  # files rows that add to a stream
 
 
 def streams(files: pl.DataFrame) -> pl.DataFrame:

@@ -21,6 +21,7 @@ import polars as pl
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Limits, Source
 from audit_lib.store import tables as T
+from audit_lib.store.configs import entry_rows
 from audit_lib.store.ingest import Progress
 from audit_lib.store.lock import held, owner_of
 from audit_lib.store.scan import is_active, scan_file
@@ -131,6 +132,9 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
                 report.problem("chain", f"chain entry {e.get('seq')}", f"lists {r.get('source')} with negative "
                                                                        "counts: no ingest takes events back")
     for name in T.TABLES:
+        if T.table_version(loc, name) is None and not any(name in e["tables"] for e in entries):
+            report.notes.append(f"no {name} table: the store was made before it existed (the next ingest creates it)")
+            continue
         expected: dict[str, tuple[int, str]] = {}
         for e in entries:
             change = e["tables"].get(name, {})
@@ -162,6 +166,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
                 progress(f"checking {name}", k, total)
         report.checked[f"{name} data files"] = total
         _check_logs(loc, name, entries, report)
+        _note_log_cleanup(loc, name, report)
         latest = T.table_version(loc, name)
         if latest is not None and latest > versions[name]:
             if stopped is not None:
@@ -179,6 +184,7 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
     if _canon(files) != _canon(recorded):
         report.problem("data", "files table", "its rows differ from the files the chain entries list")
     report.checked["files rows"] = files.height
+    _check_configs(loc, entries, versions, report)
     for name, column in ((T.EVENTS, "events"), (T.REJECTS, "rejects")):
         counted = _tolerant(report, f"{name} table", lambda name=name: (
             pl.scan_delta(loc.table(name), version=versions[name], storage_options=loc.options)
@@ -198,6 +204,24 @@ def _check_data(loc: T.Location, entries: list[dict], versions: dict[str, int], 
         if total is not None and "events rows" in report.checked and int(total or 0) != report.checked["events rows"]:
             report.problem("data", f"{name} table", f"counts {int(total or 0):,} events, the events table holds "
                                                     f"{report.checked['events rows']:,}")
+
+
+def _check_configs(loc: T.Location, entries: list[dict], versions: dict[str, int], report: VerifyReport) -> None:
+    """The configs table holds exactly the rows the entries list, each text with the SHA-256 recorded."""
+    if T.table_version(loc, T.CONFIGS) is None and not any(T.CONFIGS in e["tables"] for e in entries):
+        return  # a store made before the table existed
+    configs = _tolerant(report, "configs table", lambda: T.read_files_directly(loc, T.CONFIGS, versions[T.CONFIGS]))
+    if configs is None:
+        return
+    recorded = [r for e in entries for r in e.get("configs", [])]
+    if _rows_text(entry_rows(configs.to_dicts())) != _rows_text(recorded):
+        report.problem("data", "configs table", "its rows differ from the log4j2.properties the chain entries list "
+                                                "(a stored configuration was altered, added or removed)")
+    report.checked["configs rows"] = configs.height
+
+
+def _rows_text(rows: list[dict]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
 
 def _stopped_ingest(loc: T.Location) -> str | None:
@@ -235,6 +259,18 @@ def _check_logs(loc: T.Location, name: str, entries: list[dict], report: VerifyR
             report.problem("data", f"{name}/_delta_log checkpoint {v}", "differs from the one recorded" if checkpoint
                            else "was added after its version was committed")
     report.checked["log entries"] = report.checked.get("log entries", 0) + len(recorded)
+
+
+def _note_log_cleanup(loc: T.Location, name: str, report: VerifyReport) -> None:
+    """A table made before tables kept their Delta log whole (`tables.KEEP_LOGS`): its old log entries, whose hashes
+    the chain holds, would be deleted at a checkpoint."""
+    try:
+        config = T.deltalake().DeltaTable(loc.table(name), storage_options=loc.options).metadata().configuration
+    except Exception:  # a table log that cannot be read is reported by the checks above
+        return
+    if any(config.get(k) != v for k, v in T.KEEP_LOGS.items()):
+        report.notes.append(f"the {name} table lets Delta delete log entries older than its log retention (30 days "
+                            "by default) at a checkpoint: the next ingest switches that off")
 
 
 def _tolerant(report: VerifyReport, what: str, read):
