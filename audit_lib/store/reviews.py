@@ -160,21 +160,31 @@ def _all_equal(events: pl.DataFrame | None, column: str, value: str | None) -> b
     return bool(events.select((pl.col(column).cast(pl.String) == value).fill_null(False).all()).item())
 
 
+def covers(s: Suppression, f: Finding, today: date) -> bool:
+    """Whether `s` covers `f`: same rule, every event of the actor, node and artifact named, first seen on or before
+    `until` (a finding with no time: while `today` is not past it)."""
+    sc = s.scope
+    if f.rule != sc.rule or (f.first.date() if f.first else today) > sc.until:
+        return False
+    events = f.events
+    node_ok = sc.node is None or f.node == sc.node or _all_equal(events, "node", sc.node)
+    return node_ok and _all_equal(events, "actor", sc.actor) and _all_equal(events, "artifact", sc.artifact)
+
+
 def suppressed_by(found: Sequence[Finding], suppressed: Sequence[Suppression],
                   today: date | None = None) -> dict[str, Suppression]:
-    """finding id -> the (first) suppression that covers it: same rule, every event of the actor, node and artifact
-    named, first seen on or before `until` (a finding with no time: while `today` is not past it)."""
+    """finding id -> the suppression that covers it (its own when it has one, else the oldest; see `covers`)."""
     today = today or datetime.now(UTC).date()
+    own = {s.finding: s for s in suppressed}
     out: dict[str, Suppression] = {}
-    for s in suppressed:
-        sc = s.scope
-        for f in found:
-            if f.id in out or f.rule != sc.rule or ((f.first.date() if f.first else today) > sc.until):
-                continue
-            events = f.events
-            node_ok = sc.node is None or f.node == sc.node or _all_equal(events, "node", sc.node)
-            if node_ok and _all_equal(events, "actor", sc.actor) and _all_equal(events, "artifact", sc.artifact):
-                out[f.id] = s
+    for f in found:
+        mine = own.get(f.id)
+        if mine is not None and covers(mine, f, today):
+            out[f.id] = mine
+            continue
+        hit = next((s for s in suppressed if s.scope.rule == f.rule and covers(s, f, today)), None)
+        if hit is not None:
+            out[f.id] = hit
     return out
 
 
