@@ -3,6 +3,10 @@ review-missing findings, the one line without a store; and each session's change
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from audit_lib.ui.review import NO_STORE
 from tests.app.test_app import app as run_app
 from tests.app.test_app import shown as shown_text
 from tests.app.test_app import texts
+from tests.support.app_server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -90,3 +95,64 @@ def test_the_users_page_lists_each_sessions_changes() -> None:
     assert len(shown) == expected.height == newest["changes"]
     assert list(shown["where"]) == [f"{s}:{n}" for s, n in zip(expected["source"], expected["line"], strict=True)]
     assert None not in set(shown["outcome"]) and "None" not in set(shown["outcome"])
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+SHOTS = os.environ.get("AUDIT_SCREENSHOTS")
+
+
+def _rows_box(page) -> dict:
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.locator("canvas").first.wait_for(timeout=60000)
+    return grid.bounding_box()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed")
+def test_record_a_review_in_the_browser_then_verify_and_findings(store: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with serve() as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1800})
+            page.goto(url)
+            page.get_by_role("heading", name="Overview").wait_for(timeout=60000)
+            page.get_by_test_id("stRadioGroup").get_by_text("Event store").click()
+            box = page.get_by_role("textbox", name="Event store folder on the server")
+            box.fill(str(store))
+            box.press("Enter")
+            page.get_by_text("event store", exact=False).first.wait_for(timeout=60000)
+            page.get_by_role("link", name="Findings").first.click()
+            page.get_by_role("heading", name="Findings").first.wait_for(timeout=60000)
+            page.get_by_text("Select one or more findings").wait_for(timeout=60000)
+            grid = _rows_box(page)
+            for row in (0, 1):  # tick the first two rows (the selection column at the left of the grid)
+                page.mouse.click(grid["x"] + 16, grid["y"] + 35 * (row + 1) + 17)
+                page.wait_for_timeout(800)
+            page.get_by_text("Review 2 selected findings").wait_for(timeout=30000)
+            page.get_by_role("textbox", name="Your name").fill("Priya Nair")
+            page.get_by_role("textbox", name="Comment").fill("planned change CHG-1042")
+            page.get_by_role("button", name="Record the review").click()
+            page.get_by_text("Recorded: 2 finding(s) reviewed as expected by Priya Nair").wait_for(timeout=60000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(Path(SHOTS or tmp_path) / "findings-review.png"), full_page=False)
+            grid_text = page.get_by_test_id("stDataFrame").first.inner_text()
+        finally:
+            browser.close()
+    ok = subprocess.run([sys.executable, "-m", "audit_lib", "verify", "--store", str(store)], cwd=ROOT,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "INTACT" in ok.stdout, ok.stdout
+    out = subprocess.run([sys.executable, "-m", "audit_lib", "findings", "--store", str(store), "--json"], cwd=ROOT,
+                         capture_output=True, text=True)
+    found = [json.loads(x) for x in out.stdout.splitlines()]
+    reviewed = [f for f in found if f["review"]]
+    assert len(reviewed) == 2, [f["id"] for f in reviewed]
+    assert {f["review"]["reviewer"] for f in reviewed} == {"Priya Nair"}
+    assert {f["review"]["disposition"] for f in reviewed} == {"expected"}
+    assert {f["review"]["comment"] for f in reviewed} == {"planned change CHG-1042"}
+    assert {f["review"]["authenticated"] for f in reviewed} == {False}  # no sign-in: the name is given
+    assert [f["id"] for f in reviewed] == [f["id"] for f in found[:2]]  # the two rows ticked, most severe first
+    # the table showed the new status after recording, without a reload (the grid's accessible copy of its cells)
+    assert grid_text.count("expected") == 2 and "unreviewed" in grid_text, grid_text[:300]
