@@ -138,7 +138,7 @@ def test_record_a_review_in_the_browser_then_verify_and_findings(store: Path, tm
             page.get_by_text("Recorded: 2 finding(s) reviewed as expected by Priya Nair").wait_for(timeout=60000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(Path(SHOTS or tmp_path) / "findings-review.png"), full_page=False)
-            grid_text = page.get_by_test_id("stDataFrame").first.inner_text()
+            grid_text = page.get_by_test_id("stDataFrame").first.text_content() or ""
         finally:
             browser.close()
     ok = subprocess.run([sys.executable, "-m", "audit_lib", "verify", "--store", str(store)], cwd=ROOT,
