@@ -5,6 +5,7 @@ suppressions (scope, fail-on, lifted by a later review); the review-missing rule
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -219,3 +220,43 @@ def test_review_missing_counts_the_next_working_day(store: Path) -> None:
     # the command line adds them to a store's findings
     assert {f["subject"] for f in _findings(store) if f["rule"] == "review-missing"} >= {"day 2026-11-04",
                                                                                         "day 2026-11-05"}
+
+
+def test_the_report_fills_the_reviewer_block_and_lists_suppressions(store: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from audit_lib.report import build_report
+
+    found = _findings(store)
+    high = [f["id"] for f in found if f["severity"] == "high"]
+    until = datetime.now(UTC).date() + timedelta(days=20)
+    record_review(store, high[:2], "Priya Nair", "expected", "CHG-1042", authenticated=True,
+                  suppress=Scope("anonymous-action", until, node="mi-node-2"))
+    record_review(store, [high[2]], "Sam Okafor", "false-positive", "test account")
+    st = Store(store)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(build_report(open_store_log(st), store=st,
+                                                                          compare=False).pdf)).pages]
+    last = " ".join(" ".join(pages[-2:]).split())
+    assert "Suppressions 2 suppressions in force" in last
+    assert f"rule anonymous-action, node mi-node-2, until {until.isoformat()}" in last
+    assert "Reviewed by Priya Nair (2 findings); Sam Okafor (1 finding, name given)" in last
+    assert re.search(r"Date \d{4}-\d\d-\d\d \(3 findings of [\d,]+ reviewed\)", last), last[-400:]
+    flat = " ".join(" ".join(pages).split())
+    assert f"suppressed until {until.isoformat()} by Priya Nair" in flat
+
+
+def test_the_report_without_reviews_leaves_the_block_blank(store: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from audit_lib.report import build_report
+
+    st = Store(store)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(build_report(open_store_log(st), store=st,
+                                                                          compare=False).pdf)).pages]
+    last = " ".join(" ".join(pages[-2:]).split())
+    assert "No suppression is in force" in last and "Completed by the reviewer of this report." in last
+    assert "Reviewed by Role Date Signature" in last
