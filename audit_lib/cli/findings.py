@@ -33,7 +33,7 @@ from audit_lib.cli.common import (
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal
-from audit_lib.store.reviews import latest_reviews, review_missing, suppressed_by, suppressions
+from audit_lib.store.reviews import MISSING_RULE, latest_reviews, review_missing, suppressed_by, suppressions
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
 
@@ -96,7 +96,7 @@ def run_findings(args: argparse.Namespace) -> int:
     extra = [] if args.no_config else _config_findings(args, log)
     found = findings(events, rules, settings, extra=extra)
     reviewed = latest_reviews(args.store) if args.store else {}
-    if args.store:  # days whose findings nobody reviewed in time (the review-missing rule)
+    if args.store and any(r.id == MISSING_RULE for r in rules):  # days nobody reviewed in time
         found = sort_findings([*found, *review_missing(found, args.store, settings)])
     held = {k: v.to_dict() for k, v in suppressed_by(found, suppressions(latest=reviewed)).items()}
     if args.unreviewed:
