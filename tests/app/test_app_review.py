@@ -139,6 +139,14 @@ def test_record_a_review_in_the_browser_then_verify_and_findings(store: Path, tm
             page.wait_for_timeout(1500)
             page.screenshot(path=str(Path(SHOTS or tmp_path) / "findings-review.png"), full_page=False)
             grid_text = page.get_by_test_id("stDataFrame").first.text_content() or ""
+            # the same two again, now with a suppression of their rules (no narrower scope)
+            page.get_by_text("Suppress later findings like these").click()
+            page.get_by_text("Suppress later findings of the same rule in this scope").click()
+            page.get_by_role("button", name="Record the review").click()
+            page.get_by_text("with a suppression.").wait_for(timeout=60000)
+            page.wait_for_timeout(1500)
+            suppressed_text = page.get_by_test_id("stDataFrame").first.text_content() or ""
+            page.screenshot(path=str(Path(SHOTS or tmp_path) / "findings-suppressed.png"), full_page=False)
         finally:
             browser.close()
     ok = subprocess.run([sys.executable, "-m", "audit_lib", "verify", "--store", str(store)], cwd=ROOT,
@@ -154,5 +162,12 @@ def test_record_a_review_in_the_browser_then_verify_and_findings(store: Path, tm
     assert {f["review"]["comment"] for f in reviewed} == {"planned change CHG-1042"}
     assert {f["review"]["authenticated"] for f in reviewed} == {False}  # no sign-in: the name is given
     assert [f["id"] for f in reviewed] == [f["id"] for f in found[:2]]  # the two rows ticked, most severe first
+    # their rules' other high findings are suppressed too; --fail-on high passes
+    high = [f for f in found if f["severity"] == "high"]
+    assert {f["rule"] for f in high} == {f["rule"] for f in reviewed}
+    assert all(f["suppressed"] and f["suppressed"]["reviewer"] == "Priya Nair" for f in high)
+    assert suppressed_text.count("suppressed") >= len(high)
+    assert subprocess.run([sys.executable, "-m", "audit_lib", "findings", "--store", str(store)], cwd=ROOT,
+                          capture_output=True).returncode == 0
     # the table showed the new status after recording, without a reload (the grid's accessible copy of its cells)
     assert grid_text.count("expected") == 2 and "unreviewed" in grid_text, grid_text[:300]
