@@ -252,7 +252,7 @@ def review_form(ctx: Context, selected: Sequence[Finding]) -> None:
         return
     proof = "" if who is not None else " (name given, not authenticated)"
     st.session_state[S.REVIEW_DONE] = (f"Recorded: {len(selected):,} finding(s) reviewed as {disposition} by "
-                                       f"{name.strip()}{proof}" + (", with a suppression" if scopes else "") + ".")
+                                       f"{visible(name.strip())}{proof}" + (", with a suppression" if scopes else "") + ".")
     st.rerun()
 
 
