@@ -260,3 +260,26 @@ def test_the_report_without_reviews_leaves_the_block_blank(store: Path) -> None:
     last = " ".join(" ".join(pages[-2:]).split())
     assert "No suppression is in force" in last and "Completed by the reviewer of this report." in last
     assert "Reviewed by Role Date Signature" in last
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--suppress"], "--suppress needs --until DATE"),
+    (["--suppress", "--until", "2026-13-01"], "is not a date (YYYY-MM-DD)"),
+    (["--for-node", "mi-node-1"], "go with --suppress"),
+    (["--suppress", "--until", "2000-01-01", "--rule", "anonymous-action"], "before today"),
+    (["--suppress", "--until", "{soon}", "--for-actor", " "], "actor must be a name"),
+    (["--suppress", "--until", "{soon}", "--rule", "../x"], "not a rule id"),
+])
+def test_review_suppress_refuses_bad_options_in_one_line(store: Path, capsys, extra: list[str],
+                                                         message: str) -> None:
+    fid = _findings(store)[0]["id"]
+    soon = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    args = ["review", "--store", str(store), fid, "--by", "x", "--disposition", "expected",
+            *[a.replace("{soon}", soon) for a in extra]]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert latest_reviews(store) == {}  # nothing recorded
+    assert main(["review", "--store", str(store), "nosuchfinding1", "--by", "x", "--disposition", "expected",
+                 "--suppress", "--until", soon]) == 1
+    assert "not among the store's findings: name its rule with --rule RULE" in capsys.readouterr().err
