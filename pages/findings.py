@@ -79,6 +79,10 @@ def body(ctx) -> None:
                            help="Only the findings nobody has reviewed yet (reviews are kept in an event store).")
     if not with_store:
         st.caption(review.NO_STORE)
+    else:
+        done = sum(1 for f in found if f.id in latest)
+        st.caption(f"{done:,} of {len(found):,} findings reviewed, {len(found) - done:,} not; {len(held):,} "
+                   "suppressed (still counted above). Reviews are kept in the event store's chain.")
     shown = [f for f in found if f.severity in severities and (not chosen or f.rule in chosen)
              and not (with_store and unreviewed and f.id in latest)]
     if not shown:

@@ -251,8 +251,9 @@ def review_form(ctx: Context, selected: Sequence[Finding]) -> None:
         st.error(md(str(exc)))
         return
     proof = "" if who is not None else " (name given, not authenticated)"
+    also = ", with a suppression" if scopes else ""
     st.session_state[S.REVIEW_DONE] = (f"Recorded: {len(selected):,} finding(s) reviewed as {disposition} by "
-                                       f"{visible(name.strip())}{proof}" + (", with a suppression" if scopes else "") + ".")
+                                       f"{visible(name.strip())}{proof}{also}.")
     st.rerun()
 
 

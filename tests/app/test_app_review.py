@@ -69,6 +69,8 @@ def test_status_column_and_unreviewed_filter(store: Path) -> None:
     table = at.dataframe[0].value
     status = dict(zip(table["id"], table["status"], strict=True))
     assert status[first] == "incident" and status[second] == "suppressed"
+    held = sum(s == "suppressed" for s in table["status"])
+    assert f"2 of {len(table):,} findings reviewed, {len(table) - 2:,} not; {held:,} suppressed" in texts(at)
     assert "Reviewed" in texts(at) and "INC-7" in texts(at)  # the first finding is shown with its review
     at.toggle(key=S.FINDING_UNREVIEWED).set_value(True).run()
     left = at.dataframe[0].value
