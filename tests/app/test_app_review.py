@@ -173,3 +173,29 @@ def test_record_a_review_in_the_browser_then_verify_and_findings(store: Path, tm
                           capture_output=True).returncode == 0
     # the table showed the new status after recording, without a reload (the grid's accessible copy of its cells)
     assert grid_text.count("expected") == 2 and "unreviewed" in grid_text, grid_text[:300]
+
+
+def _identity_script() -> None:
+    import streamlit as st
+
+    from audit_lib.ui.review import reviewer_identity
+
+    name, how = reviewer_identity()
+    st.write(f"{name}|{how}")
+
+
+@pytest.mark.parametrize(("secrets", "user", "expected"), [
+    ({"auth": {"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "x" * 32, "client_id": "c",
+               "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}},
+     {"is_logged_in": True, "email": "priya@example.com", "name": "Priya Nair"}, "priya@example.com|single sign-on"),
+    ({"password_hash": "scrypt$placeholder"}, {}, "None|shared password"),
+    ({}, {}, "None|no sign-in"),
+])
+def test_the_reviewer_is_the_signed_in_user_or_asked_for(secrets: dict, user: dict, expected: str) -> None:
+    at = AppTest.from_function(_identity_script)
+    for k, v in secrets.items():
+        at.secrets[k] = v
+    at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.markdown] == [expected]
