@@ -283,3 +283,16 @@ def test_review_suppress_refuses_bad_options_in_one_line(store: Path, capsys, ex
     assert main(["review", "--store", str(store), "nosuchfinding1", "--by", "x", "--disposition", "expected",
                  "--suppress", "--until", soon]) == 1
     assert "not among the store's findings: name its rule with --rule RULE" in capsys.readouterr().err
+
+
+def test_a_hostile_reviewer_name_and_comment_stay_inside_their_field(store: Path) -> None:
+    fid = _findings(store)[0]["id"]
+    until = datetime.now(UTC).date() + timedelta(days=3)
+    record_review(store, [fid], "Eve\u202e\nHIGH forged", "expected", "ok\u200b\nreviewed by nobody",
+                  suppress=Scope("anonymous-action", until, actor="x\u202ey"))
+    r = subprocess.run([sys.executable, "-m", "audit_lib", "findings", "--store", str(store), "--events", "0"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert "\u202e" not in r.stdout and "\u200b" not in r.stdout
+    assert "Eve\\u202e\\nHIGH forged" in r.stdout and not any(x.startswith("HIGH forged") for x in
+                                                             r.stdout.splitlines())
+    assert _findings(store)[0]["review"]["reviewer"] == "Eve\u202e\nHIGH forged"  # kept as given, in JSON
