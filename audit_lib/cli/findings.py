@@ -17,7 +17,7 @@ import polars as pl
 from audit_lib.analysis.filters import Filters, apply_filters
 from audit_lib.analysis.sessions import parse_duration, session_changes
 from audit_lib.checks import config_check
-from audit_lib.checks.finding import Finding, at_least
+from audit_lib.checks.finding import Finding, at_least, sort_findings
 from audit_lib.checks.findings import findings
 from audit_lib.checks.rule import SEVERITIES
 from audit_lib.cli.common import (
@@ -34,7 +34,7 @@ from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal
 from audit_lib.store.checks import store_findings
-from audit_lib.store.reviews import latest_reviews
+from audit_lib.store.reviews import MISSING_RULE, latest_reviews, review_missing, suppressed_by, suppressions
 
 EXIT_FOUND = 3  # a finding at or above --fail-on
 
@@ -101,20 +101,25 @@ def run_findings(args: argparse.Namespace) -> int:
     extra = _extra_findings(args, log)
     found = findings(events, rules, settings, extra=extra)
     reviewed = latest_reviews(args.store) if args.store else {}
+    if args.store and any(r.id == MISSING_RULE for r in rules):  # days nobody reviewed in time
+        found = sort_findings([*found, *review_missing(found, args.store, settings)])
+    held = {k: v.to_dict() for k, v in suppressed_by(found, suppressions(latest=reviewed)).items()}
     if args.unreviewed:
         if not args.store:
             raise CliError("--unreviewed needs --store DIR: reviews are kept in an event store")
         found = [f for f in found if f.id not in reviewed]
     if args.json:
         for f in found:
-            print(json.dumps({**f.to_dict(), "review": reviewed.get(f.id)}, ensure_ascii=False, default=str))
+            print(json.dumps({**f.to_dict(), "review": reviewed.get(f.id), "suppressed": held.get(f.id)},
+                             ensure_ascii=False, default=str))
     else:
-        print(format_findings(found, args.events, filters.describe(log.tz), events.height, args.fail_on, reviewed))
-    return EXIT_FOUND if at_least(found, args.fail_on) else 0
+        print(format_findings(found, args.events, filters.describe(log.tz), events.height, args.fail_on, reviewed,
+                              held))
+    return EXIT_FOUND if at_least([f for f in found if f.id not in held], args.fail_on) else 0
 
 
 def format_findings(found: list[Finding], per_finding: int, scope: str, events: int, fail_on: str,
-                    reviewed: dict[str, dict] | None = None) -> str:
+                    reviewed: dict[str, dict] | None = None, held: dict[str, dict] | None = None) -> str:
     """Findings as text: one block per finding with its first events (`source:line`), then the totals."""
     lines = [f"Scope    {terminal(scope)} · {events:,} events", ""]
     for f in found:
@@ -128,6 +133,10 @@ def format_findings(found: list[Finding], per_finding: int, scope: str, events: 
             note = f" ({terminal(review['comment'])})" if review["comment"] else ""
             lines.append(f"        reviewed {review['time']} by {terminal(review['reviewer'])}: "
                          f"{review['disposition']}{note}")
+        sup = (held or {}).get(f.id)
+        if sup:
+            lines.append(f"        suppressed until {sup['scope']['until']} by {terminal(sup['reviewer'])} "
+                         f"({sup['time']}, review of finding {sup['finding']})")
         ev = f.events
         if ev is not None and per_finding:
             for row in ev.head(per_finding).iter_rows(named=True):
@@ -143,9 +152,10 @@ def format_findings(found: list[Finding], per_finding: int, scope: str, events: 
         lines.append("")
     by = Counter(f.severity for f in found)
     counts = ", ".join(f"{by[s]} {s}" for s in reversed(SEVERITIES))
-    reached = len(at_least(found, fail_on))
+    reached = at_least(found, fail_on)
+    quiet = sum(1 for f in reached if f.id in (held or {}))
     lines.append(f"{len(found):,} finding{'s' if len(found) != 1 else ''} ({counts}); "
-                 f"{reached} at or above {fail_on}")
+                 f"{len(reached)} at or above {fail_on}" + (f", {quiet} of them suppressed" if quiet else ""))
     return "\n".join(lines)
 
 

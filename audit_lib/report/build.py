@@ -42,7 +42,7 @@ from audit_lib.report.evidence import Period, PeriodComparison, scope_comparison
 from audit_lib.report.sections import render
 from audit_lib.store.checks import store_findings
 from audit_lib.store.read import Store
-from audit_lib.store.reviews import latest_reviews
+from audit_lib.store.reviews import latest_reviews, suppressed_by, suppressions
 from audit_lib.store.view import StoreView
 
 EDITIONS = ("privileged", "full")
@@ -142,6 +142,8 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
         opened = store.store if isinstance(store, StoreView) else store
         ctx.reviews = latest_reviews(opened.loc if isinstance(opened, Store) else opened)
         ctx.review_store = True
+        ctx.suppressions = suppressions(latest=ctx.reviews)
+        ctx.suppressed = suppressed_by(ctx.found, ctx.suppressions, generated_at.date())
     pdf = render(ctx)
     return Report(pdf, csv, ctx.csv_sha, scope_name(filters, log.tz, events), events.height,
                   min(events.height, limits.max_rows) if ctx.appendix else 0, edition, jsonl, ctx.findings_sha,

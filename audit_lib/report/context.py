@@ -87,6 +87,8 @@ class Context:
     comparison: PeriodComparison | None = None
     reviews: dict[str, dict] = field(default_factory=dict)  # finding id -> its latest review (from a store)
     review_store: bool = False  # the report was built from a store, which keeps reviews
+    suppressions: list[Any] = field(default_factory=list)  # `store.reviews.Suppression`s in force
+    suppressed: dict[str, Any] = field(default_factory=dict)  # finding id -> the suppression covering it
 
     @property
     def tz(self) -> str:

@@ -30,7 +30,7 @@ from audit_lib.report.layout import (
     text_rows,
 )
 from audit_lib.report.pdf import GREY, ReportPDF, Span
-from audit_lib.report.review import review_log, review_note
+from audit_lib.report.review import review_log, review_note, reviewer_block
 from audit_lib.version import __version__
 
 MAX_GAPS = 400
@@ -514,13 +514,24 @@ def _review(pdf: ReportPDF, ctx: Context) -> None:
     pdf.heading(ctx.section("Review"))
     if ctx.review_store:
         review_log(pdf, ctx)
-    pdf.para("Completed by the reviewer of this report.", 9, color=GREY)
+    filled = reviewer_block(ctx)
+    if pdf.get_y() + 95 > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.para("Completed by the reviewer of this report" + ("; who reviewed the findings and when are filled in from "
+                                                           "the reviews the store keeps." if filled else "."),
+             9, color=GREY)
     pdf.set_draw_color(120, 120, 120)
     for label in ["Reviewed by", "Role", "Date", "Signature"]:
         y = pdf.get_y() + 3
         pdf.set_xy(pdf.l_margin, y)
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(35, 8, label)
+        if label in filled:
+            pdf.set_font("DejaVu", "", 8.5)
+            text = filled[label]
+            while pdf.get_string_width(text) > 123:  # one line: the full list is in the review log above
+                text = text[:-2].rstrip() + "…"
+            pdf.cell(125, 8, text)
         pdf.line(pdf.l_margin + 35, y + 7, pdf.l_margin + 160, y + 7)
         pdf.set_xy(pdf.l_margin, y + 9)
     pdf.ln(3)
