@@ -255,7 +255,7 @@ def load_settings(path: str | Path) -> Settings:
         raise RuleError(f"{path}: {exc}") from None
 
 
-SUMMARY_FIELDS = ("count", "window", "first", "last", "actors", "nodes", "artifacts", "silent")
+SUMMARY_FIELDS = ("count", "window", "first", "last", "actors", "nodes", "artifacts", "silent", "baseline")
 
 
 def duration_text(d: timedelta) -> str:
