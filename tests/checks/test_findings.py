@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 import polars as pl
 import pytest
 
 import audit_lib
 from audit_lib.analysis.conditions import RuleError
+from audit_lib.analysis.filters import Filters, apply_filters, known_nodes, scope_span
 from audit_lib.checks.finding import Finding, at_least, finding_id, findings_table
 from audit_lib.checks.findings import findings
 from audit_lib.checks.rule import RULES_DIR, SEVERITIES, Rule, Settings, load_rules, load_settings, rule_by_id
@@ -388,6 +389,39 @@ def test_audit_gap_counts_working_hours_only(tmp_path):
     # Tuesday and Wednesday as holidays: the long gap is no longer a gap
     holidays = Settings(holidays=((T + DAY).date(), (T + 2 * DAY).date()))
     assert sorted(f.node for f in fired(ev, "audit-gap", holidays)) == ["stopped"]
+
+
+def test_audit_gap_knows_every_node_of_the_manifest(tmp_path):
+    """A node whose files lie outside the scope is silent for the whole of it; silence from the scope's start
+    until a node's first event counts too; a scope without any event at all still shows the silence."""
+    write = {"busy": [mi_change(T + k * DAY, "jane", "enabled", "endpoint", endpointName="EP") for k in range(8)],
+             "old": [mi_change(T - 7 * DAY, "jane", "enabled", "endpoint", endpointName="EP")],
+             "late": [mi_change(T + 3 * DAY + 4 * HOUR, "jane", "enabled", "endpoint", endpointName="EP")]}
+    load_nodes(tmp_path, write)
+    log = audit_lib.load(tmp_path, tz="UTC")
+    scope = Filters(start=T.replace(tzinfo=UTC) - 9 * HOUR, end=T.replace(tzinfo=UTC) + 8 * DAY)
+    events = apply_filters(log.events, scope)
+    rule = [rule_by_id("audit-gap")]
+    nodes, span = known_nodes(log.files, scope), scope_span(scope, log.files)
+    assert nodes == ["busy", "late", "old"]
+    assert not any(f.node == "old" for f in findings(events, rule))  # without the manifest: not considered
+    every = findings(events, rule, nodes=nodes, span=span)
+    assert sorted(f.node for f in every) == ["late", "late", "old"]  # busy: 10 working hours at the end, under 20
+    old = next(f for f in every if f.node == "old")
+    assert old.count == 0 and old.events.is_empty() and old.first == scope.start and old.last == scope.end
+    assert "No audit event from old for 61.0 working hours" in old.summary  # 6 days of 10 hours and 1 hour
+    head, tail = sorted((f for f in every if f.node == "late"), key=lambda f: f.first)
+    # Monday 00:00 -> Thursday 13:00: 3 x 10 + 5 working hours; then until Tuesday 09:00: 5 + 10 + 10 + 1
+    assert lines_of(head) == [1] and "35.0 working hours" in head.summary and head.first == scope.start
+    assert lines_of(tail) == [1] and "26.0 working hours" in tail.summary and tail.last == scope.end
+    # a scope with no event anywhere: every known node is silent
+    empty = Filters(start=T.replace(tzinfo=UTC) + 20 * DAY, end=T.replace(tzinfo=UTC) + 27 * DAY)
+    quiet = findings(apply_filters(log.events, empty), rule, nodes=known_nodes(log.files, empty),
+                     span=scope_span(empty, log.files))
+    assert sorted(f.node for f in quiet) == ["busy", "late", "old"]
+    # a scope narrowed to one person says nothing of a node's logging
+    assert known_nodes(log.files, Filters(users=("jane",))) == []
+    assert known_nodes(log.files, Filters(nodes=("old",))) == ["old"]
 
 
 # --- the whole list ------------------------------------------------------------------------------------------------
