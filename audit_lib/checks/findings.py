@@ -46,7 +46,7 @@ from audit_lib.analysis.sessions import (
     session_ids,
 )
 from audit_lib.checks.finding import Finding, finding_id, sort_findings
-from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, load_rules
+from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, duration_text, load_rules
 from audit_lib.events.vocabulary import UNKNOWN, address_expr
 
 
@@ -269,13 +269,78 @@ class _Missing(dict):
         return "?"
 
 
+def _eval_baseline(frame: _Frame, rule: Rule) -> list[Finding]:
+    """One finding per actor and day that stands out against the actor's own history (the days before it): far
+    more changes than usual, a node or artifact type never used before, or hours far outside theirs. Only actors
+    with `min_history` active days before the day are judged; the finding states the baseline."""
+    zone = frame.tz
+    rows = (frame.select(rule.where, ["actor", "node", "artifact_type", "date"])
+            .filter(pl.col("actor").is_not_null())
+            .with_columns(pl.col("actor", "node", "artifact_type").cast(pl.String),
+                          _h=pl.col("timestamp").dt.convert_time_zone(zone).dt.hour().cast(pl.Int32))
+            .sort("actor", "timestamp", "_i"))
+    if rows.is_empty():
+        return []
+    days = (rows.group_by("actor", "date").agg(_n=pl.len().cast(pl.Int64)).sort("actor", "date")
+            .with_columns(_days=pl.int_range(pl.len(), dtype=pl.Int64).over("actor")))  # active days before
+    window = f"{int(rule.baseline.total_seconds() // 86400) or 1}d"
+    hist = (days.rolling("date", period=window, closed="left", group_by="actor")
+            .agg(_in=pl.len().cast(pl.Int64), _lo=pl.col("_n").min(), _hi=pl.col("_n").quantile(0.95, "higher")))
+    days = days.join(hist, on=["actor", "date"], how="left").with_columns(
+        _judged=pl.col("_days") >= rule.min_history)
+    rows = rows.join(days.select("actor", "date", "_n", "_judged"), on=["actor", "date"], how="left")
+    flags: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    if rule.volume_factor:
+        loud = (days.filter(pl.col("_judged") & (pl.col("_in") >= rule.min_history) & (pl.col("_n") >= rule.volume_min)
+                            & (pl.col("_n") > pl.col("_hi") * rule.volume_factor))
+                .select("actor", "date", _loud=pl.format(
+                    "usually {}-{} changes a day on the {} days they changed something in the {} before, {} this day",
+                    "_lo", "_hi", "_in", pl.lit(duration_text(rule.baseline)), "_n")))
+        rows = rows.join(loud, on=["actor", "date"], how="left")
+        flags.append(pl.col("_loud").is_not_null())
+        reasons.append(pl.col("_loud"))
+    for column in rule.novel:  # first use of a node or artifact type by this actor
+        first = pl.int_range(pl.len(), dtype=pl.Int64).over("actor", column) == 0
+        rows = rows.with_columns(first.alias(f"_new_{column}"))
+        flags.append(pl.col(f"_new_{column}") & pl.col("_judged") & pl.col(column).is_not_null())
+        label = "on" if column == "node" else "a change of"
+        reasons.append(pl.format(f"never before {label} {{}}", pl.col(column)))
+    if rule.hour_margin is not None:  # no earlier act within `hour_margin` hours of this one's (around midnight too)
+        m = rule.hour_margin
+        firsts = rows.group_by("actor", "_h").agg(_t=pl.col("timestamp").min())
+        near = (rows.select("actor", "_h", "_i", "timestamp")
+                .join(pl.DataFrame({"_d": list(range(-m, m + 1))}), how="cross")
+                .with_columns(_h2=((pl.col("_h") + pl.col("_d")) % 24).cast(pl.Int32))
+                .join(firsts.rename({"_h": "_h2"}), on=["actor", "_h2"], how="left")
+                .group_by("_i").agg(_seen=(pl.col("_t") < pl.col("timestamp")).any()))
+        rows = rows.join(near, on="_i", how="left")
+        flags.append(~pl.col("_seen").fill_null(False) & pl.col("_judged"))
+        reasons.append(pl.format(f"at {{}}:00, more than {m} hours from any hour they acted at before",
+                                 pl.col("_h").cast(pl.String).str.zfill(2)))
+    rows = rows.with_columns(*[f.fill_null(False).alias(f"_f{k}") for k, f in enumerate(flags)])
+    hit = pl.any_horizontal([pl.col(f"_f{k}") for k in range(len(flags))])
+    if rule.volume_factor:  # a loud day: all of its changes are behind the finding
+        hit = hit | pl.col("_f0")
+    hits = rows.filter(hit)
+    if hits.is_empty():
+        return []
+    why = pl.concat([hits.filter(pl.col(f"_f{k}")).select("actor", "date", "_i", _why=r)
+                     for k, r in enumerate(reasons)]).unique(["actor", "date", "_why"]).sort("actor", "date", "_i")
+    text = why.group_by("actor", "date", maintain_order=True).agg(
+        _why=pl.col("_why").head(6).str.join("; ") + pl.when(pl.len() > 6).then(
+            pl.format("; and {} more", pl.len() - 6)).otherwise(pl.lit("")))
+    hits = hits.join(text, on=["actor", "date"], how="left").select("actor", "date", "_i", "_why")
+    return _to_findings(frame, rule, hits, ["actor", "date"], text="_why")
+
+
 def _sortable(columns: Sequence[str]) -> list[pl.Expr]:
     """Sort keys that only need to bring equal values together: categoricals by their codes (no string compare)."""
     return [pl.col(c).to_physical() for c in columns]
 
 
 _EVALUATE = {"match": _eval_match, "threshold": _eval_threshold, "sequence": _eval_sequence,
-             "new_term": _eval_new_term, "absence": _eval_absence}
+             "new_term": _eval_new_term, "absence": _eval_absence, "baseline": _eval_baseline}
 
 
 def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str], *, span_from: str | None = None,
