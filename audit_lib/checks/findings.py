@@ -285,7 +285,8 @@ def _eval_baseline(frame: _Frame, rule: Rule) -> list[Finding]:
             .with_columns(_days=pl.int_range(pl.len(), dtype=pl.Int64).over("actor")))  # active days before
     window = f"{int(rule.baseline.total_seconds() // 86400) or 1}d"
     hist = (days.rolling("date", period=window, closed="left", group_by="actor")
-            .agg(_in=pl.len().cast(pl.Int64), _lo=pl.col("_n").min(), _hi=pl.col("_n").quantile(0.95, "higher")))
+            .agg(_in=pl.len().cast(pl.Int64), _lo=pl.col("_n").min(),
+                 _hi=pl.col("_n").quantile(0.95, "higher").cast(pl.Int64)))
     days = days.join(hist, on=["actor", "date"], how="left").with_columns(
         _judged=pl.col("_days") >= rule.min_history)
     rows = rows.join(days.select("actor", "date", "_n", "_judged"), on=["actor", "date"], how="left")

@@ -144,6 +144,7 @@ IS_APPS = ["Console", "MyAccount", "hr-portal", "billing-web", "mobile-banking",
 IS_ROLES = ["Internal/everyone", "Internal/devops", "Internal/helpdesk", "Internal/subscriber", "Internal/creator",
             "Internal/publisher", "admin", "Application/hr-portal", "Application/billing-web", "finance",
             "auditors", "contractors"]
+IS_GRANTS = [r for r in IS_ROLES if r != "admin"]  # roles given in ordinary work: admin is granted by an incident
 IS_PERMISSIONS = ["/permission/admin/login", "/permission/admin/manage/identity/usermgt/view",
                   "/permission/admin/manage/identity/usermgt/update", "/permission/admin/manage/identity/rolemgt",
                   "/permission/admin/manage/identity/applicationmgt/view", "/permission/admin/monitor/logs"]
@@ -262,7 +263,7 @@ class NodeWriter:
         users = {"mi": MI_USERS, "apim": APIM_USERS | APIM_TENANT_USERS, "is": IS_ADMINS}[product]
         self.users, self.user_weights = list(users), list(users.values())
         self.ips = {u: f"10.{rng.randint(10, 40)}.{rng.randint(0, 9)}.{rng.randint(2, 250)}" for u in users}
-        self.anonymous = rng.random() < 0.5  # this node's management API ran without authentication for a while
+        self.anonymous = False  # the management API runs without authentication only as a planted incident
         self.masked = rng.random() < 0.5  # IS: user names masked in the key=value records
         self.session: Callable[[int], int] = getattr(self, f"_{product}_session")
         self.burst: Callable[[int, int, int], None] = getattr(self, f"_{product}_burst")
@@ -333,7 +334,8 @@ class NodeWriter:
         else:  # user
             name = rng.choice(cat.mi_user_ids)
             action = rng.choice(("created", "created", "deleted", "updated"))
-            info = _enc({"isAdmin": rng.random() < 0.2, "userId": name} if action == "created" else {"userId": name})
+            # ordinary accounts: an administrator created is an incident (see INCIDENTS)
+            info = _enc({"isAdmin": False, "userId": name} if action == "created" else {"userId": name})
         msg = f'{{"performedBy":"{user}","action":"{action}","type":"{kind}","info":{info}}}'
         if rng.random() < 0.002:  # the change failed: ERROR and the stack trace on the lines below
             trace = rng.choice(MI_ERRORS)
@@ -536,7 +538,7 @@ class NodeWriter:
                 target = rng.choice(IS_ROLES)
                 data = f"{{ Users : [{', '.join(rng.sample(cat.end_users, rng.randint(1, 3)))}] }}"
             elif action in ("Add User", "Update Roles of User"):
-                data = f"{{ Roles : [{', '.join(rng.sample(IS_ROLES, rng.randint(0, 3)))}] }}"
+                data = f"{{ Roles : [{', '.join(rng.sample(IS_GRANTS, rng.randint(0, 3)))}] }}"
             else:
                 data = "{ }"
         else:
@@ -590,7 +592,7 @@ class NodeWriter:
         """A bulk provisioning run: users added with their roles, one after the other."""
         for _ in range(events):
             t += self.rng.randint(50, 3_000)
-            roles = ", ".join(self.rng.sample(IS_ROLES, 2))
+            roles = ", ".join(self.rng.sample(IS_GRANTS, 2))
             self.out.add(t, f"Initiator : scim-provisioner@carbon.super | Action : Add User | Target : "
                             f"{self.rng.choice(self.cat.end_users)} | Data : {{ Roles : [{roles}] }} | Result : "
                             "Success ", pre=_uuid(self.rng))
