@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from audit_lib.analysis import compliance, metrics
+from audit_lib.analysis.filters import known_nodes
 from audit_lib.analysis.sessions import change_expr
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import SEVERITIES
@@ -427,8 +428,11 @@ def _evidence(pdf: ReportPDF, ctx: Context) -> None:
         pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in others_skipped[:20])}", 8, color=GREY)
 
     pdf.heading("Days of the scope covered, per node", 2)
-    nodes = ctx.log.files["node"].cast(pl.String).drop_nulls().unique().to_list()
-    cov = compliance.node_coverage(files, days, ctx.tz, nodes)
+    nodes = known_nodes(ctx.log.files, ctx.filters) or sorted(
+        ctx.log.files["node"].cast(pl.String).drop_nulls().unique().to_list())
+    # one grid for both tables: a node silent at the end of the scope is a gap in each
+    cov, gaps = compliance.coverage(ctx.events, ctx.log.files, days, ctx.tz, nodes,
+                                    work_days=ctx.settings.work_days, holidays=ctx.settings.holidays)
     if cov.is_empty():
         pdf.para("No file covers a day of the scope.")
     else:
@@ -447,10 +451,6 @@ def _evidence(pdf: ReportPDF, ctx: Context) -> None:
               max_lines=[3, 2, 1, 1, 1, 1, 1, 3, 3], size=6.2)
 
     pdf.heading("Coverage gaps", 2)
-    gaps = compliance.gaps(ctx.events, ctx.log.files, ctx.tz, work_days=ctx.settings.work_days,
-                           holidays=ctx.settings.holidays)
-    if days is not None:
-        gaps = gaps.filter(pl.col("day").is_between(*days))
     pdf.para(f"Working days of the scope on which a node has no file, no event, or a file read in part: "
              f"{gaps.height:,} (days off and holidays as in the working time on the cover).", 9)
     if gaps.height:
