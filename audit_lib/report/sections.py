@@ -251,8 +251,8 @@ def _findings_detail(pdf: ReportPDF, ctx: Context) -> None:
         plain = [f for f in detailed if f.events is None]
         if plain:  # findings of the configuration check: their evidence, not events
             rows = [(f.severity, visible(f.summary), visible(f.node or ""), num(f.count),
-                     visible("\n".join(f.evidence[:6])) + (f"\n... and {len(f.evidence) - 6} more"
-                                                           if len(f.evidence) > 6 else ""), f.id) for f in plain]
+                     "\n".join(visible(e) for e in f.evidence[:6])  # one line each: the cell breaks them
+                     + (f"\n... and {len(f.evidence) - 6} more" if len(f.evidence) > 6 else ""), f.id) for f in plain]
             pdf.table(["Severity", "Finding", "Node", "Records", "Evidence", "Id"], rows, [10, 70, 20, 10, 120, 14],
                       aligns=["L", "L", "L", "R", "L", "L"], max_lines=[1, 4, 2, 1, 8, 1], multiline=[4], size=7)
         rest = items[ctx.limits.findings_per_rule: ctx.limits.findings_per_rule + ctx.limits.findings_listed]

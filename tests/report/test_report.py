@@ -358,3 +358,16 @@ def test_coverage_gaps_and_the_per_node_table_agree_on_a_node_silent_at_the_end(
     gaps = flat(section(text, "Coverage gaps", "Duplicate files"))
     assert "or a file read in part: 1 (days off" in gaps
     assert gaps.split("Status", 1)[-1].strip() == "mi3 2026-11-30 (Mon) 0 0 no file"
+
+
+def test_configuration_evidence_prints_one_reference_a_line(privileged, samples):
+    """The evidence of a configuration finding (file:line of each property) breaks its cell's lines: no literal
+    \\n between the references."""
+    report, text = privileged
+    found = [json.loads(line) for line in report.findings_jsonl.decode().splitlines()]
+    plain = [f for f in found if not f.get("events") and len(f["evidence"]) > 1]
+    assert plain
+    joined = "\n".join(text)
+    assert "\\n" not in joined
+    lines = [e.rsplit("/", 1)[-1][:25] for e in plain[0]["evidence"][:2]]
+    assert all(line in joined for line in lines), lines
