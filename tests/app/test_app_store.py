@@ -207,3 +207,21 @@ def test_reports_page_compares_files_only_on_request(built: list) -> None:
     assert c is not None and c.store is None and "Comparison (JSON)" in downloads(at)
     assert f"Compared {c.period.text()} with the previous period, {c.previous.text()}" in texts(at)
     assert built[-1].comparison_json == period_comparison(FILES, c.period).to_json()
+
+
+def test_the_zone_picker_shows_the_zone_of_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store ingested in Asia/Colombo: the disabled zone picker says Asia/Colombo, not the session's UTC; picking
+    the samples again gives the picker back with the zone chosen before."""
+    folder = tmp_path / "colombo"
+    ingest(SAMPLES, folder, tz="Asia/Colombo")
+    monkeypatch.setenv(roots.ENV_VAR, str(tmp_path))
+    at = run_app()
+    at.selectbox(key=S.TZ).set_value("Europe/Paris").run()
+    at.radio(key=S.SOURCE_KIND).set_value("store").run()
+    at.text_input(key=S.STORE).set_value(str(folder)).run()
+    clean(at)
+    zone = [b for b in at.sidebar.selectbox if b.label == "Time zone of the log times"]
+    assert len(zone) == 1 and zone[0].value == "Asia/Colombo" and zone[0].disabled
+    at.radio(key=S.SOURCE_KIND).set_value("samples").run()
+    clean(at)
+    assert at.selectbox(key=S.TZ).value == "Europe/Paris" and not at.selectbox(key=S.TZ).disabled
