@@ -168,10 +168,18 @@ def known_nodes(files: pl.DataFrame, f: Filters | None = None, also: Iterable[st
     return sorted(names)
 
 
-def scope_span(f: Filters, files: pl.DataFrame) -> tuple[datetime | None, datetime | None]:
-    """The scope's (start, end): its time range, an open end read from the manifest (the first and last event of
-    any file), so that silence before a node's first event or after its last one counts."""
+def scope_span(f: Filters, files: pl.DataFrame, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The scope's (start, end) for judging silence: its time range, from no earlier than the first event of any
+    file (before it there were no logs to be silent) and until no later than `now` (the logs cannot speak for the
+    future); an open end is the manifest's first or last event. (None, None) when nothing is left."""
     lo = hi = None
     if files.height and "first" in files.columns:
         lo, hi = files["first"].min(), files["last"].max()
-    return (f.start if f.start is not None else lo, f.end if f.end is not None else hi)
+    start = f.start if f.start is not None and (lo is None or f.start > lo) else lo
+    end = f.end if f.end is not None else hi
+    now = now or datetime.now(UTC)
+    if end is not None and end > now:
+        end = now
+    if start is not None and end is not None and end <= start:
+        return None, None
+    return start, end

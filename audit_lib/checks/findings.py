@@ -208,8 +208,10 @@ def _eval_absence(frame: _Frame, rule: Rule) -> list[Finding]:
     out = _silent_nodes(frame, rule, rows, end_w - start_w) if key == ["node"] else []
     # working time never exceeds wall-clock time: only wall-clock gaps of `limit` or more need the calendar
     wall = timedelta(seconds=limit)
-    gaps = rows.filter(((ts - pl.col("_since")) >= wall) | (pl.col("_last") & ((frame.end - ts) >= wall))
-                       | (pl.col("_first") & ((ts - frame.start) >= wall)))
+    dtype = frame.ev.schema["timestamp"]
+    lo, hi = pl.lit(frame.start).cast(dtype), pl.lit(frame.end).cast(dtype)
+    gaps = rows.filter(((ts - pl.col("_since")) >= wall) | (pl.col("_last") & ((hi - ts) >= wall))
+                       | (pl.col("_first") & ((ts - lo) >= wall)))
     if gaps.is_empty():
         return out
     gaps = gaps.with_columns(_w=_work_seconds(ts.dt.convert_time_zone(zone), s),
@@ -219,11 +221,11 @@ def _eval_absence(frame: _Frame, rule: Rule) -> list[Finding]:
         *key, _part="_prev", _gap=pl.col("_w") - pl.col("_w0"), _from="_since", _to="timestamp", _prev="_prev",
         _next="_i")
     tail = gaps.filter(pl.col("_last") & ((end_w - pl.col("_w")) >= limit)).select(
-        *key, _part="_i", _gap=end_w - pl.col("_w"), _from="timestamp", _to=pl.lit(frame.end), _prev="_i",
+        *key, _part="_i", _gap=end_w - pl.col("_w"), _from="timestamp", _to=hi, _prev="_i",
         _next=none)
     # silent from the start of the scope until its first event (only its first event is behind the finding)
     head = gaps.filter(pl.col("_first") & ((pl.col("_w") - start_w) >= limit)).select(
-        *key, _part=pl.col("_i").cast(pl.Int64) + 2**32, _gap=pl.col("_w") - start_w, _from=pl.lit(frame.start),
+        *key, _part=pl.col("_i").cast(pl.Int64) + 2**32, _gap=pl.col("_w") - start_w, _from=lo,
         _to="timestamp", _prev="_i", _next=none)
     spans = pl.concat([inner, tail, head], how="vertical_relaxed")
     if spans.is_empty():

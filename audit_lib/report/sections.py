@@ -12,6 +12,7 @@ from audit_lib.analysis.filters import known_nodes
 from audit_lib.analysis.sessions import change_expr
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import SEVERITIES
+from audit_lib.events.actors import shown
 from audit_lib.events.zones import extreme
 from audit_lib.render import charts
 from audit_lib.render.export import sha256_hex
@@ -96,7 +97,7 @@ def _cover(pdf: ReportPDF, ctx: Context, scope: str) -> None:
                           f"SHA-256 {ctx.findings_sha}"),
         ("This PDF", "its own SHA-256 is written beside it, in a .sha256 file (sha256sum -c checks it)"),
         *_comparison_cover(ctx),
-        ("Privileged actors", f"{len(ctx.privileged):,}, {how}"),
+        ("Privileged actors", _people_text(ctx) + f", {how}"),
         ("Working time", work),
         ("Generated", f"{ctx.generated_at.isoformat()} by audit_lib {__version__}"),
     ]
@@ -107,7 +108,7 @@ def _cover(pdf: ReportPDF, ctx: Context, scope: str) -> None:
     figure_grid(pdf, [("High findings", num(by["high"])), ("Medium findings", num(by["medium"])),
                        ("Low / info findings", num(by["low"] + by["info"])), ("Sensitive actions", num(sens.height)),
                        ("of which failed", num((sens["outcome"] == compliance.FAILED).sum() if sens.height else 0)),
-                       ("Privileged actors", num(len(ctx.privileged)))])
+                       ("Privileged people", num(len(ctx.privileged_people)))])
     pdf.heading("Contents", 3)
     pdf.para("\n".join(ctx.sections), size=8.5)
     if ev.is_empty():
@@ -322,6 +323,13 @@ def _sign_ins(pdf: ReportPDF, ctx: Context) -> None:
 # ---------------------------------------------------------------- privileged actors and sessions
 
 
+def _people_text(ctx: Context) -> str:
+    """"3 people" or "3 people (4 accounts: an id the records name is its person)"."""
+    n, accounts = len(ctx.privileged_people), len(ctx.privileged)
+    text = plural(n, "person", "people")
+    return text + (f" ({accounts:,} accounts: an id the records give a name is that person)" if accounts != n else "")
+
+
 def _privileged(pdf: ReportPDF, ctx: Context) -> None:
     pdf.add_page()
     pdf.heading(ctx.section("Privileged actors and their sessions"))
@@ -330,7 +338,10 @@ def _privileged(pdf: ReportPDF, ctx: Context) -> None:
            "Privileged actors are those who performed an action of a privileged category (accounts, roles, "
            "permissions, passwords, log levels) that was not refused; give the list with --privileged.")
     timeout = int(ctx.settings.session_timeout.total_seconds() // 60)
-    pdf.para(f"{plural(len(actors), 'privileged actor')}. {how} A session runs from a sign-in (MI management API, "
+    named = [f"{visible(shown(a, ctx.names))}" for a in actors if a in ctx.names]
+    pdf.para(f"{_people_text(ctx)} privileged"
+             + (f" (ids shown with the name the records give them: {', '.join(named[:10])})" if named else "")
+             + f". {how} A session runs from a sign-in (MI management API, "
              "API-M console, IS Login) to the sign-out, the next sign-in, or "
              f"{timeout} quiet minutes (timeout); open = the log ends within that time. Changes made with no session "
              "around them are counted apart (Identity Server administration is not preceded by a Login record).", 8.5)

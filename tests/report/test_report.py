@@ -138,7 +138,7 @@ def test_privileged_actors_and_their_sessions(privileged, samples):
     part = flat(section(text, "4. Privileged actors and their sessions", "5. Evidence"))
     sens = compliance.sensitive_actions(samples.events)
     expected = compliance.privileged_actors(sens)
-    assert list(report.privileged) == expected and f"{len(expected)} privileged actors" in part
+    assert list(report.privileged) == expected and f"{len(expected)} people privileged" in part
     sessions = audit_lib.sessions(samples.events)
     mine = sessions.filter(pl.col("actor").is_in(expected))
     assert f"{mine.height:,} sessions of privileged actors in scope" in part
@@ -146,7 +146,7 @@ def test_privileged_actors_and_their_sessions(privileged, samples):
     # given actors replace the default
     chosen = build_report(samples, privileged=["raj.k"])
     part = flat(section(pages(chosen.pdf), "4. Privileged actors", "5. Evidence"))
-    assert chosen.privileged == ("raj.k",) and "1 privileged actor." in part and "The list was given" in part
+    assert chosen.privileged == ("raj.k",) and "1 person privileged." in part and "The list was given" in part
     assert "jane.ops" not in part
 
 
