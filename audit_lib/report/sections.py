@@ -12,7 +12,7 @@ from audit_lib.analysis.filters import known_nodes
 from audit_lib.analysis.sessions import change_expr
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import SEVERITIES
-from audit_lib.events.actors import shown
+from audit_lib.events.actors import shown as actor_shown
 from audit_lib.events.zones import extreme
 from audit_lib.render import charts
 from audit_lib.render.export import sha256_hex
@@ -338,7 +338,7 @@ def _privileged(pdf: ReportPDF, ctx: Context) -> None:
            "Privileged actors are those who performed an action of a privileged category (accounts, roles, "
            "permissions, passwords, log levels) that was not refused; give the list with --privileged.")
     timeout = int(ctx.settings.session_timeout.total_seconds() // 60)
-    named = [f"{visible(shown(a, ctx.names))}" for a in actors if a in ctx.names]
+    named = [visible(actor_shown(a, ctx.names)) for a in actors if a in ctx.names]
     pdf.para(f"{_people_text(ctx)} privileged"
              + (f" (ids shown with the name the records give them: {', '.join(named[:10])})" if named else "")
              + f". {how} A session runs from a sign-in (MI management API, "

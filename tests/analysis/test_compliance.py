@@ -306,3 +306,12 @@ def test_coverage_of_a_node_silent_at_the_end_agrees_everywhere(tmp_path):
     rows = {r["node"]: r for r in table.iter_rows(named=True)}
     assert rows["mi3"]["missing"] == "2026-11-28 to 2026-12-01" and rows["mi3"]["covered"] == 5
     assert rows["mi9"]["covered"] == 0 and rows["mi1"]["missing"] == "2026-12-01"
+
+
+def test_busiest_privileged_actors_by_changes():
+    ev = pl.DataFrame({"actor": ["a", "b", "b", "c", "c", "c", "d"],
+                       "action": ["created", "created", "deleted", "updated", "created", "deleted", "logged in"],
+                       "artifact_type": ["user", "user", "user", "role", "role", "role", "session"],
+                       "artifact": ["x"] * 7, "product": ["mi"] * 7})
+    assert compliance.busiest(["a", "b", "c", "d"], ev, 2) == ["c", "b"]
+    assert compliance.busiest(["d", "a"], ev, 5) == ["d", "a"]  # few enough: all, as given
