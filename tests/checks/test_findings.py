@@ -428,6 +428,58 @@ def test_audit_gap_knows_every_node_of_the_manifest(tmp_path):
     assert known_nodes(log.files, Filters(nodes=("old",))) == ["old"]
 
 
+def test_unusual_for_actor_against_their_own_history(tmp_path):
+    """jane changes 2-3 things on 20 working days, on mi-1, between 09:00 and 15:00; then one day 40 changes, a
+    first change on mi-2 and one at 03:00. Each stands out against her history, with the history stated; raj, with
+    only 5 days of history, has no baseline yet and is never judged."""
+    lines, other = [], []
+    day = T
+    for k in range(20):
+        while day.weekday() > 4:
+            day += DAY
+        for j in range(2 + k % 2):
+            lines.append(mi_change(day + j * 2 * HOUR, "jane", "enabled", "endpoint", endpointName=f"EP{j}"))
+        if k < 5:
+            lines.append(mi_change(day + HOUR, "raj", "enabled", "endpoint", endpointName="EP"))
+        day += DAY
+    while day.weekday() > 4:
+        day += DAY
+    loud = day
+    lines += [mi_change(loud + k * MIN, "jane", "disabled", "proxy_service", proxyName=f"P{k}") for k in range(40)]
+    lines += [mi_change(loud + k * MIN, "raj", "disabled", "proxy_service", proxyName=f"P{k}") for k in range(40)]
+    other.append(mi_change(loud + DAY + HOUR, "jane", "enabled", "endpoint", endpointName="EP"))
+    lines.append(mi_change(loud + 2 * DAY - 6 * HOUR, "jane", "enabled", "endpoint", endpointName="EP"))  # 03:00
+    ev = load_nodes(tmp_path, {"mi-1": lines, "mi-2": other})
+    found = fired(ev, "unusual-for-actor")
+    by_day = {f.subject: f for f in found}
+    assert all("actor jane" in s for s in by_day) and len(found) == 3, [f.summary for f in found]
+    volume, node, hour = sorted(found, key=lambda f: f.first)
+    assert volume.count == 40 and "usually 2-3 changes a day on the 20 days" in volume.summary
+    assert "40 this day" in volume.summary and volume.severity == "medium" and volume.node == "mi-1"
+    assert node.count == 1 and "never before on mi-2" in node.summary and node.node == "mi-2"
+    assert hour.count == 1 and "at 03:00, more than 3 hours from any hour they acted at before" in hour.summary
+    # with an administrator created the same day, the loud day is HIGH
+    admin = mi_change(loud + 2 * HOUR, "jane", "created", "user", isAdmin=True, userId="root2")
+    ev = load_nodes(tmp_path, {"mi-1": [*lines, admin], "mi-2": other})
+    loud_day = next(f for f in fired(ev, "unusual-for-actor") if f.count > 30)
+    assert loud_day.severity == "high"
+
+
+def test_baseline_rule_parameters_are_checked():
+    spec = {"id": "x", "title": "t", "severity": "medium", "meaning": "m", "references": ["PCI DSS 10.4.1"],
+            "kind": "baseline", "key": ["actor", "date"], "baseline": "90d", "min_history": 14}
+    with pytest.raises(RuleError, match="needs 'volume', 'novel' or 'hour_margin'"):
+        Rule.from_dict(spec)
+    with pytest.raises(RuleError, match="volume factor must be more than 1"):
+        Rule.from_dict({**spec, "volume": {"factor": 1, "min": 3}})
+    with pytest.raises(RuleError, match="novel lists node and/or artifact_type"):
+        Rule.from_dict({**spec, "novel": ["user"]})
+    with pytest.raises(RuleError, match="key is"):
+        Rule.from_dict({**spec, "key": ["actor"], "novel": ["node"]})
+    rule = Rule.from_dict({**spec, "volume": {"factor": 3, "min": 25}, "novel": ["node"], "hour_margin": 3})
+    assert (rule.volume_factor, rule.volume_min, rule.novel, rule.hour_margin) == (3.0, 25, ("node",), 3)
+
+
 # --- the whole list ------------------------------------------------------------------------------------------------
 
 def test_samples_findings_are_stable_and_point_at_their_lines(samples_log):
