@@ -8,7 +8,12 @@ SOC 2 references it supports, a kind and that kind's parameters:
 - `sequence`: an event matching `where` followed, within `window`, by one matching `then` with the same `key`;
 - `new_term`: a `key` value first seen after the first `baseline` of the events;
 - `absence`: no matching event for `working_hours` working hours for the same `key` (working hours, days and
-  holidays come from `Settings`);
+  holidays come from `Settings`), between events, from the scope's start and until its end; with the `nodes`
+  the source knows, a node without any event in scope is silent for all of it;
+- `baseline`: per actor and day (`key` ["actor", "date"]), against the actor's own history once it has
+  `min_history` active days: a day's changes above `volume` (`factor` times their 95th percentile over the
+  `baseline` before, and at least `min`), a first change on a node or artifact type (`novel`), or an hour more
+  than `hour_margin` hours from any they acted at before; the summary's `{baseline}` states what was usual;
 - `external`: metadata only, for findings other modules produce (e.g. a configuration check).
 
 `where` and `then` are a condition or a list of conditions (any may hold); a condition maps a column to a value,
