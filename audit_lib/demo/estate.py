@@ -24,6 +24,11 @@ over several lines), `Initiator=... Outcome=...` records with masked values, and
 framework's `Action : Login` records (`Initiator : null` on a failure). Work hours and weekdays are busier
 than nights and weekends, some days carry a deployment burst, a few are quiet. The same seed gives the same
 bytes.
+
+Ordinary work creates no administrator and runs no management API without authentication. `incidents=N`
+(`--incidents N`) plants N incidents, each of a different rule of INCIDENTS, at most one a week after the first
+month, drawn from their own random stream so that the ordinary work stays the same; `Written.incidents` lists
+them and `incident_findings` tells which findings are about each.
 """
 
 from __future__ import annotations
