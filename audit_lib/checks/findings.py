@@ -309,21 +309,20 @@ def _eval_baseline(frame: _Frame, rule: Rule) -> list[Finding]:
         flags.append(pl.col("_loud").is_not_null())
         reasons.append(pl.col("_loud"))
     for column in rule.novel:  # first use of a node or artifact type by this actor
-        first = pl.int_range(pl.len(), dtype=pl.Int64).over("actor", column) == 0
-        rows = rows.with_columns(first.alias(f"_new_{column}"))
+        firsts = rows.group_by("actor", column).agg(pl.col("_i").first())["_i"]  # rows are in time order
+        rows = rows.with_columns(pl.col("_i").is_in(firsts.implode()).alias(f"_new_{column}"))
         flags.append(pl.col(f"_new_{column}") & pl.col("_judged") & pl.col(column).is_not_null())
         label = "on" if column == "node" else "a change of"
         reasons.append(pl.format(f"never before {label} {{}}", pl.col(column)))
     if rule.hour_margin is not None:  # no earlier act within `hour_margin` hours of this one's (around midnight too)
         m = rule.hour_margin
         firsts = rows.group_by("actor", "_h").agg(_t=pl.col("timestamp").min())
-        near = (rows.select("actor", "_h", "_i", "timestamp")
-                .join(pl.DataFrame({"_d": list(range(-m, m + 1))}), how="cross")
-                .with_columns(_h2=((pl.col("_h") + pl.col("_d")) % 24).cast(pl.Int32))
-                .join(firsts.rename({"_h": "_h2"}), on=["actor", "_h2"], how="left")
-                .group_by("_i").agg(_seen=(pl.col("_t") < pl.col("timestamp")).any()))
-        rows = rows.join(near, on="_i", how="left")
-        flags.append(~pl.col("_seen").fill_null(False) & pl.col("_judged"))
+        # per actor and hour, the first act at any hour near it: a row at that time or before is the first there
+        near = (firsts.join(pl.DataFrame({"_d": list(range(-m, m + 1))}), how="cross")
+                .with_columns(_h=((pl.col("_h") + pl.col("_d")) % 24).cast(pl.Int32))
+                .group_by("actor", "_h").agg(_near=pl.col("_t").min()))
+        rows = rows.join(near, on=["actor", "_h"], how="left")
+        flags.append((pl.col("timestamp") <= pl.col("_near")).fill_null(False) & pl.col("_judged"))
         reasons.append(pl.format(f"at {{}}:00, more than {m} hours from any hour they acted at before",
                                  pl.col("_h").cast(pl.String).str.zfill(2)))
     rows = rows.with_columns(*[f.fill_null(False).alias(f"_f{k}") for k, f in enumerate(flags)])
