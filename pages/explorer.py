@@ -12,6 +12,8 @@ from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
 
 PAGE_SIZE = 500
+SHOWN_ROWS = 25  # rows the table shows before it scrolls (Streamlit's default is ten, whatever the window)
+ROW_PX = 35  # Streamlit's row height, header included
 COLUMNS = ["timestamp", "user", "action", "artifact_type", "artifact", "outcome", "node", "product", "level",
            "details", "attachment", "source", "line"]
 
@@ -33,7 +35,7 @@ def body(ctx: Context) -> None:
                f"({PAGE_SIZE} per page). Select a row to see the line as written in its file.")
     # the table's own export is switched off (client.disableDataExport): it would write formula cells raw
     picked = st.dataframe(page.table_text(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
-                          key="explorer_table",
+                          key="explorer_table", height=(min(SHOWN_ROWS, rows.height) + 1) * ROW_PX + 3,
                           column_config={"timestamp": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss.SSS"),
                                          "line": st.column_config.NumberColumn(format="%d")})
     st.download_button("Download the events in scope as CSV", icon=":material/download:",

@@ -85,7 +85,7 @@ def body(ctx: Context) -> None:
     if cov.is_empty():
         st.info("No dated file or event to check coverage against.")
     else:
-        page.chart(charts.coverage_chart(cov, title=f"Days per node from its first to its last day ({log.tz})"))
+        page.chart(charts.coverage_chart(cov, title=f"Every node, first to last day of the logs ({log.tz})"))
         spans = cov.group_by("node").agg(days=(pl.col("day").max() - pl.col("day").min()).dt.total_days())
         far = spans.filter(pl.col("days") > metrics.MAX_COVERAGE_DAYS)["node"].to_list()
         if far:
@@ -93,7 +93,7 @@ def body(ctx: Context) -> None:
                           + ", ".join(far[:10]) + ". For them only the days with a file or events are listed, "
                           "not every day in between."))
         if gaps.is_empty():
-            st.success("Every node has a file and events on every working day of its range (working days and "
+            st.success("Every node has a file and events on every working day of the logs (working days and "
                        "holidays as set above).")
         else:
             st.warning(f"{gaps.height} working node-day(s) read only in part, without a log file or without "

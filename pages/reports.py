@@ -14,6 +14,7 @@ from audit_lib.analysis import compliance
 from audit_lib.analysis.filters import Filters
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import Settings
+from audit_lib.events.actors import actor_names, people, shown
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.export import MIME, scope_name, sha256_hex
 from audit_lib.render.textsafe import md, visible
@@ -24,6 +25,7 @@ from audit_lib.ui import state as S
 from audit_lib.ui.sidebar import Context
 
 EDITION_NAMES = {"privileged": "Privileged activity", "full": "Full"}
+PREFILLED = 10  # privileged actors the form pre-fills: the busiest
 EVENT_COLUMNS = ["timestamp", "actor", "node", "action", "artifact_type", "artifact", "outcome", "details", "source",
                  "line"]
 
@@ -138,16 +140,22 @@ def body(ctx: Context) -> None:
     appendix = c2.checkbox("Appendix of every event", value=edition == "full", key=f"{S.REPORT_APPENDIX}_{edition}")
     max_rows = c3.number_input("Appendix rows at most", min_value=0, max_value=100_000, value=MAX_ROWS, step=1000,
                                key=S.REPORT_ROWS, disabled=not appendix)
-    default = compliance.privileged_actors(sens)
-    options = sorted(set(default) | set(ctx.events["actor"].cast(pl.String).drop_nulls().unique().to_list())) \
-        if "actor" in ctx.events.columns else default
+    everyone = compliance.privileged_actors(sens)
+    default = compliance.busiest(everyone, ctx.events, PREFILLED)
+    names = actor_names(ctx.events)
+    options = sorted(set(everyone) | set(ctx.events["actor"].cast(pl.String).drop_nulls().unique().to_list())) \
+        if "actor" in ctx.events.columns else everyone
     if S.REPORT_PRIVILEGED not in st.session_state or any(a not in options for a in
                                                           st.session_state[S.REPORT_PRIVILEGED]):
         st.session_state[S.REPORT_PRIVILEGED] = default
     privileged = st.multiselect("Privileged actors (their sessions are listed)", options, key=S.REPORT_PRIVILEGED,
-                                format_func=visible,
+                                format_func=lambda a: visible(shown(a, names)),
                                 help="By default, the actors who created or deleted users, changed roles, permissions, "
-                                     "passwords or log levels in this scope.")
+                                     f"passwords or log levels in this scope (the {PREFILLED} with most changes).")
+    if len(everyone) > len(default):
+        st.caption(f"{len(everyone):,} accounts performed a privileged action in this scope "
+                   f"({len(people(everyone, names)):,} people); the {len(default)} with the most changes are "
+                   "pre-filled. Add others from the list.")
     settings, problems = review.working_time()
     for problem in problems:
         st.warning(md(problem))

@@ -27,6 +27,7 @@ from audit_lib.events.vocabulary import (
     NOT_RECORDED,
     UNKNOWN,
     actor_expr,
+    change_expr,
     failed_sign_in_expr,
     sign_in_expr,
     sign_out_expr,
@@ -217,6 +218,18 @@ def privileged_actors(sensitive: pl.DataFrame, categories: Sequence[Category] | 
     return sorted(who["actor"].unique().to_list())
 
 
+def busiest(actors: Sequence[str], events: pl.DataFrame, limit: int = 10) -> list[str]:
+    """The `limit` of `actors` with the most changes in `events` (then by name): what a form pre-fills when the
+    privileged actors are many (a scope of a year holds hundreds of accounts that created a user once)."""
+    if len(actors) <= limit or "actor" not in events.columns:
+        return list(actors)[:limit]
+    counts = (events.lazy().filter(change_expr(events).fill_null(False)
+                                   & pl.col("actor").cast(pl.String).is_in(list(actors)))
+              .group_by(pl.col("actor").cast(pl.String)).agg(n=pl.len()).collect())
+    n = dict(counts.iter_rows())
+    return sorted(actors, key=lambda a: (-n.get(a, 0), a))[:limit]
+
+
 def sign_ins(events: pl.DataFrame) -> pl.DataFrame:
     """Sign-ins, sign-outs and failed sign-ins per user (users with at least one), most sign-ins first.
 
@@ -263,8 +276,8 @@ def duplicates(files: pl.DataFrame) -> pl.DataFrame:
 
 
 def gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None, **working: Any) -> pl.DataFrame:
-    """Days per node with no file or no events, between the node's first and last day (see
-    `metrics.coverage_gaps`; `working` takes its work_days and holidays): node, day, files, events, status."""
+    """Days per node with no file or no events (see `metrics.coverage_gaps`; `working` takes its work_days,
+    holidays, days and nodes): node, day, files, events, status."""
     return coverage_gaps(events, files, tz=tz, only_gaps=True, **working)
 
 
@@ -379,24 +392,28 @@ def node_coverage(files: pl.DataFrame, days: tuple[date, date] | None, tz: str |
                   nodes: Sequence[str] | None = None) -> pl.DataFrame:
     """Per node (of `files`, or every one of `nodes`: a node without any file in the scope is listed too), the
     scope's days with a (non-duplicate) file and those without: node, days, covered, missing (ranges), partial
-    (days of files read only in part, as ranges)."""
+    (days of files read only in part, as ranges). Read from `metrics.coverage_gaps`, the same grid as the gaps."""
     schema = {"node": pl.String, "days": pl.Int64, "covered": pl.Int64, "missing": pl.String, "partial": pl.String}
     if days is None or (files.is_empty() and not nodes):
         return pl.DataFrame(schema=schema)
-    own = files.filter(pl.col("duplicate_of").is_null())
-    fdays = file_days(own, tz).filter(pl.col("day").is_between(*days))
-    cut = own.filter(~pl.col("complete"))["source"] if "complete" in own.columns else pl.Series([], dtype=pl.String)
-    every = pl.date_range(days[0], days[1], "1d", eager=True)
+    none = pl.DataFrame(schema={"node": pl.String, "timestamp": files.schema.get("first", pl.Datetime("ms", "UTC"))})
+    grid = coverage_gaps(none, files, tz, days=days, nodes=list(nodes or ()))
     rows = []
-    names = set(own["node"].cast(pl.String).drop_nulls().unique().to_list()) | set(nodes or ())
-    for node in sorted(names):
-        mine = fdays.filter(pl.col("node") == node)
-        have = set(mine["day"].to_list())
-        missing = [d for d in every.to_list() if d not in have]
-        partial = mine.filter(pl.col("source").is_in(cut.implode()))["day"]
-        rows.append({"node": node, "days": every.len(), "covered": len(have), "missing": day_ranges(missing),
-                     "partial": day_ranges(partial) if partial.len() else ""})
-    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    for node, part in grid.group_by("node", maintain_order=True):
+        have = part.filter(pl.col("files") > 0)
+        cut = part.filter(pl.col("status") == "partial")["day"]
+        rows.append({"node": node[0], "days": part.height, "covered": have.height,
+                     "missing": day_ranges(part.filter(pl.col("files") == 0)["day"]),
+                     "partial": day_ranges(cut) if cut.len() else ""})
+    return pl.DataFrame(rows, schema=schema).sort("node") if rows else pl.DataFrame(schema=schema)
+
+
+def coverage(events: pl.DataFrame, files: pl.DataFrame, days: tuple[date, date] | None, tz: str | None = None,
+             nodes: Sequence[str] = (), **working: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The scope's coverage as the report shows it, from one grid: (`node_coverage`, the working days with a gap:
+    node, day, files, events, status)."""
+    gaps = coverage_gaps(events, files, tz, only_gaps=True, days=days, nodes=list(nodes), **working)
+    return node_coverage(files, days, tz, nodes), gaps
 
 
 def names_text(values: Sequence[str], limit: int = 40) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -149,3 +150,36 @@ def day_range(first: date, last: date, tz: str) -> tuple[datetime, datetime]:
     end = (datetime.max.replace(tzinfo=zone) if last >= date.max
            else datetime.combine(last + timedelta(days=1), time(0), zone))
     return datetime.combine(first, time(0), zone), end
+
+
+def known_nodes(files: pl.DataFrame, f: Filters | None = None, also: Iterable[str] = ()) -> list[str]:
+    """Every node the source knows (its manifest: files seen, even outside the scope, and `also`: a store's
+    nodes), within the scope's node filter; none when the scope keeps only some events of a node (users,
+    actions, products, text...): a node silent for one user is no gap in its logging."""
+    f = f or Filters()
+    if any((f.users, f.actions, f.artifact_types, f.products, f.outcomes, f.text.strip(), f.changes_only,
+            f.ambiguous_only)):
+        return []
+    names = set(also)
+    if "node" in files.columns:
+        names |= set(files["node"].cast(pl.String).drop_nulls().to_list())
+    if f.nodes:
+        names &= set(f.nodes)
+    return sorted(names)
+
+
+def scope_span(f: Filters, files: pl.DataFrame, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The scope's (start, end) for judging silence: its time range, from no earlier than the first event of any
+    file (before it there were no logs to be silent) and until no later than `now` (the logs cannot speak for the
+    future); an open end is the manifest's first or last event. (None, None) when nothing is left."""
+    lo = hi = None
+    if files.height and "first" in files.columns:
+        lo, hi = files["first"].min(), files["last"].max()
+    start = f.start if f.start is not None and (lo is None or f.start > lo) else lo
+    end = f.end if f.end is not None else hi
+    now = now or datetime.now(UTC)
+    if end is not None and end > now:
+        end = now
+    if start is not None and end is not None and end <= start:
+        return None, None
+    return start, end

@@ -7,6 +7,7 @@ never on the number of events. Large frames are grouped first; labels are attach
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -389,9 +390,11 @@ def _file_days(files: pl.DataFrame) -> pl.DataFrame:
 
 def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = None,
                   only_gaps: bool = False, work_days: tuple[int, ...] = (1, 2, 3, 4, 5),
-                  holidays: tuple[date, ...] = ()) -> pl.DataFrame:
-    """Per node and day, from the node's first to its last day: `files` covering the day, `events` on it and
-    `status`:
+                  holidays: tuple[date, ...] = (), *, days: tuple[date, date] | None = None,
+                  nodes: Sequence[str] = ()) -> pl.DataFrame:
+    """Per node and day, every node (of the files, the events and `nodes`: a node known to the source but silent
+    is listed too) over the same days: `days` (the scope's first and last), by default from the first to the last
+    day of any node. `files` covering the day, `events` on it and `status`:
     - "ok": a file and events;
     - "partial": a file covering the day was read only in part (damage, a cap): its later lines are unknown;
     - "no file": a working day with no file at all (lost, deleted or never collected?);
@@ -399,9 +402,10 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     - "day off": a day outside `work_days` (ISO weekdays, 1 = Monday) or in `holidays` with no file or no event:
       not a gap (the same working time as the findings' `Settings`).
     Days are calendar days in `tz` (default: the events' zone). With `only_gaps`, the days that are neither
-    "ok" nor "day off"."""
+    "ok" nor "day off". This is the one computation of coverage: the Data quality page, an event store's coverage
+    and the report's per-node table and gaps all read it."""
     schema = {"node": pl.String, "day": pl.Date, "files": pl.UInt32, "events": pl.Int64, "status": pl.String}
-    if files.is_empty():
+    if files.is_empty() and not nodes:
         return pl.DataFrame(schema=schema)
     if tz:
         files = files.with_columns(pl.col("first", "last").dt.convert_time_zone(tz))
@@ -413,15 +417,28 @@ def coverage_gaps(events: pl.DataFrame, files: pl.DataFrame, tz: str | None = No
     covered = fdays.group_by("node", "day").agg(files=pl.len(), cut=(~pl.col("complete")).any())
     ev = events.group_by("node", day=pl.col("timestamp").dt.date()).agg(
         events=pl.len().cast(pl.Int64)).pipe(_text, "node")
-    bounds = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).group_by("node").agg(
-        lo=pl.col("day").min(), hi=pl.col("day").max())
-    if bounds.is_empty():
+    seen = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).unique()
+    names = pl.concat([seen.select("node"), pl.DataFrame({"node": list(nodes)}, schema={"node": pl.String})]
+                      ).drop_nulls().unique().sort("node")
+    if days is not None:
+        seen = seen.filter(pl.col("day").is_between(*days))
+    # a node whose days lie centuries apart (misdated lines) lists only its dated days, and sets no bound
+    spans = seen.group_by("node").agg(lo=pl.col("day").min(), hi=pl.col("day").max())
+    far = spans.filter((pl.col("hi") - pl.col("lo")).dt.total_days() > MAX_COVERAGE_DAYS)["node"]
+    if days is None:
+        near = spans.filter(~pl.col("node").is_in(far.implode()))
+        if near.is_empty() and far.is_empty():
+            return pl.DataFrame(schema=schema)
+        days = (near["lo"].min(), near["hi"].max()) if near.height else None
+    if names.is_empty():
         return pl.DataFrame(schema=schema)
-    long = (pl.col("hi") - pl.col("lo")).dt.total_days() > MAX_COVERAGE_DAYS
-    grid = bounds.filter(~long).select("node", day=pl.date_ranges("lo", "hi")).explode("day")
-    if bounds.filter(long).height:  # centuries between a node's first and last day: only its dated days
-        seen = pl.concat([fdays.select("node", "day"), ev.select("node", "day")]).unique()
-        grid = pl.concat([grid, seen.filter(pl.col("node").is_in(bounds.filter(long)["node"].implode()))])
+    parts = [seen.filter(pl.col("node").is_in(far.implode()))]
+    if days is not None and (days[1] - days[0]).days <= MAX_COVERAGE_DAYS:
+        every = pl.DataFrame({"day": pl.date_range(days[0], days[1], "1d", eager=True)})
+        parts.append(names.filter(~pl.col("node").is_in(far.implode())).join(every, how="cross"))
+    elif days is not None:  # a scope of centuries: its dated days only
+        parts.append(seen.filter(~pl.col("node").is_in(far.implode())))
+    grid = pl.concat(parts)
     off = ~pl.col("day").dt.weekday().is_in(list(work_days)) | pl.col("day").is_in(list(holidays))
     out = (grid.join(covered, on=["node", "day"], how="left").join(ev, on=["node", "day"], how="left")
            .with_columns(pl.col("files").fill_null(0).cast(pl.UInt32), pl.col("events").fill_null(0))

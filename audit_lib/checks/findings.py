@@ -8,7 +8,12 @@ SOC 2 references it supports, a kind and that kind's parameters:
 - `sequence`: an event matching `where` followed, within `window`, by one matching `then` with the same `key`;
 - `new_term`: a `key` value first seen after the first `baseline` of the events;
 - `absence`: no matching event for `working_hours` working hours for the same `key` (working hours, days and
-  holidays come from `Settings`);
+  holidays come from `Settings`), between events, from the scope's start and until its end; with the `nodes`
+  the source knows, a node without any event in scope is silent for all of it;
+- `baseline`: per actor and day (`key` ["actor", "date"]), against the actor's own history once it has
+  `min_history` active days: a day's changes above `volume` (`factor` times their 95th percentile over the
+  `baseline` before, and at least `min`), a first change on a node or artifact type (`novel`), or an hour more
+  than `hour_margin` hours from any they acted at before; the summary's `{baseline}` states what was usual;
 - `external`: metadata only, for findings other modules produce (e.g. a configuration check).
 
 `where` and `then` are a condition or a list of conditions (any may hold); a condition maps a column to a value,
@@ -28,6 +33,7 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -44,8 +50,8 @@ from audit_lib.analysis.sessions import (
     actor_expr,
     session_ids,
 )
-from audit_lib.checks.finding import Finding, sort_findings
-from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, load_rules
+from audit_lib.checks.finding import Finding, finding_id, sort_findings
+from audit_lib.checks.rule import EVENT_COLUMNS, MAX_EVENTS, Rule, Settings, duration_text, load_rules
 from audit_lib.events.vocabulary import UNKNOWN, address_expr
 
 
@@ -53,8 +59,11 @@ class _Frame(Matcher):
     """The events with a row number `_i`, `actor`, and the derived columns the rules read (the working-time ones
     from the settings)."""
 
-    def __init__(self, events: pl.DataFrame, settings: Settings, rules: Sequence[Rule]) -> None:
+    def __init__(self, events: pl.DataFrame, settings: Settings, rules: Sequence[Rule],
+                 span: tuple[datetime | None, datetime | None] | None = None,
+                 nodes: Sequence[str] = ()) -> None:
         self.settings = settings
+        self.nodes = tuple(nodes)
         ts = events.schema["timestamp"]
         self.tz = settings.tz or getattr(ts, "time_zone", None) or "UTC"
         used = set().union(*(r.columns() for r in rules))
@@ -69,8 +78,9 @@ class _Frame(Matcher):
         super().__init__(events, used, extra)
         if "in_session" in used:
             self.ev = self.ev.with_columns(in_session=session_ids(events, settings.session_timeout).is_not_null())
-        self.start: datetime = self.ev["timestamp"].min()
-        self.end: datetime = self.ev["timestamp"].max()
+        lo, hi = span or (None, None)
+        self.start: datetime = lo if lo is not None else self.ev["timestamp"].min()
+        self.end: datetime = hi if hi is not None else self.ev["timestamp"].max()
 
 
 def _seconds_of_day(local: pl.Expr) -> pl.Expr:
@@ -196,27 +206,139 @@ def _eval_absence(frame: _Frame, rule: Rule) -> list[Finding]:
     last = ~pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(-1)) for k in key]).fill_null(False)
     rows = (frame.select(rule.where, key).sort([*_sortable(key), "timestamp", "_i"])
             .with_columns(_prev=pl.when(same).then(pl.col("_i").shift(1)),
-                          _since=pl.when(same).then(ts.shift(1)), _last=last))
+                          _since=pl.when(same).then(ts.shift(1)), _last=last, _first=~same))
+    zone = frame.tz
+    start_w, end_w = pl.select(_work_seconds(pl.lit(frame.start).dt.convert_time_zone(zone), s).alias("a"),
+                               _work_seconds(pl.lit(frame.end).dt.convert_time_zone(zone), s).alias("b")).row(0)
+    out = _silent_nodes(frame, rule, rows, end_w - start_w) if key == ["node"] else []
     # working time never exceeds wall-clock time: only wall-clock gaps of `limit` or more need the calendar
     wall = timedelta(seconds=limit)
-    gaps = rows.filter(((ts - pl.col("_since")) >= wall) | (pl.col("_last") & ((frame.end - ts) >= wall)))
+    dtype = frame.ev.schema["timestamp"]
+    lo, hi = pl.lit(frame.start).cast(dtype), pl.lit(frame.end).cast(dtype)
+    gaps = rows.filter(((ts - pl.col("_since")) >= wall) | (pl.col("_last") & ((hi - ts) >= wall))
+                       | (pl.col("_first") & ((ts - lo) >= wall)))
     if gaps.is_empty():
-        return []
-    zone = frame.tz
-    end_w = pl.select(_work_seconds(pl.lit(frame.end).dt.convert_time_zone(zone), s)).item()
+        return out
     gaps = gaps.with_columns(_w=_work_seconds(ts.dt.convert_time_zone(zone), s),
                              _w0=_work_seconds(pl.col("_since").dt.convert_time_zone(zone), s))
+    none = pl.lit(None, pl.UInt32)
     inner = gaps.filter((pl.col("_w") - pl.col("_w0")) >= limit).select(
-        *key, _part="_prev", _gap=pl.col("_w") - pl.col("_w0"), _to="timestamp", _prev="_prev", _next="_i")
+        *key, _part="_prev", _gap=pl.col("_w") - pl.col("_w0"), _from="_since", _to="timestamp", _prev="_prev",
+        _next="_i")
     tail = gaps.filter(pl.col("_last") & ((end_w - pl.col("_w")) >= limit)).select(
-        *key, _part="_i", _gap=end_w - pl.col("_w"), _to=pl.lit(frame.end), _prev="_i", _next=pl.lit(None, pl.UInt32))
-    spans = pl.concat([inner, tail], how="vertical_relaxed")
+        *key, _part="_i", _gap=end_w - pl.col("_w"), _from="timestamp", _to=hi, _prev="_i",
+        _next=none)
+    # silent from the start of the scope until its first event (only its first event is behind the finding)
+    head = gaps.filter(pl.col("_first") & ((pl.col("_w") - start_w) >= limit)).select(
+        *key, _part=pl.col("_i").cast(pl.Int64) + 2**32, _gap=pl.col("_w") - start_w, _from=lo,
+        _to="timestamp", _prev="_i", _next=none)
+    spans = pl.concat([inner, tail, head], how="vertical_relaxed")
     if spans.is_empty():
-        return []
-    hits = pl.concat([spans.select(*key, "_part", "_gap", "_to", _i="_prev"),
-                      spans.filter(pl.col("_next").is_not_null()).select(*key, "_part", "_gap", "_to", _i="_next")],
+        return out
+    hits = pl.concat([spans.select(*key, "_part", "_gap", "_from", "_to", _i="_prev"),
+                      spans.filter(pl.col("_next").is_not_null()).select(*key, "_part", "_gap", "_from", "_to",
+                                                                          _i="_next")],
                      how="vertical_relaxed")
-    return _to_findings(frame, rule, hits, [*key, "_part"], span_to="_to", silent="_gap")
+    return out + _to_findings(frame, rule, hits, [*key, "_part"], span_from="_from", span_to="_to", silent="_gap")
+
+
+def _silent_nodes(frame: _Frame, rule: Rule, rows: pl.DataFrame, work: int) -> list[Finding]:
+    """A finding for every known node (`frame.nodes`) without any event in scope, when the scope holds at least
+    the rule's working hours: silent from its start to its end (no event is behind it)."""
+    if work < int(rule.working_hours * 3600) or frame.start is None or frame.end is None:
+        return []
+    seen = set(rows["node"].cast(pl.String).drop_nulls().to_list())
+    silent = [n for n in frame.nodes if n not in seen]
+    zone = ZoneInfo(frame.tz)
+    first, last = frame.start.astimezone(zone), frame.end.astimezone(zone)
+    empty = frame.ev.select([c for c in EVENT_COLUMNS if c in frame.ev.columns]).clear()
+    values = {"count": "0", "window": "", "actors": UNKNOWN, "nodes": "", "artifacts": UNKNOWN,
+              "silent": str(round(work / 3600, 1)), "first": f"{first:%Y-%m-%d %H:%M}",
+              "last": f"{last:%Y-%m-%d %H:%M}"}
+    out = []
+    for node in silent:
+        fields = {**values, "node": node, "nodes": node}
+        summary = (string.Formatter().vformat(rule.summary, (), _Missing(fields)) if rule.summary
+                   else f"{rule.title}: node {node}")
+        out.append(Finding(
+            id=finding_id(rule.id, node, "silent", int(frame.start.timestamp() * 1000),
+                          int(frame.end.timestamp() * 1000)),
+            rule=rule.id, title=rule.title, severity=rule.severity, meaning=rule.meaning, references=rule.references,
+            node=node, first=first, last=last, count=0, subject=f"node {node}", summary=summary,
+            event_rows=empty))
+    return out
+
+
+class _Missing(dict):
+    """Template values; a name without one reads "?"."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _eval_baseline(frame: _Frame, rule: Rule) -> list[Finding]:
+    """One finding per actor and day that stands out against the actor's own history (the days before it): far
+    more changes than usual, a node or artifact type never used before, or hours far outside theirs. Only actors
+    with `min_history` active days before the day are judged; the finding states the baseline."""
+    zone = frame.tz
+    rows = (frame.select(rule.where, ["actor", "node", "artifact_type", "date"])
+            .filter(pl.col("actor").is_not_null())
+            .with_columns(pl.col("actor", "node", "artifact_type").cast(pl.String),
+                          _h=pl.col("timestamp").dt.convert_time_zone(zone).dt.hour().cast(pl.Int32))
+            .sort("actor", "timestamp", "_i"))
+    if rows.is_empty():
+        return []
+    days = (rows.group_by("actor", "date").agg(_n=pl.len().cast(pl.Int64)).sort("actor", "date")
+            .with_columns(_days=pl.int_range(pl.len(), dtype=pl.Int64).over("actor")))  # active days before
+    window = f"{int(rule.baseline.total_seconds() // 86400) or 1}d"
+    hist = (days.rolling("date", period=window, closed="left", group_by="actor")
+            .agg(_in=pl.len().cast(pl.Int64), _lo=pl.col("_n").min(),
+                 _hi=pl.col("_n").quantile(0.95, "higher").cast(pl.Int64)))
+    days = days.join(hist, on=["actor", "date"], how="left").with_columns(
+        _judged=pl.col("_days") >= rule.min_history)
+    rows = rows.join(days.select("actor", "date", "_n", "_judged"), on=["actor", "date"], how="left")
+    flags: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    if rule.volume_factor:
+        loud = (days.filter(pl.col("_judged") & (pl.col("_in") >= rule.min_history) & (pl.col("_n") >= rule.volume_min)
+                            & (pl.col("_n") > pl.col("_hi") * rule.volume_factor))
+                .select("actor", "date", _loud=pl.format(
+                    "usually {}-{} changes a day on the {} days they changed something in the {} before, {} this day",
+                    "_lo", "_hi", "_in", pl.lit(duration_text(rule.baseline)), "_n")))
+        rows = rows.join(loud, on=["actor", "date"], how="left")
+        flags.append(pl.col("_loud").is_not_null())
+        reasons.append(pl.col("_loud"))
+    for column in rule.novel:  # first use of a node or artifact type by this actor
+        firsts = rows.group_by("actor", column).agg(pl.col("_i").first())["_i"]  # rows are in time order
+        rows = rows.with_columns(pl.col("_i").is_in(firsts.implode()).alias(f"_new_{column}"))
+        flags.append(pl.col(f"_new_{column}") & pl.col("_judged") & pl.col(column).is_not_null())
+        label = "on" if column == "node" else "a change of"
+        reasons.append(pl.format(f"never before {label} {{}}", pl.col(column)))
+    if rule.hour_margin is not None:  # no earlier act within `hour_margin` hours of this one's (around midnight too)
+        m = rule.hour_margin
+        firsts = rows.group_by("actor", "_h").agg(_t=pl.col("timestamp").min())
+        # per actor and hour, the first act at any hour near it: a row at that time or before is the first there
+        near = (firsts.join(pl.DataFrame({"_d": list(range(-m, m + 1))}), how="cross")
+                .with_columns(_h=((pl.col("_h") + pl.col("_d")) % 24).cast(pl.Int32))
+                .group_by("actor", "_h").agg(_near=pl.col("_t").min()))
+        rows = rows.join(near, on=["actor", "_h"], how="left")
+        flags.append((pl.col("timestamp") <= pl.col("_near")).fill_null(False) & pl.col("_judged"))
+        reasons.append(pl.format(f"at {{}}:00, more than {m} hours from any hour they acted at before",
+                                 pl.col("_h").cast(pl.String).str.zfill(2)))
+    rows = rows.with_columns(*[f.fill_null(False).alias(f"_f{k}") for k, f in enumerate(flags)])
+    hit = pl.any_horizontal([pl.col(f"_f{k}") for k in range(len(flags))])
+    if rule.volume_factor:  # a loud day: all of its changes are behind the finding
+        hit = hit | pl.col("_f0")
+    hits = rows.filter(hit)
+    if hits.is_empty():
+        return []
+    why = pl.concat([hits.filter(pl.col(f"_f{k}")).select("actor", "date", "_i", _why=r)
+                     for k, r in enumerate(reasons)]).unique(["actor", "date", "_why"]).sort("actor", "date", "_i")
+    text = why.group_by("actor", "date", maintain_order=True).agg(
+        _why=pl.col("_why").head(6).str.join("; ") + pl.when(pl.len() > 6).then(
+            pl.format("; and {} more", pl.len() - 6)).otherwise(pl.lit("")))
+    hits = hits.join(text, on=["actor", "date"], how="left").select("actor", "date", "_i", "_why")
+    return _to_findings(frame, rule, hits, ["actor", "date"], text="_why")
 
 
 def _sortable(columns: Sequence[str]) -> list[pl.Expr]:
@@ -225,11 +347,11 @@ def _sortable(columns: Sequence[str]) -> list[pl.Expr]:
 
 
 _EVALUATE = {"match": _eval_match, "threshold": _eval_threshold, "sequence": _eval_sequence,
-             "new_term": _eval_new_term, "absence": _eval_absence}
+             "new_term": _eval_new_term, "absence": _eval_absence, "baseline": _eval_baseline}
 
 
-def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str], *, span_to: str | None = None,
-                 silent: str | None = None) -> list[Finding]:
+def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str], *, span_from: str | None = None,
+                 span_to: str | None = None, silent: str | None = None, text: str | None = None) -> list[Finding]:
     """One finding per group of `hits` (event rows `_i` with the `group` columns), in order of first event.
 
     Everything but the final loop that makes the Finding objects runs on whole columns; each finding's events
@@ -249,11 +371,13 @@ def _to_findings(frame: _Frame, rule: Rule, hits: pl.DataFrame, group: list[str]
         return expr.dt.convert_time_zone(zone).dt.strftime("%Y-%m-%d %H:%M")
 
     last = pl.col(span_to).first() if span_to else pl.col("timestamp").max()
-    agg = [pl.len().alias("_count"), pl.col("timestamp").min().alias("_first"),
+    first = pl.col(span_from).first() if span_from else pl.col("timestamp").min()
+    agg = [pl.len().alias("_count"), first.alias("_first"),
            last.alias("_last"), pl.col("_i").min().alias("_first_i"),
            pl.col("source").first().cast(pl.String).alias("_source"), pl.col("line").first().alias("_line"),
            pl.col("node").drop_nulls().n_unique().alias("_nodes"), pl.col("node").drop_nulls().first().alias("_one"),
            (pl.col(silent).first().truediv(3600).round(1).cast(pl.String) if silent else pl.lit("")).alias("silent"),
+           (pl.col(text).first() if text else pl.lit("")).alias("baseline"),
            *[pl.col(g).first() for g in group],
            *[pl.col("_i").is_in(frame.select(conds, [])["_i"].implode()).any().alias(f"_sev{k}")
              for k, (_, conds) in enumerate(rule.severity_when)]]
@@ -336,15 +460,23 @@ def _template(rule: Rule, constants: dict[str, str]) -> pl.Expr:
 
 
 def findings(events: pl.DataFrame, rules: Sequence[Rule] | None = None, settings: Settings | None = None,
-             extra: Iterable[Finding] = ()) -> list[Finding]:
+             extra: Iterable[Finding] = (), *, nodes: Iterable[str] = (),
+             span: tuple[datetime | None, datetime | None] | None = None) -> list[Finding]:
     """Every finding of `rules` (default: all shipped rules) over `events`, plus `extra` findings made
-    elsewhere, in a stable order."""
+    elsewhere, in a stable order.
+
+    `nodes` names every node the source knows (`filters.known_nodes`: its manifest, a store's nodes), so that the
+    absence rules also find a node without any event in scope; `span` is the scope's (start, end), so that
+    silence at its start and end counts (an open end: the first or last event)."""
     rules = load_rules() if rules is None else list(rules)
     settings = settings or Settings()
     out = list(extra)
     active = [r for r in rules if r.kind != "external"]
-    if events.height and active:
-        frame = _Frame(events, settings, active)
+    nodes = sorted(set(nodes))
+    if not events.height:  # nothing happened: only silence can be found, in a scope with both ends
+        active = [r for r in active if r.kind == "absence"] if nodes and span and None not in span else []
+    if active:
+        frame = _Frame(events, settings, active, span, nodes)
         for rule in active:
             out += _EVALUATE[rule.kind](frame, rule)
     return sort_findings(out)

@@ -27,7 +27,7 @@ from audit_lib.analysis.sessions import (
 
 RULES_DIR = Path(__file__).parent / "rules"
 SEVERITIES = ("info", "low", "medium", "high")
-RULE_KINDS = ("match", "threshold", "sequence", "new_term", "absence", "external")
+RULE_KINDS = ("match", "threshold", "sequence", "new_term", "absence", "baseline", "external")
 EVENT_COLUMNS = ["timestamp", "actor", "node", "product", "action", "artifact_type", "artifact", "outcome",
                  "details", "source", "line"]
 MAX_EVENTS = 1000  # events kept with one finding; `count` always holds the full number
@@ -60,6 +60,14 @@ class Rule:
     # (severity, conditions): a finding any of whose events meets the conditions takes that severity (the first
     # that applies), so one rule can weigh what was hit: the audit logger turned off is not a component logger
     severity_when: tuple[tuple[str, tuple[dict, ...]], ...] = ()
+    # baseline rules: active days of history an actor needs, a day's changes against the actor's own usual number
+    # (at least `volume_min` and more than `volume_factor` times their 95th percentile), what is new for them
+    # (`novel`: node, artifact_type), and hours more than `hour_margin` outside the hours they ever acted at
+    min_history: int | None = None
+    volume_factor: float | None = None
+    volume_min: int | None = None
+    novel: tuple[str, ...] = ()
+    hour_margin: int | None = None
 
     @property
     def rank(self) -> int:
@@ -90,7 +98,7 @@ class Rule:
             raise RuleError(where + f"kind must be one of {', '.join(RULE_KINDS)}, not {spec['kind']!r}")
         unknown = set(spec) - {"id", "title", "severity", "meaning", "references", "kind", "where", "then", "key",
                                "window", "count", "baseline", "working_hours", "summary", "description",
-                               "severity_when"}
+                               "severity_when", "min_history", "volume", "novel", "hour_margin"}
         if unknown:
             raise RuleError(where + f"unknown field {', '.join(sorted(unknown))}")
         try:
@@ -104,7 +112,8 @@ class Rule:
                 baseline=parse_duration(spec["baseline"]) if spec.get("baseline") is not None else None,
                 working_hours=float(spec["working_hours"]) if spec.get("working_hours") is not None else None,
                 summary=str(spec.get("summary") or ""), path=path,
-                severity_when=_severity_when(spec.get("severity_when")))
+                severity_when=_severity_when(spec.get("severity_when")),
+                **_baseline_fields(spec))
         except (TypeError, ValueError) as exc:
             raise RuleError(where + str(exc)) from None
         rule._check(where)
@@ -112,10 +121,16 @@ class Rule:
 
     def _check(self, where: str) -> None:
         needs = {"threshold": ("window", "count"), "sequence": ("then", "window"), "new_term": ("baseline",),
-                 "absence": ("working_hours",)}.get(self.kind, ())
+                 "absence": ("working_hours",), "baseline": ("baseline", "min_history")}.get(self.kind, ())
         for name in needs:
             if not getattr(self, name):
                 raise RuleError(where + f"a {self.kind} rule needs {name!r}")
+        if self.kind == "baseline" and list(self.key) != ["actor", "date"]:
+            raise RuleError(where + "a baseline rule's key is [\"actor\", \"date\"] (one finding per person and day)")
+        if self.kind == "baseline" and not (self.volume_factor or self.novel or self.hour_margin is not None):
+            raise RuleError(where + "a baseline rule needs 'volume', 'novel' or 'hour_margin'")
+        if set(self.novel) - {"node", "artifact_type"}:
+            raise RuleError(where + "novel lists node and/or artifact_type")
         if self.kind in ("threshold", "sequence", "new_term", "absence", "match") and not self.key:
             raise RuleError(where + f"a {self.kind} rule needs 'key' (the columns a finding is about)")
         if self.count is not None and self.count < 1:
@@ -255,7 +270,7 @@ def load_settings(path: str | Path) -> Settings:
         raise RuleError(f"{path}: {exc}") from None
 
 
-SUMMARY_FIELDS = ("count", "window", "first", "last", "actors", "nodes", "artifacts", "silent")
+SUMMARY_FIELDS = ("count", "window", "first", "last", "actors", "nodes", "artifacts", "silent", "baseline")
 
 
 def duration_text(d: timedelta) -> str:
@@ -276,3 +291,29 @@ def _severity_when(value: Any) -> tuple[tuple[str, tuple[dict, ...]], ...]:
                                               for v in value):
         raise ValueError("severity_when must be a list of {\"severity\": ..., \"where\": ...}")
     return tuple((str(v["severity"]), conditions(v["where"])) for v in value)
+
+
+def _baseline_fields(spec: dict) -> dict[str, Any]:
+    """The baseline parameters: {"min_history": 14, "volume": {"factor": 4, "min": 20}, "novel": ["node"],
+    "hour_margin": 3}; every one optional."""
+    out: dict[str, Any] = {}
+    if spec.get("min_history") is not None:
+        out["min_history"] = int(spec["min_history"])
+        if out["min_history"] < 1:
+            raise ValueError("min_history must be 1 or more (active days)")
+    if spec.get("volume") is not None:
+        volume = spec["volume"]
+        if not isinstance(volume, dict) or set(volume) - {"factor", "min"} or not volume.get("factor"):
+            raise ValueError('volume must be {"factor": N, "min": N}')
+        out["volume_factor"], out["volume_min"] = float(volume["factor"]), int(volume.get("min", 1))
+        if out["volume_factor"] <= 1:
+            raise ValueError("volume factor must be more than 1")
+    if spec.get("novel") is not None:
+        if not isinstance(spec["novel"], list):
+            raise ValueError("novel must be a list of columns")
+        out["novel"] = tuple(str(c) for c in spec["novel"])
+    if spec.get("hour_margin") is not None:
+        out["hour_margin"] = int(spec["hour_margin"])
+        if not 0 <= out["hour_margin"] < 12:
+            raise ValueError("hour_margin must be 0 to 11 hours")
+    return out

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from audit_lib.analysis.filters import apply_filters
+from audit_lib.analysis.filters import apply_filters, known_nodes, scope_span
 from audit_lib.checks import config_check
 from audit_lib.checks.findings import findings
 from audit_lib.cli.common import (
@@ -42,11 +42,14 @@ def run_export(args: argparse.Namespace) -> int:
     scope_from_args(args, args.tz or "UTC")  # a bad zone or date is told before anything is read
     targets = check_outputs({"out": Path(args.out)}, args.paths) if args.out else None
     log = load_from_args(args)
-    events = apply_filters(log.events, scope_from_args(args, log.tz))
+    scope = scope_from_args(args, log.tz)
+    events = apply_filters(log.events, scope)
     if args.findings:
         rules, settings = rules_from_args(args)
         extra = [] if args.no_config or not args.paths else config_check.check_source(args.paths, log)
-        data = findings_export(findings(events, rules, settings, extra=extra), args.format)
+        found = findings(events, rules, settings, extra=extra, nodes=known_nodes(log.files, scope),
+                         span=scope_span(scope, log.files))
+        data = findings_export(found, args.format)
     else:
         data = events_export(events, args.format)
     if targets is None:

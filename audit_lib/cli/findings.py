@@ -14,7 +14,7 @@ from collections import Counter
 
 import polars as pl
 
-from audit_lib.analysis.filters import Filters, apply_filters
+from audit_lib.analysis.filters import Filters, apply_filters, known_nodes, scope_span
 from audit_lib.analysis.sessions import parse_duration, session_changes
 from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, at_least, sort_findings
@@ -99,7 +99,8 @@ def run_findings(args: argparse.Namespace) -> int:
     rules, settings = rules_from_args(args)
     log, events, filters = _scoped(args)
     extra = _extra_findings(args, log)
-    found = findings(events, rules, settings, extra=extra)
+    found = findings(events, rules, settings, extra=extra, nodes=known_nodes(log.files, filters),
+                     span=scope_span(filters, log.files))
     reviewed = latest_reviews(args.store) if args.store else {}
     if args.store and any(r.id == MISSING_RULE for r in rules):  # days nobody reviewed in time
         found = sort_findings([*found, *review_missing(found, args.store, settings)])

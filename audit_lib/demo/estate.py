@@ -24,6 +24,11 @@ over several lines), `Initiator=... Outcome=...` records with masked values, and
 framework's `Action : Login` records (`Initiator : null` on a failure). Work hours and weekdays are busier
 than nights and weekends, some days carry a deployment burst, a few are quiet. The same seed gives the same
 bytes.
+
+Ordinary work creates no administrator and runs no management API without authentication. `incidents=N`
+(`--incidents N`) plants N incidents, each of a different rule of INCIDENTS, at most one a week after the first
+month, drawn from their own random stream so that the ordinary work stays the same; `Written.incidents` lists
+them and `incident_findings` tells which findings are about each.
 """
 
 from __future__ import annotations
@@ -36,9 +41,10 @@ import random
 import shutil
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -144,6 +150,7 @@ IS_APPS = ["Console", "MyAccount", "hr-portal", "billing-web", "mobile-banking",
 IS_ROLES = ["Internal/everyone", "Internal/devops", "Internal/helpdesk", "Internal/subscriber", "Internal/creator",
             "Internal/publisher", "admin", "Application/hr-portal", "Application/billing-web", "finance",
             "auditors", "contractors"]
+IS_GRANTS = [r for r in IS_ROLES if r != "admin"]  # roles given in ordinary work: admin is granted by an incident
 IS_PERMISSIONS = ["/permission/admin/login", "/permission/admin/manage/identity/usermgt/view",
                   "/permission/admin/manage/identity/usermgt/update", "/permission/admin/manage/identity/rolemgt",
                   "/permission/admin/manage/identity/applicationmgt/view", "/permission/admin/monitor/logs"]
@@ -262,7 +269,7 @@ class NodeWriter:
         users = {"mi": MI_USERS, "apim": APIM_USERS | APIM_TENANT_USERS, "is": IS_ADMINS}[product]
         self.users, self.user_weights = list(users), list(users.values())
         self.ips = {u: f"10.{rng.randint(10, 40)}.{rng.randint(0, 9)}.{rng.randint(2, 250)}" for u in users}
-        self.anonymous = rng.random() < 0.5  # this node's management API ran without authentication for a while
+        self.anonymous = False  # the management API runs without authentication only as a planted incident
         self.masked = rng.random() < 0.5  # IS: user names masked in the key=value records
         self.session: Callable[[int], int] = getattr(self, f"_{product}_session")
         self.burst: Callable[[int, int, int], None] = getattr(self, f"_{product}_burst")
@@ -333,7 +340,8 @@ class NodeWriter:
         else:  # user
             name = rng.choice(cat.mi_user_ids)
             action = rng.choice(("created", "created", "deleted", "updated"))
-            info = _enc({"isAdmin": rng.random() < 0.2, "userId": name} if action == "created" else {"userId": name})
+            # ordinary accounts: an administrator created is an incident (see INCIDENTS)
+            info = _enc({"isAdmin": False, "userId": name} if action == "created" else {"userId": name})
         msg = f'{{"performedBy":"{user}","action":"{action}","type":"{kind}","info":{info}}}'
         if rng.random() < 0.002:  # the change failed: ERROR and the stack trace on the lines below
             trace = rng.choice(MI_ERRORS)
@@ -536,7 +544,7 @@ class NodeWriter:
                 target = rng.choice(IS_ROLES)
                 data = f"{{ Users : [{', '.join(rng.sample(cat.end_users, rng.randint(1, 3)))}] }}"
             elif action in ("Add User", "Update Roles of User"):
-                data = f"{{ Roles : [{', '.join(rng.sample(IS_ROLES, rng.randint(0, 3)))}] }}"
+                data = f"{{ Roles : [{', '.join(rng.sample(IS_GRANTS, rng.randint(0, 3)))}] }}"
             else:
                 data = "{ }"
         else:
@@ -590,10 +598,142 @@ class NodeWriter:
         """A bulk provisioning run: users added with their roles, one after the other."""
         for _ in range(events):
             t += self.rng.randint(50, 3_000)
-            roles = ", ".join(self.rng.sample(IS_ROLES, 2))
+            roles = ", ".join(self.rng.sample(IS_GRANTS, 2))
             self.out.add(t, f"Initiator : scim-provisioner@carbon.super | Action : Add User | Target : "
                             f"{self.rng.choice(self.cat.end_users)} | Data : {{ Roles : [{roles}] }} | Result : "
                             "Success ", pre=_uuid(self.rng))
+
+
+# --- incidents -------------------------------------------------------------------------------------------------
+# Each planted incident is what one named rule exists to find. They come from their own random stream, so an
+# estate with incidents holds the same ordinary work as the one without, plus the incidents (and, for a gap, minus
+# the days a node lost).
+
+@dataclass(frozen=True)
+class Incident:
+    """One planted incident: the rule that should find it, the node, its local day, when it starts (epoch ms) and
+    what happened; a gap covers `days` days from `day`."""
+
+    rule: str
+    node: str
+    day: date
+    t: int
+    what: str
+    days: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.node:<6} {self.rule:<36} {self.what}"
+
+
+def _plant_admin(gen: NodeWriter, rng: random.Random, t: int) -> str:
+    user, name = rng.choice(("admin", "ops-oncall", "raj.k")), f"svc-maint{rng.randint(2, 9)}"
+    gen.out.add(t, f"{user} logged in at [", kind=1, tail="]")
+    gen.out.add(t + 40_000, f'{{"performedBy":"{user}","action":"created","type":"user","info":'
+                f'{_enc({"isAdmin": True, "userId": name})}}}')
+    gen.out.add(t + 90_000, f"{user} logged out at [", kind=1, tail="]")
+    return f"{user} created administrator {name}"
+
+
+def _plant_guessing(gen: NodeWriter, rng: random.Random, t: int, then_in: bool, spray: bool = False) -> str:
+    ip = f"185.{rng.randint(20, 200)}.{rng.randint(0, 255)}.{rng.randint(2, 250)}"
+    victim = rng.choice(("admin", "publisher1", "devops-apim"))
+    tid, signed = gen._apim_pre(victim)
+    tries = rng.randint(6, 9) if then_in else rng.randint(14, 25)
+    for _ in range(tries):
+        who = rng.choice(APIM_BAD_NAMES + [victim]) if spray else victim
+        gen.out.add(t, f"Login failed. Unauthorized login attempt '{who}[{tid}]' at [", level=" WARN", pre=tid,
+                    kind=2, tail=f"] from IP address {ip}", inner=t)
+        t += rng.randint(3_000, 25_000)
+    if not then_in:
+        return f"{tries} wrong passwords for {victim} from {ip}"
+    gen.out.add(t, f"'{signed}' logged in at [", pre=tid, kind=2, tail=f"] from IP address {ip}", inner=t)
+    for _ in range(3):
+        t += rng.randint(5_000, 60_000)
+        t, _n = gen._apim_op(t, victim, tid, APIM_ROLES[victim])
+    how = "names tried" if spray else "wrong passwords"
+    return f"{tries} {how} from {ip}, then signed in as {victim}"
+
+
+def _plant_audit_level(gen: NodeWriter, rng: random.Random, t: int, level: str) -> str:
+    user = rng.choice(("admin", "jane.ops", "tom.h"))
+    gen.out.add(t, f"{user} logged in at [", kind=1, tail="]")
+    gen.out.add(t + 30_000, f'{{"performedBy":"{user}","action":"updated","type":"log_level","info":'
+                f'{_enc({"loggerName": "AUDIT_LOG", "loggingLevel": level})}}}')
+    gen.out.add(t + 60_000, f"{user} logged out at [", kind=1, tail="]")
+    return f"{user} set AUDIT_LOG to {level}"
+
+
+def _plant_deletions(gen: NodeWriter, rng: random.Random, t: int) -> str:
+    user, n = rng.choice(("ops-oncall", "li.wei", "admin")), rng.randint(14, 30)
+    gen.out.add(t, f"{user} logged in at [", kind=1, tail="]")
+    for name in rng.sample(gen.cat.mi["capp"], min(n, len(gen.cat.mi["capp"]))):
+        t += rng.randint(5_000, 90_000)
+        gen.out.add(t, f'{{"performedBy":"{user}","action":"deleted","type":"carbon_application","info":'
+                    f'{_enc({"cAppFileName": name + "_1.0.0.car"})}}}')
+    return f"{user} deleted {min(n, len(gen.cat.mi['capp']))} carbon applications"
+
+
+def _plant_volume(gen: NodeWriter, rng: random.Random, t: int) -> str:
+    user, n = rng.choice(("tom.h", "li.wei", "ana.lopez")), rng.randint(80, 120)
+    gen.out.add(t, f"{user} logged in at [", kind=1, tail="]")
+    for _ in range(n):
+        t += rng.randint(5_000, 120_000)
+        gen._mi_change(t, user, rng.choice(("proxy_service", "endpoint", "message_processor")))
+    gen.out.add(t + 30_000, f"{user} logged out at [", kind=1, tail="]")
+    return f"{user} made {n} changes in a few hours"
+
+
+def _plant_anonymous(gen: NodeWriter, rng: random.Random, t: int) -> str:
+    n = rng.randint(4, 12)
+    for _ in range(n):
+        t += rng.randint(60_000, 1_800_000)
+        gen._mi_change(t, "anonymous", rng.choice(("proxy_service", "endpoint", "carbon_application")))
+    return f"{n} changes through the management API with authentication off"
+
+
+# rule -> (products it can happen on, how it is planted); planted in this order, one of each, as many as asked
+INCIDENTS: dict[str, tuple[tuple[str, ...], Callable[[NodeWriter, random.Random, int], str]]] = {
+    "privileged-account-created": (("mi",), _plant_admin),
+    "failed-sign-in-burst": (("apim",), lambda g, r, t: _plant_guessing(g, r, t, then_in=False)),
+    "sign-in-after-failures": (("apim",), lambda g, r, t: _plant_guessing(g, r, t, then_in=True)),
+    "logging-stopped": (("mi",), lambda g, r, t: _plant_audit_level(g, r, t, "OFF")),
+    "audit-logging-reduced": (("mi",), lambda g, r, t: _plant_audit_level(g, r, t, "ERROR")),
+    "mass-deletion": (("mi",), _plant_deletions),
+    "unusual-for-actor": (("mi",), _plant_volume),
+    "audit-gap": (PRODUCTS, lambda g, r, t: "no audit file for three working days"),
+    "anonymous-action": (("mi",), _plant_anonymous),
+    "sign-in-after-failures-from-address": (("apim",), lambda g, r, t: _plant_guessing(g, r, t, True, True)),
+}
+GAP_DAYS = 3  # a planted gap: Monday to Wednesday without a file
+
+
+def plan_incidents(count: int, nodes: list[str], products: list[str], start: date, days: int,
+                   seed: int) -> list[Incident]:
+    """`count` incidents of different rules (INCIDENTS, in order, skipping those no node's product can have),
+    on working days spread over the period after its first month (a baseline needs history), one a week at most."""
+    kinds = [(rule, [n for n, p in zip(nodes, products, strict=True) if p in prods])
+             for rule, (prods, _plant) in INCIDENTS.items()]
+    kinds = [(rule, hosts) for rule, hosts in kinds if hosts][:count]
+    if count > len(kinds):
+        raise ValueError(f"at most {len(kinds)} incidents of different rules can be planted on these nodes")
+    first = min(30, days // 3)
+    weeks = (days - first - 7) // 7
+    if count > weeks:
+        raise ValueError(f"{count} incidents need at least {first + 7 * (count + 1)} days (one a week at most)")
+    rng = random.Random(_seed("incidents", seed))
+    picked = sorted(rng.sample(range(weeks), count))
+    order = list(range(count))
+    rng.shuffle(order)
+    out = []
+    for k, week in zip(order, picked, strict=True):
+        rule, hosts = kinds[k]
+        monday = start + timedelta(days=first + 7 * week)
+        monday -= timedelta(days=monday.weekday())
+        monday = monday if monday >= start + timedelta(days=first) else monday + timedelta(days=7)
+        day = monday if rule == "audit-gap" else monday + timedelta(days=rng.randint(0, 4))
+        node = rng.choice(hosts)
+        out.append(Incident(rule, node, day, 0, "", GAP_DAYS if rule == "audit-gap" else 1))
+    return sorted(out, key=lambda i: (i.day, i.node))
 
 
 @dataclass
@@ -601,6 +741,7 @@ class Written:
     """What was written: every file with its node, lines, text bytes and whether it is gzipped."""
 
     files: list[tuple[Path, str, int, int, bool]] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
 
     @property
     def lines(self) -> int:
@@ -695,9 +836,11 @@ def _day_events(rng: random.Random, mean: float, weekday: int) -> tuple[int, int
 def write_estate(out: Path, nodes: list[str], *, start: date, days: int, products: list[str] | None = None,
                  rotate: str = "daily", gzip_after: int | None = None, events_per_day: float = 40,
                  seed: int = 1, tz: str = "Asia/Kolkata", zones: dict[str, str] | None = None,
-                 artifacts: int = 400, session_changes: float = 3.0, size_limit: int = TEN_MB) -> Written:
+                 artifacts: int = 400, session_changes: float = 3.0, size_limit: int = TEN_MB,
+                 incidents: int = 0) -> Written:
     """Write the estate under `out` (each node's folder is replaced); returns what was written. `size_limit` is
-    where `rotate="10MB"` cuts a file (10 MB, as shipped)."""
+    where `rotate="10MB"` cuts a file (10 MB, as shipped). `incidents` plants that many incidents of different
+    rules (see INCIDENTS and `plan_incidents`), listed in `Written.incidents`."""
     if rotate not in ("daily", "10MB"):
         raise ValueError(f"rotate must be 'daily' or '10MB', not {rotate!r}")
     if days < 1 or events_per_day <= 0:
@@ -713,6 +856,9 @@ def write_estate(out: Path, nodes: list[str], *, start: date, days: int, product
             ZoneInfo(z)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"Unknown time zone {z!r}: use an IANA name such as UTC or Asia/Kolkata") from None
+    if incidents < 0:
+        raise ValueError("incidents must be 0 or more")
+    plan = plan_incidents(incidents, nodes, products, start, days, seed) if incidents else []
     cat = Catalogue.build(seed, artifacts)
     written = Written()
     last_day = start + timedelta(days=days - 1)
@@ -724,6 +870,8 @@ def write_estate(out: Path, nodes: list[str], *, start: date, days: int, product
         logs.mkdir(parents=True)
         rng = random.Random(_seed("node", seed, node))
         gen = NodeWriter(product, cat, rng, session_changes)
+        mine = {(inc.day - start).days: inc for inc in plan if inc.node == node}
+        lost: list[tuple[int, int]] = []  # epoch ms ranges a planted gap removes
         carry = None
         for first in range(0, days, per_chunk):
             for i in range(first, min(days, first + per_chunk)):
@@ -734,8 +882,21 @@ def write_estate(out: Path, nodes: list[str], *, start: date, days: int, product
                 if burst:
                     gen.burst(midnight + rng.choice((10, 14, 20, 21, 22, 23)) * HOUR_MS + rng.randrange(HOUR_MS),
                               burst, i)
+                if i in mine:
+                    inc = mine[i]
+                    own = random.Random(_seed("incident", seed, inc.rule, node))
+                    t = midnight + own.randint(10, 15) * HOUR_MS + own.randrange(HOUR_MS)
+                    gen.rng, ordinary = own, gen.rng  # the incident draws from its own stream
+                    what = INCIDENTS[inc.rule][1](gen, own, t)
+                    gen.rng = ordinary
+                    if inc.rule == "audit-gap":
+                        t = midnight
+                        lost.append((midnight, midnight + inc.days * DAY_MS))
+                    written.incidents.append(replace(inc, t=t, what=what))
             frame = gen.out.frame()
             gen.out = Lines()
+            for a, b in lost:
+                frame = frame.filter((pl.col("t") < a) | (pl.col("t") >= b))
             if carry is not None:
                 frame = pl.concat([carry, frame])
             frame = frame.sort("t", maintain_order=True)
@@ -745,7 +906,44 @@ def write_estate(out: Path, nodes: list[str], *, start: date, days: int, product
             carry = frame.filter(later) if chunk_end <= last_day else None
             write_day_files(rendered.filter(~later), logs, node, product, rotate, last_day, gzip_after, written,
                             size_limit)
+    written.incidents.sort(key=lambda inc: (inc.day, inc.node))
     return written
+
+
+def incident_findings(incidents: list[Incident], found: list[Any], tz: str) -> dict[Incident, list[Any]]:
+    """For each planted incident, the findings of its rule on its node whose time overlaps its days (in `tz`):
+    empty when it was missed."""
+    zone = ZoneInfo(tz)
+    out: dict[Incident, list[Any]] = {}
+    for inc in incidents:
+        last = inc.day + timedelta(days=inc.days - 1)
+        out[inc] = [f for f in found if f.rule == inc.rule and _on_node(f, inc.node) and f.first is not None
+                    and f.first.astimezone(zone).date() <= last
+                    and (f.last or f.first).astimezone(zone).date() >= inc.day]
+    return out
+
+
+def _on_node(f: Any, node: str) -> bool:
+    """The finding is about `node`: its node, or one of its events' when it spans several."""
+    if f.node is not None:
+        return f.node == node
+    events = f.events
+    return events is not None and "node" in events.columns and node in events["node"].cast(pl.String).to_list()
+
+
+def other_days(incidents: list[Incident], found: list[Any], tz: str, severity: str = "high") -> list[date]:
+    """The days with a finding of `severity` that is not about a planted incident (another node, or a day outside
+    every incident's days): what ordinary work raises."""
+    zone = ZoneInfo(tz)
+    days = set()
+    for f in found:
+        if f.severity != severity or f.first is None:
+            continue
+        lo, hi = f.first.astimezone(zone).date(), (f.last or f.first).astimezone(zone).date()
+        if not any(_on_node(f, inc.node) and lo <= inc.day + timedelta(days=inc.days - 1) and hi >= inc.day
+                   for inc in incidents):
+            days.add(lo)
+    return sorted(days)
 
 
 def add_arguments(parser) -> None:  # argparse.ArgumentParser
@@ -764,6 +962,8 @@ def add_arguments(parser) -> None:  # argparse.ArgumentParser
     parser.add_argument("--artifacts", type=int, default=400, help="MI artifacts in the catalogue")
     parser.add_argument("--session-changes", type=float, default=3.0,
                         help="mean changes per signed-in session (scripts that sign in per call: below 1)")
+    parser.add_argument("--incidents", type=int, default=0, metavar="N",
+                        help="plant N incidents, each of a different rule, at most one a week (listed at the end)")
 
 
 def run(args, error: Callable[[str], None]) -> None:
@@ -784,7 +984,7 @@ def run(args, error: Callable[[str], None]) -> None:
         written = write_estate(args.out, nodes, start=start, days=args.days, products=products, rotate=args.rotate,
                                gzip_after=args.gzip_after, events_per_day=args.events_per_day, seed=args.seed,
                                tz=args.tz, zones=zones, artifacts=args.artifacts,
-                               session_changes=args.session_changes)
+                               session_changes=args.session_changes, incidents=args.incidents)
     except ValueError as exc:
         error(str(exc))
         return
@@ -793,3 +993,7 @@ def run(args, error: Callable[[str], None]) -> None:
         print(f"{node:>12}: {len(mine):,} files, {sum(f[2] for f in mine):,} lines, "
               f"{sum(f[3] for f in mine) / 1e6:,.1f} MB of text, {sum(f[4] for f in mine):,} gzipped")
     print(f"{len(written.files):,} files, {written.lines:,} lines written to {args.out}")
+    if written.incidents:
+        print(f"{len(written.incidents)} incidents planted (day, node, the rule that should find it, what):")
+        for inc in written.incidents:
+            print(f"  {inc}")

@@ -76,10 +76,36 @@ def utc_axis(fmt: str, **kwargs) -> alt.Axis:
     return alt.Axis(format=fmt, labelExpr=f"utcFormat(datum.value, '{fmt}')", **kwargs)
 
 
-def _time_x(field: str, every: str, title: str | None = None) -> alt.X:
+# each bucket as a polars interval: the axis ticks fall on whole buckets only
+TICK_EVERY = {"1h": ("h", 1), "1d": ("d", 1), "1w": ("w", 1), "1mo": ("mo", 1), "1q": ("mo", 3), "1y": ("y", 1),
+              "10y": ("y", 10), "100y": ("y", 100), "1000y": ("y", 1000)}
+LABEL_PX = 72  # room a time label needs on the axis
+
+
+def tick_values(data: pl.DataFrame, every: str, width: int = WIDTH) -> list[int] | None:
+    """The ticks of a time axis over the chart's buckets (epoch ms of wall-clock times marked UTC): whole buckets,
+    every so many that the labels fit, so that a day is never labelled twice ("Nov 03, Nov 03") however few
+    buckets there are."""
+    if every not in TICK_EVERY or data.is_empty():
+        return None
+    t = data["bucket"].str.to_datetime("%Y-%m-%dT%H:%M:%S%.3fZ", time_unit="ms")
+    lo, hi = t.min(), t.max()
+    unit, size = TICK_EVERY[every]
+    days = {"h": 1 / 24, "d": 1, "w": 7, "mo": 28, "y": 365}[unit] * size
+    if (hi - lo).total_seconds() / 86400 / days > 100_000:  # sparse buckets over ages: let Vega choose
+        return None
+    every_one = pl.datetime_range(lo, hi, f"{size}{unit}", eager=True, time_unit="ms")
+    step = max(1, -(-every_one.len() // max(1, width // LABEL_PX)))
+    return every_one.gather_every(step).dt.epoch("ms").to_list()
+
+
+def _time_x(field: str, every: str, title: str | None = None, data: pl.DataFrame | None = None,
+            width: int = WIDTH) -> alt.X:
     fmt = AXIS.get(every, "%b %d")
+    ticks = tick_values(data, every, width) if data is not None else None
+    extra = {"values": ticks} if ticks else {}
     return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"),
-                 axis=utc_axis(fmt, labelOverlap=True, labelAngle=0))
+                 axis=utc_axis(fmt, labelOverlap=True, labelAngle=0, **extra))
 
 
 def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "artifact type", brush: bool = False,
@@ -90,7 +116,8 @@ def over_time_chart(df: pl.DataFrame, every: str = "1d", *, group_title: str = "
     data = _wall(_check(df), "bucket", every)
     base = alt.Chart(data, title=visible(title), height=height, width=width)
     tooltip = [alt.Tooltip("bucket_label:N", title="from"), alt.Tooltip("events:Q", title="events", format=",")]
-    enc: dict = {"x": _time_x("bucket", every), "y": alt.Y("sum(events):Q", title="events")}
+    enc: dict = {"x": _time_x("bucket", every, data=data, width=width),
+                 "y": alt.Y("sum(events):Q", title="events")}
     params = []
     if "group" in data.columns:
         groups = data.group_by("group").agg(pl.col("events").sum()).sort(
@@ -127,7 +154,8 @@ def activity_dashboard(df: pl.DataFrame, every: str = "1d", *, group_title: str 
     color = alt.Color("group:N", title=group_title, sort=order, scale=alt.Scale(scheme="tableau20"),
                       legend=alt.Legend(orient="right", labelLimit=180))
     time = (alt.Chart(data, height=240, width=width, title="Events over time").mark_bar(size=_bar_size(data, width))
-            .encode(x=_time_x("bucket", every), y=alt.Y("sum(events):Q", title="events"), color=color,
+            .encode(x=_time_x("bucket", every, data=data, width=width),
+                    y=alt.Y("sum(events):Q", title="events"), color=color,
                     tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("bucket_label:N", title="from"),
                              alt.Tooltip("events:Q", format=",")])
             .transform_filter(pick))

@@ -29,7 +29,7 @@ import polars as pl
 
 from audit_lib.analysis import compliance
 from audit_lib.analysis.compliance import Category
-from audit_lib.analysis.filters import Filters, apply_filters
+from audit_lib.analysis.filters import Filters, apply_filters, known_nodes, scope_span
 from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, sort_findings
 from audit_lib.checks.findings import findings
@@ -125,7 +125,8 @@ def build_report(log: AuditLog, filters: Filters | None = None, *, sources: Sequ
             extra = list(config_check.check_source(config_source, log))
         if store is not None:  # sources found rewritten; with no config source given, its stored configuration
             extra += store_findings(store, log, config=config_source is not None and not config_source)
-        found = findings(events, load_rules() if rules is None else rules, settings, extra=extra)
+        found = findings(events, load_rules() if rules is None else rules, settings, extra=extra,
+                         nodes=known_nodes(log.files, filters), span=scope_span(filters, log.files))
     found = sort_findings(found)
     jsonl = findings_jsonl(found)
     generated_at = generated_at or datetime.now(ZoneInfo(log.tz)).replace(microsecond=0)

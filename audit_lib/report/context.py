@@ -17,6 +17,7 @@ from audit_lib.analysis.filters import Filters
 from audit_lib.analysis.sessions import sessions_and_ids
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import Settings
+from audit_lib.events.actors import actor_names, people
 from audit_lib.intake.loader import AuditLog
 from audit_lib.report.evidence import PeriodComparison
 
@@ -79,6 +80,7 @@ class Context:
     sensitive: pl.DataFrame = field(default_factory=pl.DataFrame)
     privileged: list[str] = field(default_factory=list)
     privileged_given: bool = False
+    names: dict[str, str] = field(default_factory=dict)  # ids the records give a name (see events.actors)
     sessions: pl.DataFrame = field(default_factory=pl.DataFrame)
     session_of: SessionLookup | None = None
     days: Any = None
@@ -106,6 +108,7 @@ class Context:
             self.privileged = compliance.privileged_actors(sens, self.categories)
         else:
             self.privileged, self.privileged_given = sorted(dict.fromkeys(privileged)), True
+        self.names = actor_names(self.log.events if self.log.events.height else ev)
         self.days = compliance.scope_days(ev, self.filters.start, self.filters.end, self.tz)
         self.covering = compliance.covering_files(self.log.files, ev, self.days, self.tz)
         sources = self.log.files["source"].to_list()
@@ -118,6 +121,11 @@ class Context:
             names.append("Appendix: events in scope")
         names.append("Review")
         self.sections = [f"{i}. {n}" for i, n in enumerate(names, 1)]
+
+    @property
+    def privileged_people(self) -> list[str]:
+        """The people behind the privileged actors: an id the records name and that name are one person."""
+        return people(self.privileged, self.names)
 
     def section(self, name: str) -> str:
         return next(s for s in self.sections if s.split(". ", 1)[1] == name)

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 import polars as pl
 
 from audit_lib.analysis import compliance, metrics
+from audit_lib.analysis.filters import known_nodes
 from audit_lib.analysis.sessions import change_expr
 from audit_lib.checks.finding import Finding
 from audit_lib.checks.rule import SEVERITIES
+from audit_lib.events.actors import shown as actor_shown
 from audit_lib.events.zones import extreme
 from audit_lib.render import charts
 from audit_lib.render.export import sha256_hex
@@ -95,7 +97,7 @@ def _cover(pdf: ReportPDF, ctx: Context, scope: str) -> None:
                           f"SHA-256 {ctx.findings_sha}"),
         ("This PDF", "its own SHA-256 is written beside it, in a .sha256 file (sha256sum -c checks it)"),
         *_comparison_cover(ctx),
-        ("Privileged actors", f"{len(ctx.privileged):,}, {how}"),
+        ("Privileged actors", _people_text(ctx) + f", {how}"),
         ("Working time", work),
         ("Generated", f"{ctx.generated_at.isoformat()} by audit_lib {__version__}"),
     ]
@@ -106,7 +108,7 @@ def _cover(pdf: ReportPDF, ctx: Context, scope: str) -> None:
     figure_grid(pdf, [("High findings", num(by["high"])), ("Medium findings", num(by["medium"])),
                        ("Low / info findings", num(by["low"] + by["info"])), ("Sensitive actions", num(sens.height)),
                        ("of which failed", num((sens["outcome"] == compliance.FAILED).sum() if sens.height else 0)),
-                       ("Privileged actors", num(len(ctx.privileged)))])
+                       ("Privileged people", num(len(ctx.privileged_people)))])
     pdf.heading("Contents", 3)
     pdf.para("\n".join(ctx.sections), size=8.5)
     if ev.is_empty():
@@ -250,8 +252,8 @@ def _findings_detail(pdf: ReportPDF, ctx: Context) -> None:
         plain = [f for f in detailed if f.events is None]
         if plain:  # findings of the configuration check: their evidence, not events
             rows = [(f.severity, visible(f.summary), visible(f.node or ""), num(f.count),
-                     visible("\n".join(f.evidence[:6])) + (f"\n... and {len(f.evidence) - 6} more"
-                                                           if len(f.evidence) > 6 else ""), f.id) for f in plain]
+                     "\n".join(visible(e) for e in f.evidence[:6])  # one line each: the cell breaks them
+                     + (f"\n... and {len(f.evidence) - 6} more" if len(f.evidence) > 6 else ""), f.id) for f in plain]
             pdf.table(["Severity", "Finding", "Node", "Records", "Evidence", "Id"], rows, [10, 70, 20, 10, 120, 14],
                       aligns=["L", "L", "L", "R", "L", "L"], max_lines=[1, 4, 2, 1, 8, 1], multiline=[4], size=7)
         rest = items[ctx.limits.findings_per_rule: ctx.limits.findings_per_rule + ctx.limits.findings_listed]
@@ -321,6 +323,13 @@ def _sign_ins(pdf: ReportPDF, ctx: Context) -> None:
 # ---------------------------------------------------------------- privileged actors and sessions
 
 
+def _people_text(ctx: Context) -> str:
+    """"3 people" or "3 people (4 accounts: an id the records name is its person)"."""
+    n, accounts = len(ctx.privileged_people), len(ctx.privileged)
+    text = plural(n, "person", "people")
+    return text + (f" ({accounts:,} accounts: an id the records give a name is that person)" if accounts != n else "")
+
+
 def _privileged(pdf: ReportPDF, ctx: Context) -> None:
     pdf.add_page()
     pdf.heading(ctx.section("Privileged actors and their sessions"))
@@ -329,7 +338,10 @@ def _privileged(pdf: ReportPDF, ctx: Context) -> None:
            "Privileged actors are those who performed an action of a privileged category (accounts, roles, "
            "permissions, passwords, log levels) that was not refused; give the list with --privileged.")
     timeout = int(ctx.settings.session_timeout.total_seconds() // 60)
-    pdf.para(f"{plural(len(actors), 'privileged actor')}. {how} A session runs from a sign-in (MI management API, "
+    named = [visible(actor_shown(a, ctx.names)) for a in actors if a in ctx.names]
+    pdf.para(f"{_people_text(ctx)} privileged"
+             + (f" (ids shown with the name the records give them: {', '.join(named[:10])})" if named else "")
+             + f". {how} A session runs from a sign-in (MI management API, "
              "API-M console, IS Login) to the sign-out, the next sign-in, or "
              f"{timeout} quiet minutes (timeout); open = the log ends within that time. Changes made with no session "
              "around them are counted apart (Identity Server administration is not preceded by a Login record).", 8.5)
@@ -427,8 +439,11 @@ def _evidence(pdf: ReportPDF, ctx: Context) -> None:
         pdf.para(f"Not audit logs, skipped: {', '.join(visible(s) for s in others_skipped[:20])}", 8, color=GREY)
 
     pdf.heading("Days of the scope covered, per node", 2)
-    nodes = ctx.log.files["node"].cast(pl.String).drop_nulls().unique().to_list()
-    cov = compliance.node_coverage(files, days, ctx.tz, nodes)
+    nodes = known_nodes(ctx.log.files, ctx.filters) or sorted(
+        ctx.log.files["node"].cast(pl.String).drop_nulls().unique().to_list())
+    # one grid for both tables: a node silent at the end of the scope is a gap in each
+    cov, gaps = compliance.coverage(ctx.events, ctx.log.files, days, ctx.tz, nodes,
+                                    work_days=ctx.settings.work_days, holidays=ctx.settings.holidays)
     if cov.is_empty():
         pdf.para("No file covers a day of the scope.")
     else:
@@ -447,10 +462,6 @@ def _evidence(pdf: ReportPDF, ctx: Context) -> None:
               max_lines=[3, 2, 1, 1, 1, 1, 1, 3, 3], size=6.2)
 
     pdf.heading("Coverage gaps", 2)
-    gaps = compliance.gaps(ctx.events, ctx.log.files, ctx.tz, work_days=ctx.settings.work_days,
-                           holidays=ctx.settings.holidays)
-    if days is not None:
-        gaps = gaps.filter(pl.col("day").is_between(*days))
     pdf.para(f"Working days of the scope on which a node has no file, no event, or a file read in part: "
              f"{gaps.height:,} (days off and holidays as in the working time on the cover).", 9)
     if gaps.height:

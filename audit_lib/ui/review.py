@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from audit_lib.analysis.filters import known_nodes, scope_span
 from audit_lib.analysis.sessions import session_changes, sessions_and_ids
 from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, sort_findings
@@ -41,9 +42,10 @@ NO_STORE = ("Reviews are kept in an event store: open one in the sidebar (Event 
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _event_findings(key: str, settings: Settings, _events: pl.DataFrame) -> list[Finding]:
+def _event_findings(key: str, settings: Settings, _events: pl.DataFrame, _nodes: tuple[str, ...] = (),
+                    _span: tuple | None = None) -> list[Finding]:
     del key
-    return findings(_events, load_rules(), settings)
+    return findings(_events, load_rules(), settings, nodes=_nodes, span=_span)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -77,7 +79,8 @@ def all_findings(ctx: Context, settings: Settings) -> tuple[list[Finding], str |
     """The findings of the scope (rules over the filtered events) and of the source (logging configuration,
     retention at hand, missing PCI DSS fields), in one stable list; and a message when the configuration
     check could not read the source."""
-    events = _event_findings(f"{ctx.key}|{settings!r}", settings, ctx.events)
+    events = _event_findings(f"{ctx.key}|{settings!r}", settings, ctx.events,
+                             tuple(known_nodes(ctx.log.files, ctx.filters)), scope_span(ctx.filters, ctx.log.files))
     kind = st.session_state.get(S.SOURCE_KIND, "samples")
     # an event store's source checks (coverage, PCI DSS fields) read its manifest and the events of the scope
     log, key = (ctx.log, ctx.log.fingerprint) if ctx.store is None else (ctx.store.scoped_log(ctx.events), ctx.key)

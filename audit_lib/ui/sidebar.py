@@ -68,25 +68,32 @@ def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     st.sidebar.header("Logs")
     kind = st.sidebar.radio("Source", list(SOURCES), format_func=SOURCES.get, key=S.SOURCE_KIND,
                             horizontal=False, label_visibility="collapsed")
-    tz = st.sidebar.selectbox("Time zone of the log times", offered_zones(), key=S.TZ, disabled=kind == "store",
-                              help="Wall-clock times in the files are read in this zone; charts show it too. An "
-                                   "event store keeps the zone of its first ingest.")
+    zone_slot = st.sidebar.empty()  # the zone picker's place: a store's zone is known once it is open
+    if kind == "store":
+        if S.TZ in st.session_state:  # kept for when another source is picked again
+            st.session_state[S.TZ] = st.session_state[S.TZ]
+        tz = ""
+    else:
+        tz = zone_slot.selectbox("Time zone of the log times", offered_zones(), key=S.TZ,
+                                 help="Wall-clock times in the files are read in this zone; charts show it too. An "
+                                      "event store keeps the zone of its first ingest.")
     messages: list[tuple[str, str]] = []
     try:
-        if not is_zone(tz):
+        if kind != "store" and not is_zone(tz):
             raise SourceError(f"Unknown time zone {str(tz)[:60]!r}: pick one from the list.")
-        check_tz(tz)
+        if kind != "store":
+            check_tz(tz)
     except SourceError as exc:
         return None, "", [("error", str(exc))]
     log: AuditLog | None = None
     label = ""
     try:
-        if kind == "upload":
+        if kind == "store":
+            log, label = _store(zone_slot)
+        elif kind == "upload":
             log, label, messages = _uploads(tz)
         elif kind == "folder":
             log, label = _folder(tz)
-        elif kind == "store":
-            log, label = _store()
         else:
             path = loading.sample_path()
             with st.spinner("Reading the bundled samples...", show_time=True):
@@ -97,9 +104,19 @@ def source_picker() -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
     except SourceError as exc:
         messages.append(("error", str(exc)))
         log = None
+    if kind == "store" and log is None:
+        _store_zone(zone_slot, None)
     if log is not None:
         messages += _file_messages(log)
     return log, label, messages
+
+
+def _store_zone(slot: Any, zone: str | None) -> None:
+    """The zone picker of an event store: its own zone, fixed (the zone of its first ingest)."""
+    slot.selectbox("Time zone of the log times", [zone or "the store's own zone"], index=0, disabled=True,
+                   key=f"{S.TZ}_store_{zone}",
+                   help="An event store keeps the zone of its first ingest; read it in another zone with the command "
+                        "line's --tz.")
 
 
 def _uploads(tz: str) -> tuple[AuditLog | None, str, list[tuple[str, str]]]:
@@ -157,7 +174,7 @@ def _folder(tz: str) -> tuple[AuditLog | None, str]:
     return log, str(path)
 
 
-def _store() -> tuple[AuditLog | None, str]:
+def _store(zone_slot: Any) -> tuple[AuditLog | None, str]:
     """An event store inside the allowed folders, opened without reading its events (see `loading.open_store`)."""
     allowed = roots.allowed_roots(st.secrets)
     text = st.sidebar.text_input("Event store folder on the server", key=S.STORE, placeholder=str(allowed[0]),
@@ -169,6 +186,7 @@ def _store() -> tuple[AuditLog | None, str]:
     path = roots.check_store(text, allowed)
     with st.spinner(md(f"Opening the event store {path}..."), show_time=True):
         view = loading.open_store(str(path), roots.path_fingerprint(path / "chain" / "_delta_log"))
+    _store_zone(zone_slot, view.tz)
     st.sidebar.caption(md(f"{view.total:,} events, times in {view.tz} (the zone of the store's first ingest)."))
     return view.log, f"event store {path}"
 

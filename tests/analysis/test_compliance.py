@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import audit_lib
+from audit_lib.analysis import compliance, metrics
 from audit_lib.analysis.compliance import (
     DONE,
     FAILED,
@@ -277,3 +278,40 @@ def test_day_ranges():
         "2026-07-01 to 2026-07-03, 2026-07-06"
     many = [d + timedelta(2 * i) for i in range(20)]
     assert day_ranges(many, limit=3).endswith("and 17 more")
+
+
+def write_days(root, node: str, first: date, last: date) -> None:
+    """One daily file with one change per day from `first` to `last`, named as MI rotates them."""
+    day = first
+    while day <= last:
+        t = datetime.combine(day, datetime.min.time()) + timedelta(hours=10)
+        write_node(root, node, [mi_change(t, "jane", "enabled", "endpoint", endpointName=f"EP-{node}")],
+                   name=f"audit-{day:%m-%d-%Y}.log")
+        day += timedelta(days=1)
+
+
+def test_coverage_of_a_node_silent_at_the_end_agrees_everywhere(tmp_path):
+    """mi3 stops writing on Friday 11-27 while mi1 goes on: the gaps (Data quality, the report's Coverage gaps)
+    and the per-node table both report its last days, from the same grid."""
+    write_days(tmp_path, "mi1", date(2026, 11, 23), date(2026, 11, 30))
+    write_days(tmp_path, "mi3", date(2026, 11, 23), date(2026, 11, 27))
+    log = audit_lib.load(tmp_path, tz="UTC")
+    whole = metrics.coverage_gaps(log.events, log.files, "UTC", only_gaps=True)
+    assert whole.select("node", "day", "status").rows() == [("mi3", date(2026, 11, 30), "no file")]
+    days = (date(2026, 11, 23), date(2026, 12, 1))
+    table, gaps = compliance.coverage(log.events, log.files, days, "UTC", ["mi1", "mi3", "mi9"])
+    assert gaps.select("node", "day").rows() == [("mi1", date(2026, 12, 1)), ("mi3", date(2026, 11, 30)),
+                                                 ("mi3", date(2026, 12, 1))] + [
+        ("mi9", d) for d in (date(2026, 11, 23) + timedelta(days=k) for k in range(9)) if d.weekday() < 5]
+    rows = {r["node"]: r for r in table.iter_rows(named=True)}
+    assert rows["mi3"]["missing"] == "2026-11-28 to 2026-12-01" and rows["mi3"]["covered"] == 5
+    assert rows["mi9"]["covered"] == 0 and rows["mi1"]["missing"] == "2026-12-01"
+
+
+def test_busiest_privileged_actors_by_changes():
+    ev = pl.DataFrame({"actor": ["a", "b", "b", "c", "c", "c", "d"],
+                       "action": ["created", "created", "deleted", "updated", "created", "deleted", "logged in"],
+                       "artifact_type": ["user", "user", "user", "role", "role", "role", "session"],
+                       "artifact": ["x"] * 7, "product": ["mi"] * 7})
+    assert compliance.busiest(["a", "b", "c", "d"], ev, 2) == ["c", "b"]
+    assert compliance.busiest(["d", "a"], ev, 5) == ["d", "a"]  # few enough: all, as given

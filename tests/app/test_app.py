@@ -337,3 +337,28 @@ def test_quality_page_says_when_the_lines_name_another_zone():
     shown = texts(at)
     assert "clues disagree with reading their times in Asia/Kolkata" in shown
     assert "mi-node-2: the zone named in MI sign-in lines is UTC, Asia/Kolkata gives IST" in shown
+
+
+def test_reports_page_prefills_the_ten_busiest_privileged_actors(tmp_path, monkeypatch):
+    """A month of a fleet holds dozens of accounts that did something privileged once: the form pre-fills the ten
+    with the most changes and says how many there are."""
+    from datetime import date
+
+    from audit_lib.analysis import compliance
+    from audit_lib.demo.estate import write_estate
+    from audit_lib.ui import roots
+
+    write_estate(tmp_path / "fleet", ["mi1", "apim1", "is1"], start=date(2026, 10, 1), days=30, events_per_day=60,
+                 seed=3, tz="UTC")
+    monkeypatch.setenv(roots.ENV_VAR, str(tmp_path))
+    everyone = compliance.privileged_actors(compliance.sensitive_actions(audit_lib.load(tmp_path / "fleet").events))
+    assert len(everyone) > 10
+    at = app()
+    at.radio(key=S.SOURCE_KIND).set_value("folder").run()
+    at.text_input(key=S.FOLDER).set_value(str(tmp_path / "fleet")).run()
+    at.switch_page(str(ROOT / "pages/reports.py")).run()
+    assert not at.exception, at.exception
+    picked = at.multiselect(key=S.REPORT_PRIVILEGED).value
+    assert len(picked) == 10 and set(picked) <= set(everyone)
+    assert any(f"{len(everyone):,} accounts performed a privileged action" in c.value and "pre-filled" in c.value
+               for c in at.caption)

@@ -226,3 +226,21 @@ def test_data_quality_says_when_the_last_verify_found_problems(tmp_path: Path, m
     assert any("found 3 problem" in e and "the store is NOT INTACT" in e for e in errors)
     failing = next(e for e in errors if "failed in their latest attempt" in e)
     assert "](" not in failing and "\\[mi\\]" in failing and "\\<b\\>" in failing  # log text shown literally
+
+
+def test_the_zone_picker_shows_the_zone_of_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store ingested in Asia/Colombo: the disabled zone picker says Asia/Colombo, not the session's UTC; picking
+    the samples again gives the picker back with the zone chosen before."""
+    folder = tmp_path / "colombo"
+    ingest(SAMPLES, folder, tz="Asia/Colombo")
+    monkeypatch.setenv(roots.ENV_VAR, str(tmp_path))
+    at = run_app()
+    at.selectbox(key=S.TZ).set_value("Europe/Paris").run()
+    at.radio(key=S.SOURCE_KIND).set_value("store").run()
+    at.text_input(key=S.STORE).set_value(str(folder)).run()
+    clean(at)
+    zone = [b for b in at.sidebar.selectbox if b.label == "Time zone of the log times"]
+    assert len(zone) == 1 and zone[0].value == "Asia/Colombo" and zone[0].disabled
+    at.radio(key=S.SOURCE_KIND).set_value("samples").run()
+    clean(at)
+    assert at.selectbox(key=S.TZ).value == "Europe/Paris" and not at.selectbox(key=S.TZ).disabled

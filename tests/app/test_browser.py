@@ -181,3 +181,22 @@ def _no_link_from_the_logs(page, server: str) -> None:
     srcs = page.eval_on_selector_all("img[src], image[href], iframe[src]",
                                      "els => els.map(e => e.src || e.href.baseVal || '')")
     assert all(s.startswith((server + "/", "data:", "blob:")) or not s for s in srcs), srcs
+
+
+def test_explorer_table_fills_a_tall_window(server):
+    """In a tall window the Explorer's table shows 25 rows before it scrolls, not Streamlit's default ten."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2200})
+            page.goto(server)
+            page.get_by_role("heading", name="Overview").wait_for(timeout=60000)
+            _open(page, "Explorer")
+            table = page.locator("[data-testid='stDataFrame']").first
+            table.wait_for(timeout=30000)
+            box = table.bounding_box()
+            assert box is not None and box["height"] >= 26 * 35, box  # 25 rows and the header
+        finally:
+            browser.close()

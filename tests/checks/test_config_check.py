@@ -205,6 +205,7 @@ def test_audit_logger_routed_to_carbon_logfile_only():
     text = edited(MI, AUDIT_REF, "logger.AUDIT_LOG.appenderRef.CARBON_LOGFILE.ref = CARBON_LOGFILE")
     f = one(cc.check_config(text, "mi-node-1"), "audit-logger-missing")
     assert "go to CARBON_LOGFILE only (additivity is false)" in f.meaning
+    assert f.summary.startswith("mi-node-1: AUDIT_LOG is not routed to the audit file appender")  # not "aUDIT_LOG"
     # the audit appender itself is still there: its rollover is still judged
     assert "rollover-overwrites-archives" in ids(cc.check_config(text, "mi-node-1"))
 

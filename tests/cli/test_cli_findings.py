@@ -139,3 +139,22 @@ def test_sessions_of_one_user_with_their_changes(capsys):
             assert c["outcome"] is not None and c["outcome"] != "None"
             assert log.raw_line(c["source"], c["line"])  # each change points at the line it was read from
     assert sum(r["changes"] for r in rows) == table.filter(pl.col("actor") == who)["changes"].sum()
+
+
+def test_a_week_without_any_event_reports_every_silent_node(tmp_path, capsys):
+    """Two nodes write in the first week and nothing in the second: findings on the second week, where no event
+    lies, report both nodes silent (exit 3 with --fail-on medium) instead of finding nothing."""
+    for node in ("mi-1", "mi-2"):
+        write_node(tmp_path, node, [mi_change(T + k * DAY, "jane", "enabled", "endpoint", endpointName=node)
+                                    for k in range(5)])
+    week = ["--from", (T + 7 * DAY).strftime("%Y-%m-%d"), "--to", (T + 11 * DAY).strftime("%Y-%m-%d")]
+    code = main(["findings", str(tmp_path), *week, "--fail-on", "medium", "--json", "--no-config"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 3
+    assert sorted((r["rule"], r["node"], r["count"]) for r in rows) == [("audit-gap", "mi-1", 0),
+                                                                         ("audit-gap", "mi-2", 0)]
+    assert all("for 50.0 working hours" in r["summary"] for r in rows)
+    # one node picked: only that one
+    assert main(["findings", str(tmp_path), *week, "--node", "mi-2", "--fail-on", "medium", "--json",
+                 "--no-config"]) == 3
+    assert [json.loads(line)["node"] for line in capsys.readouterr().out.splitlines()] == ["mi-2"]

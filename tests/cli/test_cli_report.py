@@ -197,7 +197,7 @@ def test_edition_appendix_privileged_and_categories(tmp_path, capsys):
     assert main(["report", SAMPLES, "--pdf", str(pdf), "--appendix", "--max-rows", "10", "--privileged", "raj.k",
                  "jane.ops", "--category", "capp-deployment", "--no-config"]) == 0
     text = " ".join(text_of(pdf).split())
-    assert "Appendix: events in scope" in text and "2 privileged actors. The list was given" in text
+    assert "Appendix: events in scope" in text and "2 people privileged. The list was given" in text
     assert "Carbon application deployed or removed (" in text  # enabled on request
     assert "missing-pci-fields" not in text  # --no-config: no configuration check
 

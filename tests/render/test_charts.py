@@ -1,6 +1,6 @@
 """Chart builders: they get aggregated frames, carry tooltips and selections, and render standalone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -200,3 +200,20 @@ print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("every", "buckets", "fmt"), [
+    ("1d", 3, "%b %d"), ("1d", 60, "%b %d"), ("1h", 30, "%b %d %H:%M"), ("1w", 20, "%b %d"), ("1mo", 14, "%b %Y")])
+def test_time_axis_labels_each_bucket_once(every, buckets, fmt):
+    """The Timeline's axis ticks fall on whole buckets, so a day (or hour, week, month) is never labelled twice,
+    and no more ticks than the width holds."""
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    step = {"1h": "1h", "1d": "1d", "1w": "1w"}.get(every, "1mo")
+    times = pl.datetime_range(start, start + timedelta(days=800), step, eager=True, time_unit="ms").head(buckets)
+    df = pl.DataFrame({"bucket": times, "events": [1] * buckets})
+    axis = charts.over_time_chart(df, every).to_dict()["encoding"]["x"]["axis"]
+    assert axis["format"] == fmt and "tickCount" not in axis
+    labels = [datetime.fromtimestamp(v / 1000, UTC).strftime(fmt) for v in axis["values"]]
+    assert len(labels) == len(set(labels)) and 2 <= len(labels) <= charts.WIDTH // charts.LABEL_PX
+    drawn = {t.strftime(fmt) for t in times.to_list()}
+    assert set(labels) <= drawn  # each tick is a bucket's start

@@ -138,7 +138,7 @@ def test_privileged_actors_and_their_sessions(privileged, samples):
     part = flat(section(text, "4. Privileged actors and their sessions", "5. Evidence"))
     sens = compliance.sensitive_actions(samples.events)
     expected = compliance.privileged_actors(sens)
-    assert list(report.privileged) == expected and f"{len(expected)} privileged actors" in part
+    assert list(report.privileged) == expected and f"{len(expected)} people privileged" in part
     sessions = audit_lib.sessions(samples.events)
     mine = sessions.filter(pl.col("actor").is_in(expected))
     assert f"{mine.height:,} sessions of privileged actors in scope" in part
@@ -146,7 +146,7 @@ def test_privileged_actors_and_their_sessions(privileged, samples):
     # given actors replace the default
     chosen = build_report(samples, privileged=["raj.k"])
     part = flat(section(pages(chosen.pdf), "4. Privileged actors", "5. Evidence"))
-    assert chosen.privileged == ("raj.k",) and "1 privileged actor." in part and "The list was given" in part
+    assert chosen.privileged == ("raj.k",) and "1 person privileged." in part and "The list was given" in part
     assert "jane.ops" not in part
 
 
@@ -340,3 +340,34 @@ def test_identity_server_role_changes_and_failed_attempts_in_a_report(tmp_path):
     privileged = flat(section(text, "4. Privileged actors", "5. Evidence"))
     assert "admin (mi)" in privileged or "admin" in privileged
     assert "undeployed" in "\n".join(text)  # whole in the appendix
+
+
+def test_coverage_gaps_and_the_per_node_table_agree_on_a_node_silent_at_the_end(tmp_path):
+    """mi3 writes nothing after Friday 11-27 while mi1 goes on to Monday 11-30: both tables of the evidence
+    report mi3's last days."""
+    for node, last in (("mi1", 30), ("mi3", 27)):
+        for day in range(23, last + 1):
+            t = MONDAY.replace(day=day, hour=10)
+            write_node(tmp_path, node, [mi_change(t, "jane", "enabled", "endpoint", endpointName=f"EP-{node}")],
+                       name=f"audit-11-{day:02d}-2026.log")
+    log = audit_lib.load(tmp_path, tz="UTC")
+    scope = Filters(start=parse_when("2026-11-23", "UTC"), end=parse_when("2026-11-30", "UTC", end=True))
+    text = pages(build_report(log, scope, sources=[str(tmp_path)]).pdf)
+    per_node = flat(section(text, "Days of the scope covered, per node", "Files covering the scope"))
+    assert re.search(r"mi3 8 5 2026-11-28 to 2026-11-30", per_node), per_node
+    gaps = flat(section(text, "Coverage gaps", "Duplicate files"))
+    assert "or a file read in part: 1 (days off" in gaps
+    assert gaps.split("Status", 1)[-1].strip() == "mi3 2026-11-30 (Mon) 0 0 no file"
+
+
+def test_configuration_evidence_prints_one_reference_a_line(privileged, samples):
+    """The evidence of a configuration finding (file:line of each property) breaks its cell's lines: no literal
+    \\n between the references."""
+    report, text = privileged
+    found = [json.loads(line) for line in report.findings_jsonl.decode().splitlines()]
+    plain = [f for f in found if not f.get("events") and len(f["evidence"]) > 1]
+    assert plain
+    joined = "\n".join(text)
+    assert "\\n" not in joined
+    lines = [e.rsplit("/", 1)[-1][:25] for e in plain[0]["evidence"][:2]]
+    assert all(line in joined for line in lines), lines

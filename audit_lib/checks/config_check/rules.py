@@ -135,8 +135,15 @@ def _missing(node: str, source: str, reasons: list[str], evidence: list[Prop]) -
                "without AUDIT_LOG written to audit.log, sign-ins and administrative changes of this node leave no "
                "audit trail (a log server fed by another appender counts only if it keeps them).")
     first = reasons[0]
-    return config_finding("audit-logger-missing", node, source, f"{node}: {first[0].lower()}{first[1:]}", meaning,
-                           evidence)
+    return config_finding("audit-logger-missing", node, source, f"{node}: {_lower_first(first)}", meaning, evidence)
+
+
+def _lower_first(text: str) -> str:
+    """"The logger ..." -> "the logger ...", but a name in capitals (AUDIT_LOG, OFF) keeps its case."""
+    word = text.split(" ", 1)[0]
+    if not word or word.upper() == word or any(c.isupper() for c in word[1:]):
+        return text
+    return text[0].lower() + text[1:]
 
 
 def _prop_lines(comp: Component, *types: str) -> list[Prop]:
