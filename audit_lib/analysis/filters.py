@@ -162,7 +162,7 @@ def known_nodes(files: pl.DataFrame, f: Filters | None = None, also: Iterable[st
         return []
     names = set(also)
     if "node" in files.columns:
-        names |= set(files["node"].cast(pl.String).drop_nulls().to_list())
+        names |= set(files["node"].cast(pl.String).drop_nulls().to_list()) - {""}  # "": a file with no node
     if f.nodes:
         names &= set(f.nodes)
     return sorted(names)

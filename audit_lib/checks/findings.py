@@ -261,8 +261,8 @@ def _silent_nodes(frame: _Frame, rule: Rule, rows: pl.DataFrame, work: int) -> l
         summary = (string.Formatter().vformat(rule.summary, (), _Missing(fields)) if rule.summary
                    else f"{rule.title}: node {node}")
         out.append(Finding(
-            id=finding_id(rule.id, node, "silent", int(frame.start.timestamp() * 1000),
-                          int(frame.end.timestamp() * 1000)),
+            # by the scope's first day, not its end: a watcher's moving scope repeats it at most once a day
+            id=finding_id(rule.id, node, "silent", first.date().isoformat()),
             rule=rule.id, title=rule.title, severity=rule.severity, meaning=rule.meaning, references=rule.references,
             node=node, first=first, last=last, count=0, subject=f"node {node}", summary=summary,
             event_rows=empty))

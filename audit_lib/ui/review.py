@@ -22,6 +22,7 @@ from audit_lib.checks.findings import findings
 from audit_lib.checks.rule import WEEKDAYS, Settings, load_rules
 from audit_lib.errors import AuditLibError, SourceError
 from audit_lib.render.textsafe import md, visible
+from audit_lib.store.checks import store_findings
 from audit_lib.store.reviews import (
     DISPOSITIONS,
     MAX_SUPPRESS_DAYS,
@@ -57,6 +58,12 @@ def _config_findings(key: str, _source: Any, _log: Any) -> tuple[list[Finding], 
         return list(config_check.check_source([], _log)), str(exc)
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store_findings(key: str, _view: Any, _log: Any) -> list[Finding]:
+    del key
+    return store_findings(_view, _log)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _sessions(key: str, timeout: timedelta, _events: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     del key
@@ -85,7 +92,10 @@ def all_findings(ctx: Context, settings: Settings) -> tuple[list[Finding], str |
     # an event store's source checks (coverage, PCI DSS fields) read its manifest and the events of the scope
     log, key = (ctx.log, ctx.log.fingerprint) if ctx.store is None else (ctx.store.scoped_log(ctx.events), ctx.key)
     try:
-        config, problem = _config_findings(f"{key}|{kind}|{ctx.source_label}", current_source(), log)
+        if ctx.store is not None:  # its stored log4j2.properties and the files its ingests found rewritten
+            config, problem = _store_findings(f"{key}|store|{ctx.source_label}", ctx.store, log), None
+        else:
+            config, problem = _config_findings(f"{key}|{kind}|{ctx.source_label}", current_source(), log)
     except SourceError as exc:
         config, problem = [], str(exc)
     return sort_findings([*events, *config]), problem

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from audit_lib.analysis.filters import Filters, known_nodes
 from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, at_least
 from audit_lib.checks.findings import findings
@@ -22,6 +23,7 @@ from audit_lib.errors import AuditLibError
 from audit_lib.intake.mi import NodeFetch, fetch_node
 from audit_lib.store import Store, ingest
 from audit_lib.store.deliveries import delivered, record_deliveries, stored_rotations
+from audit_lib.store.rewrites import rewrite_findings, rewritten_sources
 from audit_lib.store.status import record_sources
 from audit_lib.watch.channels import DeliveryError, send_email, send_syslog, send_webhook
 from audit_lib.watch.estate import Alert, Estate
@@ -129,8 +131,14 @@ def run_cycle(estate: Estate, *, now: datetime | None = None) -> CycleResult:
     except AuditLibError as exc:
         result.errors.append(str(exc))
         return result
-    events = st.scan(start=now - estate.lookback).collect()
-    found = findings(events, load_rules(), Settings(tz=st.tz))
+    start = now - estate.lookback
+    events = st.scan(start=start).collect()
+    # every node the store ever had is judged for silence over the lookback (from its first event in it, if later)
+    nodes = known_nodes(st.file_rows(), Filters(start=start))
+    first = events["timestamp"].min() if events.height else None
+    span = (max(start, first) if first is not None else start, now)
+    found = findings(events, load_rules(), Settings(tz=st.tz), nodes=nodes, span=span)
+    found += rewrite_findings(rewritten_sources(st.loc, st.head), st.tz)  # a source changed on disk
     try:
         configs = config_check.check_source(paths) if paths else []
     except AuditLibError as exc:  # a folder that went away since
