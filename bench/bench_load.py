@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 AUDIT_FILE = re.compile(r"^audit.*\.log(?:\.\d+)?(?:\.gz)?$")
 MB = 1_000_000
@@ -61,6 +62,7 @@ def corpora(quick: bool) -> list[Corpus]:
     a_lines, b_days, b_rate = (100_000, 6, 8_000) if q else (2_000_000, 30, 31_000)
     c_days, d_days, d_rate = (40, 10, 2_500) if q else (330, 30, 16_700)
     e_days, e_rate = (2, 80_000) if q else (60, 37_000)
+    f_lines = g_lines = 100_000 if q else 2_000_000
     return [
         Corpus("a", f"1 MI node, {a_lines:,} lines in 30 daily files; 400 change records repeated, sign-in/out "
                "lines carry their own time (UTC)", "mi_corpus", {"lines": a_lines, "days": 30}, "UTC", 8, 4),
@@ -77,6 +79,11 @@ def corpora(quick: bool) -> list[Corpus]:
         Corpus("e", f"1 MI node, {e_days} days rotated daily and at 10 MB, all rotations concatenated into one "
                "audit.log (IST)", "concat",
                {"nodes": ["mi1"], "days": e_days, "events_per_day": e_rate, "rotate": "10MB", "seed": 14}),
+        Corpus("f", f"1 MI node, {f_lines:,} lines in 10 daily files; 7 users (one non-ASCII), 21 artifact types of "
+               "a few dozen names, 12% sign-in/out lines with their own inner time, change records from a pool (UTC)",
+               "office", {"lines": f_lines, "files": 10}, "UTC"),
+        Corpus("g", f"1 MI node, {g_lines:,} change records in 10 daily files, every artifact name unique, info of "
+               "1-3 keys (UTC)", "unique", {"lines": g_lines, "files": 10}, "UTC"),
     ]
 
 
@@ -86,11 +93,16 @@ def audit_files(folder: Path) -> list[Path]:
 
 
 def build(c: Corpus, folder: Path) -> None:
+    import shapes
+
     from audit_lib.demo.estate import write_estate
     from audit_lib.demo.sampledata import write_mi_corpus
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    if c.kind in ("office", "unique"):
+        (shapes.write_office if c.kind == "office" else shapes.write_unique)(folder, **c.params)
+        return
     if c.kind == "mi_corpus":
         write_mi_corpus(folder, c.params["lines"], days=c.params["days"])
         return
