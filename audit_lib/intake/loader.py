@@ -27,6 +27,7 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
+from audit_lib.intake.messages import Memo
 from audit_lib.intake.names import is_audit_name
 from audit_lib.intake.parse import Parsed, localise, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
@@ -152,9 +153,10 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     events, rejects, counts = [], [], []
     pending: deque = deque()
     budget = Budget(limits.max_total_bytes)
+    memo = Memo()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in prefetched(_batches(entries, facts, limits, budget)):
-            pending.append(pool.submit(_parse, batch, fmts))
+            pending.append(pool.submit(_parse, batch, fmts, memo))
             while len(pending) >= workers:
                 _collect(pending.popleft().result(), events, rejects, counts, categorical)
         while pending:
@@ -231,7 +233,7 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: Batch, fmts: Formats) -> Parsed:
+def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None) -> Parsed:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:
@@ -252,7 +254,7 @@ def _parse(batch: Batch, fmts: Formats) -> Parsed:
     cut[[e for e, s in zip(ends, spans, strict=True) if s.last and s.cut]] = True
     df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
                          cut=pl.Series(cut))
-    return parse_batch(df, fmts)
+    return parse_batch(df, fmts, memo)
 
 
 def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from audit_lib.intake.formats import Formats, MessageFormat
+from audit_lib.intake.messages import Memo, once
 from audit_lib.intake.reading import TOO_LONG
 
 MAX_REJECT_TEXT = 4000
@@ -42,9 +42,10 @@ class Parsed:
     counts: pl.DataFrame  # fid, attached, blank
 
 
-def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
+def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None) -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
-    whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break)."""
+    whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
+    `memo` carries the messages read in the load's earlier batches."""
     df = _split_header(lines.with_row_index("row"), fmts)
     headed = df.filter(pl.col("body").is_not_null())
     other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
@@ -57,7 +58,7 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
-    messages = read_messages(timed.select("row", "body", "tenant"), fmts)
+    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
     events = pl.concat([timed.drop("body", "text"), messages.sort("row").drop("row")], how="horizontal")
     del timed
@@ -176,31 +177,10 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
     return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
 
 
-def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
-    `reason` for a message that no format reads."""
-    return _once(bodies, lambda df: _read_messages(df, fmts))
-
-
-def _once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-    """`read(rows)`; where messages repeat (the same change records again and again), each distinct one is
-    read once and the result joined back by a 64-bit hash of the message (each row is checked against the
-    message that was read for it, so a hash collision cannot give a row another message's fields)."""
-    sample = rows.head(4096)
-    if sample.height > 256 and sample.select("body", "tenant").n_unique() > 0.9 * sample.height:
-        return read(rows)  # mostly distinct: hashing them all would not pay
-    key = rows.select(pl.col("body").hash().xor(pl.col("tenant").hash(7))).to_series()
-    first = key.is_first_distinct()
-    if first.sum() > rows.height // 2:
-        return read(rows)
-    distinct = rows.filter(first)
-    fields = read(distinct).join(distinct.select("row", _key=key.filter(first), _body="body", _tenant="tenant"),
-                                 on="row").drop("row")
-    out = rows.select("row", "body", "tenant", _key=key).join(fields, on="_key", how="left")
-    same = (pl.col("body") == pl.col("_body")) & pl.col("tenant").eq_missing(pl.col("_tenant"))
-    if not out.select(same.all()).item():  # two messages with one hash: read them all instead
-        return read(rows)
-    return out.drop("body", "tenant", "_key", "_body", "_tenant")
+    `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
+    return once(bodies, lambda df: _read_messages(df, fmts), memo)
 
 
 _LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
@@ -211,7 +191,7 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        parts.append(_once(rest.filter(is_json), lambda df: _json_records(df, fmts)))
+        parts.append(once(rest.filter(is_json), lambda df: _json_records(df, fmts)))
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
