@@ -77,9 +77,9 @@ class AuditLog:
         if tz == self.tz or self.wall is None:
             return self
         ev = self.events.with_columns(wall=self.wall)
-        ev = _with_times(ev, tz)
+        ev = with_times(ev, tz)
         ev, wall = _sorted(ev)
-        files = _file_times(self.files.drop("first", "last"), ev, tz)
+        files = file_times(self.files.drop("first", "last"), per_file(ev), tz)
         return AuditLog(ev, self.rejects, files, tz, self.skipped, self.entries, wall)
 
     @property
@@ -144,34 +144,13 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     keeps the text columns as strings; `drop_duplicates=False` keeps the events of a file whose text equals an
     earlier one's (its manifest row still says so)."""
     check_tz(tz)
-    fmts = formats or load_formats()
-    limits = limits or Limits()
-    skipped = list(skipped or [])
     facts = [FileFacts() for _ in entries]
-    workers = max(1, min(workers or os.cpu_count() or 1, 4))
-
     events, rejects, counts = [], [], []
-    pending: deque = deque()
-    budget = Budget(limits.max_total_bytes)
-    memo = Memo()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in prefetched(_batches(entries, facts, limits, budget)):
-            pending.append(pool.submit(_parse, batch, fmts, memo))
-            while len(pending) >= workers:
-                _collect(pending.popleft().result(), events, rejects, counts, categorical)
-        while pending:
-            _collect(pending.popleft().result(), events, rejects, counts, categorical)
-
-    # files whose content turned out not to be an audit log are left alone, with the reason; when the name says
-    # audit log (random bytes, zeros, a damaged gzip magic) the set is incomplete
-    skipped += [Skipped(e.source, f.skip, is_audit_name(e.source)) for e, f in zip(entries, facts, strict=True)
-                if f.skip]
-    if entries and all(f.skip for f in facts):
-        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
-        raise SourceError(f"No audit log found: {shown}")
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits):
+        _collect(parsed, events, rejects, counts, categorical)
+    skipped, dup_of = files_found(entries, facts, skipped)
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
-    dup_of = _duplicates(entries, facts)
     ev = _assemble(events) if events else _empty_parsed(categorical)
     rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
     if dup_of and drop_duplicates:
@@ -181,13 +160,47 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     if categorical:
         sources, nodes = sources.cast(pl.Categorical), nodes.cast(pl.Categorical)
     ev = ev.with_columns(source=sources.gather(ev["fid"]), node=nodes.gather(ev["fid"]))
-    ev = _with_times(_typed(ev) if categorical else ev, tz)
-    files = _manifest(entries, facts, dup_of, counts, rej, tz)
+    ev = with_times(_typed(ev) if categorical else ev, tz)
+    files = manifest(entries, facts, dup_of, counts, rej, tz)
     rej = rej.with_columns(source=sources.cast(pl.String).gather(rej["fid"])).select(
         [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
-    files = _file_times(files, ev, tz)
+    files = file_times(files, per_file(ev), tz)
     kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
     return ParsedFiles(ev.drop("fid"), rej, files, skipped, kept)
+
+
+def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
+                   workers: int | None = None, limits: Limits | None = None) -> Iterator[Parsed]:
+    """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
+    in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
+    (one per entry) are filled in as the files are read; complete once the batches are exhausted."""
+    fmts = formats or load_formats()
+    limits = limits or Limits()
+    workers = max(1, min(workers or os.cpu_count() or 1, 4))
+    pending: deque = deque()
+    budget = Budget(limits.max_total_bytes)
+    memo = Memo()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in prefetched(_batches(entries, facts, limits, budget)):
+            pending.append(pool.submit(_parse, batch, fmts, memo))
+            while len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def files_found(entries: list[Entry], facts: list[FileFacts],
+                skipped: list[Skipped] | None = None) -> tuple[list[Skipped], dict[int, str]]:
+    """After the reading: what was skipped (the given ones, and files whose content turned out not to be an audit
+    log), and the files whose text equals an earlier file's (fid -> that file). Raises SourceError when no file
+    was an audit log."""
+    # when the name says audit log (random bytes, zeros, a damaged gzip magic) the set is incomplete
+    skipped = list(skipped or []) + [Skipped(e.source, f.skip, is_audit_name(e.source))
+                                     for e, f in zip(entries, facts, strict=True) if f.skip]
+    if entries and all(f.skip for f in facts):
+        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
+        raise SourceError(f"No audit log found: {shown}")
+    return skipped, _duplicates(entries, facts)
 
 
 @dataclass
@@ -325,7 +338,7 @@ def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
     return ev.with_columns(actor=table.gather(index))
 
 
-def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+def with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
     """`timestamp` and `time_ambiguous` from the wall-clock times: a time repeated when the clocks go back is
     placed by the order of its file's lines (after the file's clock steps back, it is the second reading);
     where nothing tells, it keeps the first reading and is flagged ambiguous."""
@@ -359,8 +372,10 @@ def _sorted(ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return ev.select(schema), ev["wall"]
 
 
-def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
-              rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+def manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
+             rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The manifest's rows of the files read (without events, first, last: see `file_times`); `counts` are the
+    batches' attached and blank lines per fid, `rejects` has the `fid` of each reject."""
     per_file = (pl.concat(counts).group_by("fid").agg(pl.col("attached", "blank").sum()) if counts
                 else pl.DataFrame(schema={"fid": pl.UInt32, "attached": pl.UInt32, "blank": pl.UInt32}))
     rej = rejects.group_by("fid").agg(rejects=pl.len())
@@ -379,11 +394,15 @@ def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, st
     return files.with_columns(pl.col("attached", "blank", "rejects").fill_null(0).cast(pl.Int64))
 
 
-def _file_times(files: pl.DataFrame, ev: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """Per file: events, first and last time; the manifest's columns in order."""
-    per = ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
+def per_file(ev: pl.DataFrame) -> pl.DataFrame:
+    """Per source: events, first and last time."""
+    return ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
         events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max()).with_columns(
         pl.col("source").cast(pl.String))
+
+
+def file_times(files: pl.DataFrame, per: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The manifest with each file's events, first and last time (`per`: see `per_file`); its columns in order."""
     files = files.drop([c for c in ("events", "first", "last") if c in files.columns]).join(
         per, on="source", how="left").with_columns(pl.col("events").fill_null(0).cast(pl.Int64))
     schema = files_schema(tz)
