@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from audit_lib.errors import SourceError
@@ -253,20 +252,19 @@ def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None) -> Parsed:
         df = pl.read_lines(utf8_text(batch.text), name="text")
     del batch.text
     spans = [s for s in batch.spans if s.lines]
-    lines = np.array([s.lines for s in spans], dtype=np.int64)
-    if df.height != lines.sum():
-        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {lines.sum()}")
-    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
-    fid = np.repeat(np.array([s.fid for s in spans], dtype=np.uint32), lines)
-    line = (np.arange(df.height, dtype=np.int64) - np.repeat(starts, lines)
-            + np.repeat(np.array([s.first_line for s in spans], dtype=np.int64), lines))
-    start = np.zeros(df.height, dtype=bool)
-    start[starts] = True
-    cut = np.zeros(df.height, dtype=bool)
-    ends = starts + lines - 1
-    cut[[e for e, s in zip(ends, spans, strict=True) if s.last and s.cut]] = True
-    df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
-                         cut=pl.Series(cut))
+    total = sum(s.lines for s in spans)
+    if df.height != total:
+        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {total}")
+    # each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last
+    sp = pl.DataFrame({"fid": [s.fid for s in spans], "first": [s.first_line for s in spans],
+                       "n": [s.lines for s in spans], "cut": [s.last and s.cut for s in spans]},
+                      schema={"fid": pl.UInt32, "first": pl.Int64, "n": pl.Int64, "cut": pl.Boolean})
+    i = pl.int_ranges(0, "n")
+    rows = sp.select(fid=pl.col("fid").repeat_by("n"), i=i, last=pl.when("cut").then(pl.col("n") - 1),
+                     first="first").explode("fid", "i").select(
+        "fid", line=(pl.col("first") + pl.col("i")).cast(pl.UInt32), start=pl.col("i") == 0,
+        cut=(pl.col("i") == pl.col("last")).fill_null(False))
+    df = pl.concat([df, rows], how="horizontal")
     return parse_batch(df, fmts, memo)
 
 
