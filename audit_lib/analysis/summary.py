@@ -33,7 +33,10 @@ from audit_lib.intake.loader import (
 from audit_lib.intake.parse import Parsed, localise
 from audit_lib.intake.reading import FileFacts
 
-_CLUE_HINT = r'"at":"|"recordedAt":"'  # details that may hold a zone clue (see `events.zones.zone_clues`)
+# details that may hold a zone clue (see `events.zones.zone_clues`): only those are looked at
+_HINTED = pl.col("details").str.contains('"at":"', literal=True) | pl.col("details").str.contains(
+    '"recordedAt":"', literal=True)
+CLUE_ROWS = 200_000  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
 
 
 def summary(log: AuditLog) -> dict:
@@ -127,6 +130,7 @@ class _Tally:
     acts: list[pl.DataFrame] = field(default_factory=list)  # fid, action, len
     times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
     clues: list[pl.DataFrame] = field(default_factory=list)  # zone_clues with node and source = the fid
+    hinted: list[pl.DataFrame] = field(default_factory=list)  # fid, line, timestamp, details: clues to count
     ambiguous: list[pl.DataFrame] = field(default_factory=list)  # fid, line, wall, details of repeated times
     rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
     counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
@@ -149,10 +153,18 @@ class _Tally:
             last=pl.col("timestamp").filter(clear).max()))
         if ambiguous.any():
             self.ambiguous.append(ev.filter("_amb").select("fid", "line", "wall", "details"))
-        hinted = ev.filter(clear & pl.col("details").str.contains(_CLUE_HINT))
-        if hinted.height:
-            self.clues.append(_clues(hinted, self.tz))
+        hinted = ev.filter(clear & _HINTED)
+        if hinted.height:  # details copied out of the batch's text, which can then be freed
+            self.hinted.append(hinted.select("fid", "line", "timestamp",
+                                             details=pl.concat_str([pl.col("details"), pl.lit("")])))
+            if sum(h.height for h in self.hinted) >= CLUE_ROWS:
+                self._count_clues()
         self._compact()
+
+    def _count_clues(self) -> None:
+        if self.hinted:
+            self.clues.append(_clues(pl.concat(self.hinted), self.tz))
+            self.hinted = []
 
     def _compact(self) -> None:
         """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
@@ -167,6 +179,7 @@ class _Tally:
 
     def result(self, entries: list[Entry], facts: list[FileFacts], skipped: list[Skipped],
                dup_of: dict[int, str]) -> dict:
+        self._count_clues()
         fid = pl.col("fid")
         kept = ~fid.is_in(pl.Series(list(dup_of), dtype=pl.UInt32).implode())
         names = pl.DataFrame({"fid": pl.Series(range(len(entries)), dtype=pl.UInt32),
@@ -223,7 +236,7 @@ class _Tally:
     def _zone_clues(self, names: pl.DataFrame, kept: pl.Expr, amb: pl.DataFrame) -> list[dict]:
         """The batches' zone clues (grouped per file) merged as `zone_clues` groups them over the whole set."""
         parts = list(self.clues)
-        hinted = amb.filter(pl.col("details").str.contains(_CLUE_HINT))
+        hinted = amb.filter(_HINTED)
         if hinted.height:
             parts.append(_clues(hinted, self.tz))
         if not parts:
