@@ -114,7 +114,8 @@ def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Sk
     check_tz(tz)
     facts = [FileFacts() for _ in entries]
     tally = _Tally(tz)
-    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits):
+    # summary counts no artifact
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False):
         tally.add(parsed)
     skipped, dup_of = files_found(entries, facts, skipped)
     return tally.result(entries, facts, skipped, dup_of)

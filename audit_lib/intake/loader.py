@@ -169,10 +169,12 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
 
 
 def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
-                   workers: int | None = None, limits: Limits | None = None) -> Iterator[Parsed]:
+                   workers: int | None = None, limits: Limits | None = None,
+                   artifacts: bool = True) -> Iterator[Parsed]:
     """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
     in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
-    (one per entry) are filled in as the files are read; complete once the batches are exhausted."""
+    (one per entry) are filled in as the files are read; complete once the batches are exhausted.
+    `artifacts=False` leaves change records' artifacts unread (see `parse_batch`)."""
     fmts = formats or load_formats()
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
@@ -181,7 +183,7 @@ def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: For
     memo = Memo()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in prefetched(_batches(entries, facts, limits, budget)):
-            pending.append(pool.submit(_parse, batch, fmts, memo))
+            pending.append(pool.submit(_parse, batch, fmts, memo, artifacts))
             while len(pending) >= workers:
                 yield pending.popleft().result()
         while pending:
@@ -245,7 +247,7 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None) -> Parsed:
+def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None, artifacts: bool = True) -> Parsed:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:
@@ -265,7 +267,7 @@ def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None) -> Parsed:
         "fid", line=(pl.col("first") + pl.col("i")).cast(pl.UInt32), start=pl.col("i") == 0,
         cut=(pl.col("i") == pl.col("last")).fill_null(False))
     df = pl.concat([df, rows], how="horizontal")
-    return parse_batch(df, fmts, memo)
+    return parse_batch(df, fmts, memo, artifacts=artifacts)
 
 
 def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:

@@ -42,10 +42,11 @@ class Parsed:
     counts: pl.DataFrame  # fid, attached, blank
 
 
-def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None) -> Parsed:
+def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *, artifacts: bool = True) -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
     whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
-    `memo` carries the messages read in the load's earlier batches."""
+    `memo` carries the messages read in the load's earlier batches; `artifacts=False` leaves the artifact of
+    change records unread (null), for counts that do not need it."""
     df = _split_header(lines.with_row_index("row"), fmts)
     headed = df.filter(pl.col("body").is_not_null())
     other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
@@ -58,7 +59,7 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None) ->
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
-    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo)
+    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, artifacts=artifacts)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
     events = pl.concat([timed.drop("body", "text"), messages.sort("row").drop("row")], how="horizontal")
     del timed
@@ -177,21 +178,22 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
     return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
 
 
-def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None) -> pl.DataFrame:
+def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *,
+                  artifacts: bool = True) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
     `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
-    return once(bodies, lambda df: _read_messages(df, fmts), memo)
+    return once(bodies, lambda df: _read_messages(df, fmts, artifacts), memo)
 
 
 _LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
 
 
-def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        parts.append(once(rest.filter(is_json), lambda df: _json_records(df, fmts)))
+        parts.append(once(rest.filter(is_json), lambda df: _json_records(df, fmts, artifacts)))
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
@@ -253,17 +255,18 @@ def split_groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
     return df.select(*names, _split=pl.all_horizontal(ok).fill_null(False))
 
 
-def _json_records(records: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def _json_records(records: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
     parts = []
     if (jf := fmts.json_format) is not None:
-        compact, records = _compact_records(records, jf)
+        compact, records = _compact_records(records, jf, artifacts)
         parts.append(compact)
     parts.append(_tolerant_records(records, fmts))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
 
-def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _compact_records(rec: pl.DataFrame, jf: MessageFormat,
+                     artifacts: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Change records in the compact form the products write (`{"performedBy":"u","action":"a","type":"t",
     "info":...}`), cut at their keys; returns (events, the records left for the tolerant path)."""
     k = jf.keys
@@ -304,7 +307,7 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
                .when(info == "null").then(pl.lit(None, pl.String)).otherwise(info))
     good = good.with_columns(details=details).with_columns(
         product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
-    return _with_artifact(good, jf), slow
+    return (_with_artifact(good, jf) if artifacts else good.with_columns(artifact=pl.lit(None, pl.String))), slow
 
 
 def _cut(text: pl.Expr, offset: pl.Expr | int, length: pl.Expr | int) -> pl.Expr:
