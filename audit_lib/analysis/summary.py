@@ -21,6 +21,7 @@ from audit_lib.events.zones import CLUE_SCHEMA, zone_clues
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats
+from audit_lib.intake.loader import BATCH as LOAD_BATCH
 from audit_lib.intake.loader import (
     AuditLog,
     check_tz,
@@ -36,7 +37,8 @@ from audit_lib.intake.reading import FileFacts
 # details that may hold a zone clue (see `events.zones.zone_clues`): only those are looked at
 _HINTED = pl.col("details").str.contains('"at":"', literal=True) | pl.col("details").str.contains(
     '"recordedAt":"', literal=True)
-CLUE_ROWS = 200_000  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
+CLUE_ROWS = 100_000
+BATCH = LOAD_BATCH // 2  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
 
 
 def summary(log: AuditLog) -> dict:
@@ -114,8 +116,9 @@ def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Sk
     check_tz(tz)
     facts = [FileFacts() for _ in entries]
     tally = _Tally(tz)
-    # summary counts no artifact
-    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False):
+    # no artifact is counted; batches of half the loader's size keep the peak memory low
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False,
+                                 batch=BATCH):
         tally.add(parsed)
     skipped, dup_of = files_found(entries, facts, skipped)
     return tally.result(entries, facts, skipped, dup_of)

@@ -170,11 +170,12 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
 
 def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
                    workers: int | None = None, limits: Limits | None = None,
-                   artifacts: bool = True) -> Iterator[Parsed]:
+                   artifacts: bool = True, batch: int | None = None) -> Iterator[Parsed]:
     """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
     in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
     (one per entry) are filled in as the files are read; complete once the batches are exhausted.
-    `artifacts=False` leaves change records' artifacts unread (see `parse_batch`)."""
+    `artifacts=False` leaves change records' artifacts unread (see `parse_batch`); `batch` is the bytes of text
+    parsed in one pass (BATCH by default)."""
     fmts = formats or load_formats()
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
@@ -182,8 +183,8 @@ def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: For
     budget = Budget(limits.max_total_bytes)
     memo = Memo()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in prefetched(_batches(entries, facts, limits, budget)):
-            pending.append(pool.submit(_parse, batch, fmts, memo, artifacts))
+        for part in prefetched(_batches(entries, facts, limits, budget, batch or BATCH)):
+            pending.append(pool.submit(_parse, part, fmts, memo, artifacts))
             while len(pending) >= workers:
                 yield pending.popleft().result()
         while pending:
@@ -221,7 +222,8 @@ class Batch:
     spans: list[Span]
 
 
-def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[Batch]:
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget,
+             size: int = BATCH) -> Iterator[Batch]:
     """The files' text gathered into batches of about BATCH bytes, files in order, each cut at an event boundary
     or between files. The text is built in one buffer: a byte is copied once on its way to polars."""
     buf = bytearray()
@@ -231,8 +233,8 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         start, line = len(buf), 1  # where this file's text begins in `buf`, and its next line number
         for text in read_text(entry, f, limits, budget):
             buf += text
-            while len(buf) >= BATCH:
-                cut = event_cut(buf, start, BATCH)
+            while len(buf) >= size:
+                cut = event_cut(buf, start, size)
                 if cut > start:
                     n = buf.count(b"\n", start, cut)
                     spans.append(Span(fid, line, n))

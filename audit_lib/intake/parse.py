@@ -48,24 +48,24 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *,
     `memo` carries the messages read in the load's earlier batches; `artifacts=False` leaves the artifact of
     change records unread (null), for counts that do not need it."""
     df = _split_header(lines.with_row_index("row"), fmts)
-    headed = df.filter(pl.col("body").is_not_null())
-    other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
+    headed, other = _split(df, pl.col("body").is_not_null())
+    other = other.select("row", "fid", "line", "text", "grp", "cut")
     del df
     lo, hi = TIME_RANGE
-    in_range = pl.col("wall").is_between(lo, hi, closed="left")
-    timed = headed.filter(in_range)
-    rejects = [headed.filter(~in_range.fill_null(False)).select(
+    timed, out_of_range = _split(headed, pl.col("wall").is_between(lo, hi, closed="left"))
+    rejects = [out_of_range.select(
         "row", reason=pl.when(pl.col("wall").is_null()).then(pl.lit("unreadable timestamp"))
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
     messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, artifacts=artifacts)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
-    events = pl.concat([timed.drop("body", "text"), messages.sort("row").drop("row")], how="horizontal")
+    if not messages["row"].is_sorted():
+        messages = messages.sort("row")
+    events = pl.concat([timed.drop("body", "text"), messages.drop("row")], how="horizontal")
     del timed
-    failed = events.filter(pl.col("reason").is_not_null())
+    events, failed = _split(events, pl.col("reason").is_null())
     rejects.append(failed.select("row", "reason"))
-    events = events.filter(pl.col("reason").is_null())
 
     # lines without a header: blank, attached to the event above, or rejected
     blank_mask = other["text"].str.contains(r"^\s*$")
@@ -86,6 +86,16 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *,
         other.filter(blank_mask).group_by("fid").agg(attached=pl.lit(0, pl.UInt32), blank=pl.len()),
     ]).group_by("fid").agg(pl.col("attached", "blank").sum())
     return Parsed(events, rejects_df, counts)
+
+
+def _split(df: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows where `keep` holds, the others), without copying the frame when all rows go one way."""
+    mask = df.select(keep.fill_null(False)).to_series()
+    if mask.all():
+        return df, df.clear()
+    if not mask.any():
+        return df.clear(), df
+    return df.filter(mask), df.filter(~mask)
 
 
 def _too_long_reason() -> pl.Expr:

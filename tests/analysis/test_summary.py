@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import audit_lib
+from audit_lib.analysis import summary as summary_module
 from audit_lib.analysis.summary import summarise, summary
 from audit_lib.demo.estate import write_estate
 from audit_lib.intake import loader
@@ -53,6 +54,7 @@ def estate(tmp_path_factory) -> Path:
 def test_an_estate_counted_as_parsed_matches_in_small_batches(estate: Path, tz: str, monkeypatch) -> None:
     """Batches of 64 KB: files span many batches, the memo of repeated messages is shared by them."""
     monkeypatch.setattr(loader, "BATCH", 64 << 10)
+    monkeypatch.setattr(summary_module, "BATCH", 48 << 10)
     s = _same(estate, tz)
     assert s["duplicate_files"] == 2 and s["rejects"] >= 3
     if tz == "Europe/London":
