@@ -289,30 +289,39 @@ def alternate(which: str, c: Corpus, folder: Path, runs: int, codes: list[Path])
     return best
 
 
-def _one_run(which: str, code: Path, folder: Path, tz: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", which, "--corpus", str(folder), "--tz", tz],
-                         capture_output=True, text=True, env={**os.environ, "BENCH_CODE": str(code)})
-    if out.returncode != 0:
-        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _summary_run(code: Path, folder: Path, tz: str) -> dict:
-    """`python -m audit_lib summary --json FOLDER --tz TZ` of `code`, the whole process: its wall time (start-up
-    included), its peak RSS (the child's own ru_maxrss, from wait4) and what it printed."""
+def _child(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, object, bytes, str]:
+    """Run `cmd`: its wall seconds, its own resource usage (wait4: peak RSS, CPU), stdout, and the last line of
+    stderr when it failed (else "")."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "audit_lib", "summary", "--json", str(folder), "--tz", tz],
-                                cwd=code, stdout=subprocess.PIPE, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            return {"error": (err.read().decode(errors="replace").strip().splitlines() or ["?"])[-1]}
+        err.seek(0)
+        failed = (err.read().decode(errors="replace").strip().splitlines() or ["?"])[-1] if proc.returncode else ""
+    return seconds, usage, out, failed
+
+
+def _one_run(which: str, code: Path, folder: Path, tz: str) -> dict:
+    _, usage, out, failed = _child([sys.executable, __file__, "--one", which, "--corpus", str(folder), "--tz", tz],
+                                   env={**os.environ, "BENCH_CODE": str(code)})
+    if failed:
+        return {"error": failed}
+    return {**json.loads(out.decode().strip().splitlines()[-1]), "cpu": usage.ru_utime + usage.ru_stime}
+
+
+def _summary_run(code: Path, folder: Path, tz: str) -> dict:
+    """`python -m audit_lib summary --json FOLDER --tz TZ` of `code`, the whole process: its wall time (start-up
+    included), CPU time, peak RSS (the child's own) and what it printed."""
+    seconds, usage, out, failed = _child(
+        [sys.executable, "-m", "audit_lib", "summary", "--json", str(folder), "--tz", tz], cwd=code)
+    if failed:
+        return {"error": failed}
     s = json.loads(out)
-    return {"seconds": seconds, "max_rss": usage.ru_maxrss * 1024, "events": s["events"], "by_user": s["by_user"]}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "max_rss": usage.ru_maxrss * 1024,
+            "events": s["events"], "by_user": s["by_user"]}
 
 
 def base_worktree(ref: str) -> Path:
@@ -374,6 +383,10 @@ def _mb(r: dict | None) -> str:
     return f"{r['max_rss'] / MB:,.0f}" if r else "-"
 
 
+def _cpu_ratio(a: dict | None, b: dict | None) -> str:
+    return f"{a['cpu'] / b['cpu']:.2f}x" if a and b else "-"
+
+
 def _ratio(a: dict | None, b: dict | None) -> str:
     return f"{a['seconds'] / b['seconds']:.2f}x" if a and b else "-"
 
@@ -432,17 +445,19 @@ def main() -> None:
         r["load"], r["base"] = loads[ROOT], loads.get(base_code)
         for code, res in loads.items():
             if res:
-                print(f"  load {_label(code):>9} {res['seconds']:7.2f} s  {f['lines'] / res['seconds'] / 1e6:5.2f} M "
-                      f"lines/s, {res['rows']:,} events, {res['rejects']:,} rejects, peak RSS "
-                      f"{res['max_rss'] / MB:,.0f} MB ({res['start_rss'] / MB:,.0f} MB after imports)", flush=True)
+                print(f"  load {_label(code):>9} {res['seconds']:7.2f} s (CPU {res['cpu']:.2f} s)  "
+                      f"{f['lines'] / res['seconds'] / 1e6:5.2f} M lines/s, {res['rows']:,} events, "
+                      f"{res['rejects']:,} rejects, peak RSS {res['max_rss'] / MB:,.0f} MB "
+                      f"({res['start_rss'] / MB:,.0f} MB after imports)", flush=True)
         if r["base"] and r["load"]:
-            print(f"  load work/{args.base}: {_ratio(r['load'], r['base'])}")
+            print(f"  load work/{args.base}: {_ratio(r['load'], r['base'])} (CPU {_cpu_ratio(r['load'], r['base'])})")
         if not args.no_summary:
             sums = alternate("summary", c, folder, args.runs, codes)
             r["summary"], r["base_summary"] = sums[ROOT], sums.get(base_code)
             for code, res in sums.items():
                 if res:
-                    print(f"  summary {_label(code):>6} {res['seconds']:7.2f} s  whole process, peak RSS "
+                    print(f"  summary {_label(code):>6} {res['seconds']:7.2f} s (CPU {res['cpu']:.2f} s)  whole "
+                          "process, peak RSS "
                           f"{res['max_rss'] / MB:,.0f} MB, {res['events']:,} events", flush=True)
         if not args.no_loop:
             r["loop"] = measure("loop", c, folder, 1)
@@ -455,15 +470,18 @@ def main() -> None:
         results.append((c, f, r))
 
     b = args.base or "base"
-    print(f"\n| corpus | files | lines | MB (text) | distinct | load s | {b} load s | load/{b} | read_lines s | "
+    print(f"\n| corpus | files | lines | MB (text) | distinct | load s | {b} load s | load/{b} | CPU load/{b} | "
+          "read_lines s | "
           f"load/read_lines | loop/load | summary s | {b} summary s | load RSS MB | {b} load RSS MB | "
           "summary RSS MB |")
-    print("|---|" + "---:|" * 15)
+    print("|---|" + "---:|" * 16)
     for c, f, r in results:
         loop_r = r.get("loop")
         speed = f"{loop_r['seconds'] / r['load']['seconds']:.1f}x" if r["load"] and loop_r else "-"
         print(f"| {c.name} | {f['files']:,} | {f['lines']:,} | {f['text_bytes'] / MB:,.1f} | {f['share']:.1%} | "
-              f"{_s(r['load'])} | {_s(r['base'])} | {_ratio(r['load'], r['base'])} | {_s(r['read'])} | "
+              f"{_s(r['load'])} | {_s(r['base'])} | {_ratio(r['load'], r['base'])} | "
+              f"{_cpu_ratio(r['load'], r['base'])} | "
+              f"{_s(r['read'])} | "
               f"{_ratio(r['load'], r['read'])} | {speed} | {_s(r.get('summary'))} | {_s(r.get('base_summary'))} | "
               f"{_mb(r['load'])} | {_mb(r['base'])} | {_mb(r.get('summary'))} |")
     print("\nShapes:")
