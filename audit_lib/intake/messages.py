@@ -1,5 +1,5 @@
-"""Each distinct message read once: within a batch, and across the batches of one load for the messages that
-repeat (a node's change records toggled again and again, in every daily file).
+"""Each distinct message read once: within a batch, and across the batches of one load through a bounded memo of
+the messages read so far (a node's change records toggled again and again, in every daily file and on every node).
 
 A message's fields depend on its text and its line's tenant only, so a message read once can lend its fields to
 every row that carries it. Rows are matched by a 64-bit hash of (message, tenant), and each row is checked against
@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import polars as pl
 
-MEMO_ROWS = 50_000  # messages kept for the later batches of a load (those seen more than once in their batch)
+MEMO_ROWS = 100_000  # messages kept for the later batches of a load (the first read, until it is full)
 
 
 class Memo:
-    """The messages read in earlier batches of one load that repeated there, with their fields (shared by the
-    threads that parse the batches)."""
+    """The messages read in earlier batches of one load, with their fields, up to `limit` (shared by the threads
+    that parse the batches): the first ones read, which is where a node's repeated records show up."""
 
     def __init__(self, limit: int = MEMO_ROWS) -> None:
         self.limit = limit
@@ -41,8 +41,8 @@ class Memo:
 
 def once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame], memo: Memo | None = None) -> pl.DataFrame:
     """`read(rows)` (columns `row`, `body`, `tenant`, ...; the result has `row` and the fields), reading each
-    distinct message once; with a `memo`, messages it holds are not read again, and those that repeat here are
-    kept in it for the next batches."""
+    distinct message once; with a `memo`, messages it holds are not read again, and those read here are kept in
+    it for the next batches while it has room."""
     if rows.height == 0:
         return read(rows)
     known = memo.known if memo is not None else None
@@ -63,8 +63,7 @@ def once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame], memo:
             distinct.select("row", "_key", _body="body", _tenant="tenant"), on="row").drop("row")
         parts.append(fields)
         if memo is not None:
-            repeated = key.filter(key.is_duplicated()).unique()
-            memo.add(fields.join(pl.DataFrame({"_key": repeated}), on="_key", how="semi"))
+            memo.add(fields)
     fields = pl.concat(parts, how="diagonal_relaxed")
     out = rows.select("row", "body", "tenant", _key=key).join(fields, on="_key", how="left")
     same = (pl.col("body") == pl.col("_body")) & pl.col("tenant").eq_missing(pl.col("_tenant"))

@@ -33,10 +33,18 @@ def test_a_later_batch_reads_only_what_the_memo_does_not_hold() -> None:
     first = once(_rows([A, A, B, A]), reader, memo)
     assert read == [sorted([A, B])]  # each distinct message once
     second = once(_rows([C, A, A]), reader, memo)
-    assert read[1] == [C]  # A repeated in the first batch: taken from the memo; B was seen once, not kept
-    assert memo.known is not None and set(memo.known["_body"]) == {A}
+    assert read[1] == [C]  # A was read in the first batch: taken from the memo
+    assert memo.known is not None and set(memo.known["_body"]) == {A, B, C}
     for got, bodies in ((first, [A, A, B, A]), (second, [C, A, A])):
         assert_frame_equal(got.sort("row"), read_messages(_rows(bodies), fmts).sort("row"), check_column_order=False)
+
+
+def test_a_full_memo_takes_no_more() -> None:
+    fmts = load_formats()
+    memo = Memo(limit=1)
+    once(_rows([A, A]), lambda df: read_messages(df, fmts), memo)
+    once(_rows([C, C]), lambda df: read_messages(df, fmts), memo)
+    assert memo.known["_body"].to_list() == [A]
 
 
 def test_the_tenant_is_part_of_a_message() -> None:
