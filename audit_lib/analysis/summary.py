@@ -1,12 +1,44 @@
-"""The totals and breakdowns of a loaded log (`summary --json`), and what is known to be missing from it."""
+"""The totals and breakdowns of a loaded log (`summary --json`), and what is known to be missing from it.
+
+`summary(log)` counts a loaded log; `summarise(source, tz)` gives the same figures for files without ever holding
+their events: each batch is counted as it is parsed (counts per file, user and product, type, action; first and
+last time per file; the lines' zone clues) and dropped. What needs the whole set is kept small until the end:
+a file whose text equals an earlier one's is known only once both are read, so the counts are kept per file and
+the duplicates' taken out at the end; a time repeated by a clock change is placed by the order of its file's
+other repeated times, so those few events are kept until then.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import polars as pl
 
+from audit_lib.events.actors import actors
 from audit_lib.events.vocabulary import UNKNOWN
-from audit_lib.events.zones import zone_clues
-from audit_lib.intake.loader import AuditLog
+from audit_lib.events.zones import CLUE_SCHEMA, zone_clues
+from audit_lib.intake.discover import discover
+from audit_lib.intake.entries import Entry, Limits, Skipped, Source
+from audit_lib.intake.formats import Formats
+from audit_lib.intake.loader import BATCH as LOAD_BATCH
+from audit_lib.intake.loader import (
+    AuditLog,
+    check_tz,
+    file_times,
+    files_found,
+    manifest,
+    parsed_batches,
+    with_times,
+)
+from audit_lib.intake.parse import Parsed, localise
+from audit_lib.intake.reading import FileFacts
+
+# details that may hold a zone clue (see `events.zones.zone_clues`): only those are looked at
+_HINTED = pl.col("details").str.contains('"at":"', literal=True) | pl.col("details").str.contains(
+    '"recordedAt":"', literal=True)
+CLUE_ROWS = 100_000  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
+BATCH = LOAD_BATCH * 3 // 4  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines
 
 
 def summary(log: AuditLog) -> dict:
@@ -14,20 +46,13 @@ def summary(log: AuditLog) -> dict:
     ev = log.events
 
     def counts(column: str) -> dict[str, int]:
-        agg = ev.group_by(column).len().sort(["len", column], descending=[True, False])
-        return {UNKNOWN if k is None else str(k): int(n) for k, n in agg.iter_rows()}
+        return _ranked(ev.group_by(column).len(), column)
 
     first, last = (ev["timestamp"].min(), ev["timestamp"].max()) if ev.height else (None, None)
     return {
         "events": ev.height,
         "rejects": log.rejects.height,
-        "files": log.files.height,
-        "duplicate_files": int(log.files["duplicate_of"].is_not_null().sum()),
-        "files_with_errors": int(log.files["error"].is_not_null().sum()),
-        "complete": log.complete,
-        "problems": problems(log),
-        "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", "")),
-                     "unread": bool(getattr(k, "unread", False))} for k in log.skipped],
+        **_files_part(log.files, log.skipped, log.complete),
         "ambiguous_times": int(ev["time_ambiguous"].sum()) if ev.height else 0,
         "zone_clues": zone_clues(ev, log.tz).to_dicts(),  # where the lines name another zone than log.tz
         "by_user": counts("user"),
@@ -41,11 +66,201 @@ def summary(log: AuditLog) -> dict:
     }
 
 
+def _ranked(agg: pl.DataFrame, column: str) -> dict[str, int]:
+    """Counts (`len`) by `column`, most first, ties by name."""
+    agg = agg.sort(["len", column], descending=[True, False])
+    return {UNKNOWN if k is None else str(k): int(n) for k, n in agg.select(column, "len").iter_rows()}
+
+
+def _files_part(files: pl.DataFrame, skipped: list, complete: bool) -> dict:
+    return {
+        "files": files.height,
+        "duplicate_files": int(files["duplicate_of"].is_not_null().sum()),
+        "files_with_errors": int(files["error"].is_not_null().sum()),
+        "complete": complete,
+        "problems": _problems(files, skipped),
+        "skipped": [{"name": str(getattr(k, "name", k)), "reason": str(getattr(k, "reason", "")),
+                     "unread": bool(getattr(k, "unread", False))} for k in skipped],
+    }
+
+
 def problems(log: AuditLog) -> list[dict]:
     """Files read only in part (damage, a cap) or with an error, and files named as audit logs that could not be
     read at all (`Skipped.unread`: not a log inside, unreadable, refused): what is known to be missing."""
-    bad = log.files.filter(pl.col("error").is_not_null() | ~pl.col("complete"))
+    return _problems(log.files, log.skipped)
+
+
+def _problems(files: pl.DataFrame, skipped: list) -> list[dict]:
+    bad = files.filter(pl.col("error").is_not_null() | ~pl.col("complete"))
     out = [{"source": src, "complete": done, "error": err, "lines_read": n}
            for src, done, err, n in bad.select("source", "complete", "error", "lines").iter_rows()]
     return out + [{"source": k.name, "complete": False, "error": f"not read: {k.reason}", "lines_read": 0}
-                  for k in log.skipped if getattr(k, "unread", False)]
+                  for k in skipped if getattr(k, "unread", False)]
+
+
+# --- counting files as they are parsed --------------------------------------------------------------------------
+def summarise(source: Source, tz: str = "UTC", *, formats: Formats | None = None, workers: int | None = None,
+              limits: Limits | None = None, roots: list[Path] | None = None, label: str | None = None) -> dict:
+    """`summary(load(source, tz, ...))`, counted batch by batch as the files are parsed: memory holds a few
+    batches and the counts, whatever the size of the input. Raises what `load` raises."""
+    check_tz(tz)
+    limits = limits or Limits()
+    entries, skipped = discover(source, roots=roots, limits=limits, label=label)
+    return summarise_entries(entries, tz, skipped=skipped, formats=formats, workers=workers, limits=limits)
+
+
+def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skipped] | None = None,
+                      formats: Formats | None = None, workers: int | None = None,
+                      limits: Limits | None = None) -> dict:
+    """`summarise` of files already found (see `audit_lib.intake.discover.discover`)."""
+    check_tz(tz)
+    facts = [FileFacts() for _ in entries]
+    tally = _Tally(tz)
+    # no artifact is counted; batches of 3/4 of the loader's keep the peak memory under 300 MB
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False,
+                                 batch=BATCH):
+        tally.add(parsed)
+    skipped, dup_of = files_found(entries, facts, skipped)
+    return tally.result(entries, facts, skipped, dup_of)
+
+
+@dataclass
+class _Tally:
+    """The counts of the batches parsed so far, per file (`fid`)."""
+
+    tz: str
+    people: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, len
+    types: list[pl.DataFrame] = field(default_factory=list)  # fid, artifact_type, len
+    acts: list[pl.DataFrame] = field(default_factory=list)  # fid, action, len
+    times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
+    clues: list[pl.DataFrame] = field(default_factory=list)  # zone_clues with node and source = the fid
+    hinted: list[pl.DataFrame] = field(default_factory=list)  # fid, line, timestamp, details: clues to count
+    ambiguous: list[pl.DataFrame] = field(default_factory=list)  # fid, line, wall, details of repeated times
+    rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
+    counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
+
+    def add(self, parsed: Parsed) -> None:
+        ev = parsed.events
+        self.rejects.append(parsed.rejects["fid"])
+        self.counts.append(parsed.counts)
+        if ev.height == 0:
+            return
+        earliest, _, ambiguous = localise(ev["wall"], self.tz)
+        ev = ev.select("fid", "line", "wall", "user", "product", "artifact_type", "action", "details",
+                       timestamp=earliest, _amb=ambiguous)
+        self.people.append(ev.group_by("fid", "user", "product").len())
+        self.types.append(ev.group_by("fid", "artifact_type").len())
+        self.acts.append(ev.group_by("fid", "action").len())
+        clear = pl.col("_amb").not_()
+        self.times.append(ev.group_by("fid").agg(
+            events=pl.len(), first=pl.col("timestamp").filter(clear).min(),
+            last=pl.col("timestamp").filter(clear).max()))
+        if ambiguous.any():
+            self.ambiguous.append(ev.filter("_amb").select("fid", "line", "wall", "details"))
+        hinted = ev.filter(clear & _HINTED)
+        if hinted.height:  # details copied out of the batch's text, which can then be freed
+            self.hinted.append(hinted.select("fid", "line", "timestamp",
+                                             details=pl.concat_str([pl.col("details"), pl.lit("")])))
+            if sum(h.height for h in self.hinted) >= CLUE_ROWS:
+                self._count_clues()
+        self._compact()
+
+    def _count_clues(self) -> None:
+        if self.hinted:
+            self.clues.append(_clues(pl.concat(self.hinted), self.tz))
+            self.hinted = []
+
+    def _compact(self) -> None:
+        """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
+        for name, keys in (("people", ["fid", "user", "product"]), ("types", ["fid", "artifact_type"]),
+                           ("acts", ["fid", "action"])):
+            parts = getattr(self, name)
+            if len(parts) >= 16:
+                setattr(self, name, [pl.concat(parts).group_by(keys).agg(pl.col("len").sum())])
+        if len(self.times) >= 16:
+            self.times = [pl.concat(self.times).group_by("fid").agg(
+                pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())]
+
+    def result(self, entries: list[Entry], facts: list[FileFacts], skipped: list[Skipped],
+               dup_of: dict[int, str]) -> dict:
+        self._count_clues()
+        fid = pl.col("fid")
+        kept = ~fid.is_in(pl.Series(list(dup_of), dtype=pl.UInt32).implode())
+        names = pl.DataFrame({"fid": pl.Series(range(len(entries)), dtype=pl.UInt32),
+                              "source": [e.source for e in entries], "node": [e.node for e in entries]})
+        stamp = pl.Datetime("ms", self.tz)
+        times = pl.concat(self.times) if self.times else pl.DataFrame(
+            schema={"fid": pl.UInt32, "events": pl.UInt32, "first": stamp, "last": stamp})
+        amb = self._placed(names)
+        if amb.height:
+            times = pl.concat([times, amb.group_by("fid").agg(
+                events=pl.lit(0, pl.UInt32), first=pl.col("timestamp").min(), last=pl.col("timestamp").max())],
+                how="vertical_relaxed")
+        times = times.filter(kept).group_by("fid").agg(pl.col("events").sum(), pl.col("first").min(),
+                                                       pl.col("last").max())
+        rej = pl.DataFrame({"fid": pl.concat(self.rejects) if self.rejects else pl.Series([], dtype=pl.UInt32)})
+        files = manifest(entries, facts, dup_of, self.counts, rej, self.tz)
+        per = times.join(names, on="fid").select("source", "events", "first", "last")
+        files = file_times(files, per, self.tz)
+        complete = not any(getattr(s, "unread", False) for s in skipped) and (
+            bool(files["complete"].all()) if files.height else True)
+        people = _summed(self.people, ["fid", "user", "product"], kept, pl.String)
+        pairs = people.group_by("user", "product").agg(pl.col("len").sum())
+        by_actor = actors(pairs.select("user", "product")).with_columns(len=pairs["len"]).group_by("actor").agg(
+            pl.col("len").sum())
+        by_node = times.join(names, on="fid").group_by("node").agg(len=pl.col("events").sum())
+        first, last = (times["first"].min(), times["last"].max()) if times.height else (None, None)
+        return {
+            "events": int(times["events"].sum()) if times.height else 0,
+            "rejects": int(rej.filter(kept).height),
+            **_files_part(files, skipped, complete),
+            "ambiguous_times": int(amb.filter(kept)["time_ambiguous"].sum()) if amb.height else 0,
+            "zone_clues": self._zone_clues(names, kept, amb),
+            "by_user": _ranked(people.group_by("user").agg(pl.col("len").sum()), "user"),
+            "by_actor": _ranked(by_actor, "actor"),
+            "by_type": _ranked(_summed(self.types, ["fid", "artifact_type"], kept, pl.String).group_by(
+                "artifact_type").agg(pl.col("len").sum()), "artifact_type"),
+            "by_action": _ranked(_summed(self.acts, ["fid", "action"], kept, pl.String).group_by("action").agg(
+                pl.col("len").sum()), "action"),
+            "by_node": _ranked(by_node, "node"),
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None,
+            "tz": self.tz,
+        }
+
+    def _placed(self, names: pl.DataFrame) -> pl.DataFrame:
+        """The events at repeated times, placed as the loader places them (by their file's other repeated
+        times: `with_times` looks at no other event)."""
+        if not self.ambiguous:
+            return pl.DataFrame(schema={"fid": pl.UInt32, "line": pl.UInt32, "details": pl.String,
+                                        "timestamp": pl.Datetime("ms", self.tz), "time_ambiguous": pl.Boolean})
+        amb = pl.concat(self.ambiguous).join(names.select("fid", "source"), on="fid")
+        return with_times(amb, self.tz).select("fid", "line", "details", "timestamp", "time_ambiguous")
+
+    def _zone_clues(self, names: pl.DataFrame, kept: pl.Expr, amb: pl.DataFrame) -> list[dict]:
+        """The batches' zone clues (grouped per file) merged as `zone_clues` groups them over the whole set."""
+        parts = list(self.clues)
+        hinted = amb.filter(_HINTED)
+        if hinted.height:
+            parts.append(_clues(hinted, self.tz))
+        if not parts:
+            return []
+        df = pl.concat(parts).with_columns(fid=pl.col("node").cast(pl.UInt32)).filter(kept).drop("node", "source")
+        df = df.join(names, on="fid")
+        first = pl.col("source").min()
+        out = df.group_by("node", "clue", "written", "read_as").agg(
+            events=pl.col("events").sum(), source=first, line=pl.col("line").filter(pl.col("source") == first).min())
+        return out.select(list(CLUE_SCHEMA)).sort("node", "clue", "events", descending=[False, False, True]).to_dicts()
+
+
+def _clues(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """`zone_clues` of some events, grouped per file: their node and source stand for their fid."""
+    fid = pl.col("fid").cast(pl.String)
+    return zone_clues(ev.select(fid.alias("node"), fid.alias("source"), "line", "timestamp", "details"), tz)
+
+
+def _summed(parts: list[pl.DataFrame], keys: list[str], kept: pl.Expr, text: type) -> pl.DataFrame:
+    """The per-batch counts of the files kept, summed by `keys`."""
+    if not parts:
+        return pl.DataFrame(schema={**{k: pl.UInt32 if k == "fid" else text for k in keys}, "len": pl.UInt32})
+    return pl.concat(parts).filter(kept).group_by(keys).agg(pl.col("len").sum())

@@ -2,7 +2,10 @@
 
 Each command translates its arguments into one library call and prints the result; every error a user can cause
 (`audit_lib.errors.AuditLibError`) becomes one line on stderr and exit status 1, never a traceback. The commands
-live one group per module (summary, store, findings, report) over the options and readers of `cli.common`.
+live one group per module (summary, store, findings, report) over the options and readers of `cli.common`. A run
+imports only its command's module (`COMMANDS`, the one place modules are imported by name), so `summary` starts
+without the report's, the charts' or the store's dependencies; the whole parser (help, a mistyped command)
+imports them all.
 """
 
 from __future__ import annotations
@@ -10,15 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
-from audit_lib.cli import export, findings, report, review, store, watch
-from audit_lib.cli import summary as summary_cli
-from audit_lib.cli.common import CliError
 from audit_lib.errors import AuditLibError
 from audit_lib.render.textsafe import terminal
 from audit_lib.version import __version__
 
-__all__ = ["CliError", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+# command -> the module that declares it (`add_commands`) and runs it, in the order of the help
+COMMANDS = {"summary": "audit_lib.cli.summary", "ingest": "audit_lib.cli.store", "verify": "audit_lib.cli.store",
+            "report": "audit_lib.cli.report", "findings": "audit_lib.cli.findings",
+            "sessions": "audit_lib.cli.findings", "review": "audit_lib.cli.review", "export": "audit_lib.cli.export",
+            "watch": "audit_lib.cli.watch"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,13 +35,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of `command` (one of `COMMANDS`) when given."""
     parser = _Parser(prog="python -m audit_lib", description="Analyse WSO2 audit.log files.")
     parser.add_argument("--version", action="version", version=f"audit_lib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (summary_cli, store, report, findings, review, export, watch):
-        group.add_commands(sub)
+    names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in names:
+        import_module(name).add_commands(sub)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (its first word not an option), if it is one of `COMMANDS`."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in COMMANDS else None
 
 
 class _Escaping:
@@ -62,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         return args.func(args)
     except AuditLibError as exc:

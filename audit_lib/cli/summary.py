@@ -1,6 +1,6 @@
 """`python -m audit_lib summary PATH... | --store DIR [--ray ADDRESS] [--tz ZONE] [--json]`: totals and breakdowns
-(`analysis.summary`); of a store in its own zone counted by a streaming scan, or as Ray tasks over its data files,
-without holding its events."""
+(`analysis.summary`); of files counted batch by batch as they are parsed (`analysis.summary.summarise`), of a store
+in its own zone by a streaming scan, or as Ray tasks over its data files: never holding the events whole."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 
 import polars as pl
 
-from audit_lib.analysis.summary import summary
+from audit_lib.analysis.summary import summarise, summary
 from audit_lib.cli.common import CliError, add_paths, add_store_option, load_from_args
 from audit_lib.events.schema import REJECTS_SCHEMA, events_schema
 from audit_lib.events.zones import zone_clues
@@ -31,10 +31,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     if wants_store_summary(args):
-        log, s = None, store_summary(args)
+        s = store_summary(args)
+    elif getattr(args, "paths", None) and not getattr(args, "store", None):
+        s = summarise(args.paths, tz=args.tz or "UTC")  # counted as parsed: the events are never held whole
     else:
-        log = load_from_args(args)
-        s = summary(log)
+        s = summary(load_from_args(args))
     print(json.dumps(s, ensure_ascii=False) if args.json else format_summary(s))
     return 0
 

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from audit_lib.errors import SourceError
@@ -27,6 +26,7 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
+from audit_lib.intake.messages import Memo
 from audit_lib.intake.names import is_audit_name
 from audit_lib.intake.parse import Parsed, localise, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
@@ -76,9 +76,9 @@ class AuditLog:
         if tz == self.tz or self.wall is None:
             return self
         ev = self.events.with_columns(wall=self.wall)
-        ev = _with_times(ev, tz)
+        ev = with_times(ev, tz)
         ev, wall = _sorted(ev)
-        files = _file_times(self.files.drop("first", "last"), ev, tz)
+        files = file_times(self.files.drop("first", "last"), per_file(ev), tz)
         return AuditLog(ev, self.rejects, files, tz, self.skipped, self.entries, wall)
 
     @property
@@ -143,33 +143,13 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     keeps the text columns as strings; `drop_duplicates=False` keeps the events of a file whose text equals an
     earlier one's (its manifest row still says so)."""
     check_tz(tz)
-    fmts = formats or load_formats()
-    limits = limits or Limits()
-    skipped = list(skipped or [])
     facts = [FileFacts() for _ in entries]
-    workers = max(1, min(workers or os.cpu_count() or 1, 4))
-
     events, rejects, counts = [], [], []
-    pending: deque = deque()
-    budget = Budget(limits.max_total_bytes)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in prefetched(_batches(entries, facts, limits, budget)):
-            pending.append(pool.submit(_parse, batch, fmts))
-            while len(pending) >= workers:
-                _collect(pending.popleft().result(), events, rejects, counts, categorical)
-        while pending:
-            _collect(pending.popleft().result(), events, rejects, counts, categorical)
-
-    # files whose content turned out not to be an audit log are left alone, with the reason; when the name says
-    # audit log (random bytes, zeros, a damaged gzip magic) the set is incomplete
-    skipped += [Skipped(e.source, f.skip, is_audit_name(e.source)) for e, f in zip(entries, facts, strict=True)
-                if f.skip]
-    if entries and all(f.skip for f in facts):
-        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
-        raise SourceError(f"No audit log found: {shown}")
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits):
+        _collect(parsed, events, rejects, counts, categorical)
+    skipped, dup_of = files_found(entries, facts, skipped)
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
-    dup_of = _duplicates(entries, facts)
     ev = _assemble(events) if events else _empty_parsed(categorical)
     rej = pl.concat(rejects) if rejects else pl.DataFrame(schema={"fid": pl.UInt32, **REJECTS_SCHEMA}).drop("source")
     if dup_of and drop_duplicates:
@@ -179,13 +159,50 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     if categorical:
         sources, nodes = sources.cast(pl.Categorical), nodes.cast(pl.Categorical)
     ev = ev.with_columns(source=sources.gather(ev["fid"]), node=nodes.gather(ev["fid"]))
-    ev = _with_times(_typed(ev) if categorical else ev, tz)
-    files = _manifest(entries, facts, dup_of, counts, rej, tz)
+    ev = with_times(_typed(ev) if categorical else ev, tz)
+    files = manifest(entries, facts, dup_of, counts, rej, tz)
     rej = rej.with_columns(source=sources.cast(pl.String).gather(rej["fid"])).select(
         [pl.col(c).cast(t) for c, t in REJECTS_SCHEMA.items()])
-    files = _file_times(files, ev, tz)
+    files = file_times(files, per_file(ev), tz)
     kept = {e.source: e for e, f in zip(entries, facts, strict=True) if not f.skip}
     return ParsedFiles(ev.drop("fid"), rej, files, skipped, kept)
+
+
+def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
+                   workers: int | None = None, limits: Limits | None = None,
+                   artifacts: bool = True, batch: int | None = None) -> Iterator[Parsed]:
+    """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
+    in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
+    (one per entry) are filled in as the files are read; complete once the batches are exhausted.
+    `artifacts=False` leaves change records' artifacts unread (see `parse_batch`); `batch` is the bytes of text
+    parsed in one pass (BATCH by default)."""
+    fmts = formats or load_formats()
+    limits = limits or Limits()
+    workers = max(1, min(workers or os.cpu_count() or 1, 4))
+    pending: deque = deque()
+    budget = Budget(limits.max_total_bytes)
+    memo = Memo()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in prefetched(_batches(entries, facts, limits, budget, batch or BATCH)):
+            pending.append(pool.submit(_parse, part, fmts, memo, artifacts))
+            while len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def files_found(entries: list[Entry], facts: list[FileFacts],
+                skipped: list[Skipped] | None = None) -> tuple[list[Skipped], dict[int, str]]:
+    """After the reading: what was skipped (the given ones, and files whose content turned out not to be an audit
+    log), and the files whose text equals an earlier file's (fid -> that file). Raises SourceError when no file
+    was an audit log."""
+    # when the name says audit log (random bytes, zeros, a damaged gzip magic) the set is incomplete
+    skipped = list(skipped or []) + [Skipped(e.source, f.skip, is_audit_name(e.source))
+                                     for e, f in zip(entries, facts, strict=True) if f.skip]
+    if entries and all(f.skip for f in facts):
+        shown = "; ".join(map(str, skipped[:8])) + (" …" if len(skipped) > 8 else "")
+        raise SourceError(f"No audit log found: {shown}")
+    return skipped, _duplicates(entries, facts)
 
 
 @dataclass
@@ -205,7 +222,8 @@ class Batch:
     spans: list[Span]
 
 
-def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget) -> Iterator[Batch]:
+def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget,
+             size: int = BATCH) -> Iterator[Batch]:
     """The files' text gathered into batches of about BATCH bytes, files in order, each cut at an event boundary
     or between files. The text is built in one buffer: a byte is copied once on its way to polars."""
     buf = bytearray()
@@ -215,8 +233,8 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         start, line = len(buf), 1  # where this file's text begins in `buf`, and its next line number
         for text in read_text(entry, f, limits, budget):
             buf += text
-            while len(buf) >= BATCH:
-                cut = event_cut(buf, start, BATCH)
+            while len(buf) >= size:
+                cut = event_cut(buf, start, size)
                 if cut > start:
                     n = buf.count(b"\n", start, cut)
                     spans.append(Span(fid, line, n))
@@ -231,28 +249,27 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: Batch, fmts: Formats) -> Parsed:
+def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None, artifacts: bool = True) -> Parsed:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:
         df = pl.read_lines(utf8_text(batch.text), name="text")
     del batch.text
     spans = [s for s in batch.spans if s.lines]
-    lines = np.array([s.lines for s in spans], dtype=np.int64)
-    if df.height != lines.sum():
-        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {lines.sum()}")
-    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
-    fid = np.repeat(np.array([s.fid for s in spans], dtype=np.uint32), lines)
-    line = (np.arange(df.height, dtype=np.int64) - np.repeat(starts, lines)
-            + np.repeat(np.array([s.first_line for s in spans], dtype=np.int64), lines))
-    start = np.zeros(df.height, dtype=bool)
-    start[starts] = True
-    cut = np.zeros(df.height, dtype=bool)
-    ends = starts + lines - 1
-    cut[[e for e, s in zip(ends, spans, strict=True) if s.last and s.cut]] = True
-    df = df.with_columns(fid=pl.Series(fid), line=pl.Series(line, dtype=pl.UInt32), start=pl.Series(start),
-                         cut=pl.Series(cut))
-    return parse_batch(df, fmts)
+    total = sum(s.lines for s in spans)
+    if df.height != total:
+        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {total}")
+    # each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last
+    sp = pl.DataFrame({"fid": [s.fid for s in spans], "first": [s.first_line for s in spans],
+                       "n": [s.lines for s in spans], "cut": [s.last and s.cut for s in spans]},
+                      schema={"fid": pl.UInt32, "first": pl.Int64, "n": pl.Int64, "cut": pl.Boolean})
+    i = pl.int_ranges(0, "n")
+    rows = sp.select(fid=pl.col("fid").repeat_by("n"), i=i, last=pl.when("cut").then(pl.col("n") - 1),
+                     first="first").explode("fid", "i").select(
+        "fid", line=(pl.col("first") + pl.col("i")).cast(pl.UInt32), start=pl.col("i") == 0,
+        cut=(pl.col("i") == pl.col("last")).fill_null(False))
+    df = pl.concat([df, rows], how="horizontal")
+    return parse_batch(df, fmts, memo, artifacts=artifacts)
 
 
 def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:
@@ -323,7 +340,7 @@ def _with_actor(ev: pl.DataFrame) -> pl.DataFrame:
     return ev.with_columns(actor=table.gather(index))
 
 
-def _with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
+def with_times(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
     """`timestamp` and `time_ambiguous` from the wall-clock times: a time repeated when the clocks go back is
     placed by the order of its file's lines (after the file's clock steps back, it is the second reading);
     where nothing tells, it keeps the first reading and is flagged ambiguous."""
@@ -357,8 +374,10 @@ def _sorted(ev: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return ev.select(schema), ev["wall"]
 
 
-def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
-              rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+def manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, str], counts: list[pl.DataFrame],
+             rejects: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The manifest's rows of the files read (without events, first, last: see `file_times`); `counts` are the
+    batches' attached and blank lines per fid, `rejects` has the `fid` of each reject."""
     per_file = (pl.concat(counts).group_by("fid").agg(pl.col("attached", "blank").sum()) if counts
                 else pl.DataFrame(schema={"fid": pl.UInt32, "attached": pl.UInt32, "blank": pl.UInt32}))
     rej = rejects.group_by("fid").agg(rejects=pl.len())
@@ -377,11 +396,15 @@ def _manifest(entries: list[Entry], facts: list[FileFacts], dup_of: dict[int, st
     return files.with_columns(pl.col("attached", "blank", "rejects").fill_null(0).cast(pl.Int64))
 
 
-def _file_times(files: pl.DataFrame, ev: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """Per file: events, first and last time; the manifest's columns in order."""
-    per = ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
+def per_file(ev: pl.DataFrame) -> pl.DataFrame:
+    """Per source: events, first and last time."""
+    return ev.group_by("source").agg(  # grouped on the categorical's codes; only the result becomes text
         events=pl.len(), first=pl.col("timestamp").min(), last=pl.col("timestamp").max()).with_columns(
         pl.col("source").cast(pl.String))
+
+
+def file_times(files: pl.DataFrame, per: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The manifest with each file's events, first and last time (`per`: see `per_file`); its columns in order."""
     files = files.drop([c for c in ("events", "first", "last") if c in files.columns]).join(
         per, on="source", how="left").with_columns(pl.col("events").fill_null(0).cast(pl.Int64))
     schema = files_schema(tz)

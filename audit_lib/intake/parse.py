@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from audit_lib.intake.formats import Formats, MessageFormat
+from audit_lib.intake.messages import Memo, once
 from audit_lib.intake.reading import TOO_LONG
 
 MAX_REJECT_TEXT = 4000
@@ -42,28 +42,30 @@ class Parsed:
     counts: pl.DataFrame  # fid, attached, blank
 
 
-def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
+def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *, artifacts: bool = True) -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
-    whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break)."""
+    whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
+    `memo` carries the messages read in the load's earlier batches; `artifacts=False` leaves the artifact of
+    change records unread (null), for counts that do not need it."""
     df = _split_header(lines.with_row_index("row"), fmts)
-    headed = df.filter(pl.col("body").is_not_null())
-    other = df.filter(pl.col("body").is_null()).select("row", "fid", "line", "text", "grp", "cut")
+    headed, other = _split(df, pl.col("body").is_not_null())
+    other = other.select("row", "fid", "line", "text", "grp", "cut")
     del df
     lo, hi = TIME_RANGE
-    in_range = pl.col("wall").is_between(lo, hi, closed="left")
-    timed = headed.filter(in_range)
-    rejects = [headed.filter(~in_range.fill_null(False)).select(
+    timed, out_of_range = _split(headed, pl.col("wall").is_between(lo, hi, closed="left"))
+    rejects = [out_of_range.select(
         "row", reason=pl.when(pl.col("wall").is_null()).then(pl.lit("unreadable timestamp"))
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
-    messages = read_messages(timed.select("row", "body", "tenant"), fmts)
+    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, artifacts=artifacts)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
-    events = pl.concat([timed.drop("body", "text"), messages.sort("row").drop("row")], how="horizontal")
+    if not messages["row"].is_sorted():
+        messages = messages.sort("row")
+    events = pl.concat([timed.drop("body", "text"), messages.drop("row")], how="horizontal")
     del timed
-    failed = events.filter(pl.col("reason").is_not_null())
+    events, failed = _split(events, pl.col("reason").is_null())
     rejects.append(failed.select("row", "reason"))
-    events = events.filter(pl.col("reason").is_null())
 
     # lines without a header: blank, attached to the event above, or rejected
     blank_mask = other["text"].str.contains(r"^\s*$")
@@ -86,6 +88,16 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats) -> Parsed:
     return Parsed(events, rejects_df, counts)
 
 
+def _split(df: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows where `keep` holds, the others), without copying the frame when all rows go one way."""
+    mask = df.select(keep.fill_null(False)).to_series()
+    if mask.all():
+        return df, df.clear()
+    if not mask.any():
+        return df.clear(), df
+    return df.filter(mask), df.filter(~mask)
+
+
 def _too_long_reason() -> pl.Expr:
     n = pl.col("text").str.split_exact("\x00", 3).struct.field("field_2").cast(pl.Int64, strict=False)
     return pl.format("line too long ({} characters; the cap is Limits.max_line)", n)
@@ -94,12 +106,11 @@ def _too_long_reason() -> pl.Expr:
 def _split_header(lines: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Add the layout fields (tenant, correlation, level, body), the wall-clock time `wall` and `grp`, the
     number of headed lines so far (an event and the lines that continue it share one `grp`)."""
-    text = pl.col("text")
     df = lines
     if fast := fmts.fast_header:
         # the products' own fixed-width start: cut it with slices instead of a regular expression
-        df = df.with_columns(tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String),
-                             **_fixed_start(text, fast))
+        df = _fixed_start(df.with_columns(tenant=pl.lit(None, pl.String), correlation=pl.lit(None, pl.String)),
+                          "text", fast)
         if prefix := fast.get("tenant_prefix"):
             df = _after_tenant(df, prefix, fast)
     else:
@@ -136,19 +147,21 @@ def _after_tenant(df: pl.DataFrame, prefix: str, fast: dict) -> pl.DataFrame:
     sub = pl.DataFrame({"t": df["text"].gather(todo)}).select(
         tenant=_cut(t, len(prefix), end - len(prefix)),
         rest=pl.when(_cut(t, end, 2) == "] ").then(_cut(t, end + 2, t.str.len_bytes())))
-    sub = sub.with_columns(**_fixed_start(pl.col("rest"), fast))
+    sub = _fixed_start(sub, "rest", fast)
     found = sub["body"].is_not_null()
     at = todo.filter(found)
     return df.with_columns([df[c].scatter(at, sub[c].filter(found)) for c in ("tenant", "ts", "level", "body")])
 
 
-def _fixed_start(text: pl.Expr, fast: dict) -> dict[str, pl.Expr]:
-    """ts, level and body of lines that start in the products' fixed-width form (null for the others): the
-    message begins where the start's pattern ends."""
-    head = text.str.extract(fast["match"], 0)
-    return {"ts": pl.when(head.is_not_null()).then(text.str.slice(*fast["ts"])),
-            "level": pl.when(head.is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
-            "body": _cut(text, head.str.len_bytes(), text.str.len_bytes())}
+def _fixed_start(df: pl.DataFrame, column: str, fast: dict) -> pl.DataFrame:
+    """ts, level and body of lines of `column` that start in the products' fixed-width form (null for the others):
+    the message begins where the start's pattern ends. The pattern runs once a line (its match's length is kept):
+    it is most of the cost of reading a line's start."""
+    text, head = pl.col(column), pl.col("_head")
+    df = df.with_columns(_head=text.str.extract(fast["match"], 0).str.len_chars())
+    return df.with_columns(ts=pl.when(head.is_not_null()).then(text.str.slice(*fast["ts"])),
+                           level=pl.when(head.is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
+                           body=text.str.slice(head)).drop("_head")
 
 
 def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
@@ -175,42 +188,22 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
     return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
 
 
-def read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *,
+                  artifacts: bool = True) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
-    `reason` for a message that no format reads."""
-    return _once(bodies, lambda df: _read_messages(df, fmts))
-
-
-def _once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-    """`read(rows)`; where messages repeat (the same change records again and again), each distinct one is
-    read once and the result joined back by a 64-bit hash of the message (each row is checked against the
-    message that was read for it, so a hash collision cannot give a row another message's fields)."""
-    sample = rows.head(4096)
-    if sample.height > 256 and sample.select("body", "tenant").n_unique() > 0.9 * sample.height:
-        return read(rows)  # mostly distinct: hashing them all would not pay
-    key = rows.select(pl.col("body").hash().xor(pl.col("tenant").hash(7))).to_series()
-    first = key.is_first_distinct()
-    if first.sum() > rows.height // 2:
-        return read(rows)
-    distinct = rows.filter(first)
-    fields = read(distinct).join(distinct.select("row", _key=key.filter(first), _body="body", _tenant="tenant"),
-                                 on="row").drop("row")
-    out = rows.select("row", "body", "tenant", _key=key).join(fields, on="_key", how="left")
-    same = (pl.col("body") == pl.col("_body")) & pl.col("tenant").eq_missing(pl.col("_tenant"))
-    if not out.select(same.all()).item():  # two messages with one hash: read them all instead
-        return read(rows)
-    return out.drop("body", "tenant", "_key", "_body", "_tenant")
+    `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
+    return once(bodies, lambda df: _read_messages(df, fmts, artifacts), memo)
 
 
 _LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
 
 
-def _read_messages(bodies: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        parts.append(_once(rest.filter(is_json), lambda df: _json_records(df, fmts)))
+        parts.append(once(rest.filter(is_json), lambda df: _json_records(df, fmts, artifacts)))
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
@@ -272,17 +265,18 @@ def split_groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
     return df.select(*names, _split=pl.all_horizontal(ok).fill_null(False))
 
 
-def _json_records(records: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
+def _json_records(records: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
     parts = []
     if (jf := fmts.json_format) is not None:
-        compact, records = _compact_records(records, jf)
+        compact, records = _compact_records(records, jf, artifacts)
         parts.append(compact)
     parts.append(_tolerant_records(records, fmts))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
 
-def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _compact_records(rec: pl.DataFrame, jf: MessageFormat,
+                     artifacts: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Change records in the compact form the products write (`{"performedBy":"u","action":"a","type":"t",
     "info":...}`), cut at their keys; returns (events, the records left for the tolerant path)."""
     k = jf.keys
@@ -323,7 +317,7 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat) -> tuple[pl.DataFrame
                .when(info == "null").then(pl.lit(None, pl.String)).otherwise(info))
     good = good.with_columns(details=details).with_columns(
         product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
-    return _with_artifact(good, jf), slow
+    return (_with_artifact(good, jf) if artifacts else good.with_columns(artifact=pl.lit(None, pl.String))), slow
 
 
 def _cut(text: pl.Expr, offset: pl.Expr | int, length: pl.Expr | int) -> pl.Expr:
