@@ -38,7 +38,8 @@ def estate(tmp_path: Path) -> Path:
 def findings_json(*args: str, capsys) -> list[dict]:
     main(["findings", *args, "--json"])
     out = capsys.readouterr().out
-    return [json.loads(line) for line in out.splitlines()]
+    # review-missing reads the store's reviews, which folders do not have: not part of these comparisons
+    return [f for f in (json.loads(line) for line in out.splitlines()) if f["rule"] != "review-missing"]
 
 
 def config_rows(store: Path) -> pl.DataFrame:
