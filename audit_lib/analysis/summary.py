@@ -21,7 +21,6 @@ from audit_lib.events.zones import CLUE_SCHEMA, zone_clues
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats
-from audit_lib.intake.loader import BATCH as LOAD_BATCH
 from audit_lib.intake.loader import (
     AuditLog,
     check_tz,
@@ -38,7 +37,7 @@ from audit_lib.intake.reading import FileFacts
 _HINTED = pl.col("details").str.contains('"at":"', literal=True) | pl.col("details").str.contains(
     '"recordedAt":"', literal=True)
 CLUE_ROWS = 100_000  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
-BATCH = LOAD_BATCH * 3 // 4  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines
+BATCH = 6 << 20  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines
 
 
 def summary(log: AuditLog) -> dict:

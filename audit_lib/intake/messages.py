@@ -20,8 +20,9 @@ class Memo:
     """The messages read in earlier batches of one load, with their fields, up to `limit` (shared by the threads
     that parse the batches): the first ones read, which is where a node's repeated records show up."""
 
-    def __init__(self, limit: int = MEMO_ROWS) -> None:
+    def __init__(self, limit: int = MEMO_ROWS, forget: pl.Expr | None = None) -> None:
         self.limit = limit
+        self.forget = forget  # read fields that will not be seen again (a sign-in's message carries its time)
         self.known: pl.DataFrame | None = None  # _key, _body, _tenant, then the read fields
         self._lock = threading.Lock()
 
@@ -29,6 +30,8 @@ class Memo:
         with self._lock:
             known = self.known
             room = self.limit - (known.height if known is not None else 0)
+            if room > 0 and self.forget is not None:
+                fields = fields.filter(~self.forget.fill_null(False))
             if room <= 0 or fields.height == 0:
                 return
             fresh = fields if known is None else fields.join(known.select("_key"), on="_key", how="anti")

@@ -192,7 +192,12 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None,
                   artifacts: bool = True) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
     `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
-    return once(bodies, lambda df: _read_messages(df, fmts, artifacts), memo)
+    return once(bodies, lambda df: _read_messages(df, fmts, artifacts).with_columns(
+        pl.col(_REPEATED).cast(pl.Categorical)), memo)
+
+
+# read fields with few distinct values: categoricals where they are read (once a message), not per event
+_REPEATED = ["product", "user", "action", "artifact_type", "artifact", "outcome", "_format"]
 
 
 _LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
@@ -535,7 +540,8 @@ def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) 
             late = pl.col("attachment").str.extract(mf.continues_until, 1)
             mapped = late.replace_strict(mf.outcome_map, default=late.str.to_lowercase())
             events = events.with_columns(outcome=pl.when(pl.col("_format") == mf.name).then(
-                pl.coalesce("outcome", mapped)).otherwise(pl.col("outcome")))
+                pl.coalesce(pl.col("outcome").cast(pl.String), mapped)).otherwise(pl.col("outcome"))
+                .cast(pl.Categorical))
     return events.select(*_OUT, "attachment")
 
 

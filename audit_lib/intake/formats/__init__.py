@@ -49,6 +49,9 @@ class MessageFormat:
     # a faster way to the pattern's groups for messages whose separator appears only between parts:
     # {"separator", "after", "labels", "values"}, see `audit_lib.intake.parse.split_groups`
     split: dict | None = None
+    # false when every message carries its own time (a sign-in's "at [...]"): such a message is not kept for the
+    # load's later batches, where it will not be seen again (see `audit_lib.intake.messages.Memo`)
+    repeats: bool = True
     samples: tuple[dict, ...] = ()
 
 
