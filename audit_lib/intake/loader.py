@@ -26,9 +26,8 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
-from audit_lib.intake.messages import Memo
 from audit_lib.intake.names import is_audit_name
-from audit_lib.intake.parse import Parsed, localise, parse_batch
+from audit_lib.intake.parse import MessageMemo, Parsed, localise, message_memo, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
 from audit_lib.memory import give_back
 
@@ -181,8 +180,7 @@ def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: For
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
     pending: deque = deque()
     budget = Budget(limits.max_total_bytes)
-    once_only = [m.name for m in fmts.messages if not m.repeats]
-    memo = Memo(forget=pl.col("_format").is_in(once_only) if once_only else None)
+    memo = message_memo(fmts)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for part in prefetched(_batches(entries, facts, limits, budget, batch or BATCH)):
             pending.append(pool.submit(_parse, part, fmts, memo, artifacts))
@@ -250,7 +248,7 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: Batch, fmts: Formats, memo: Memo | None = None, artifacts: bool = True) -> Parsed:
+def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifacts: bool = True) -> Parsed:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:

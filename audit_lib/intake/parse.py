@@ -42,11 +42,12 @@ class Parsed:
     counts: pl.DataFrame  # fid, attached, blank
 
 
-def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *, artifacts: bool = True) -> Parsed:
+def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
+                artifacts: bool = True) -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
     whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
-    `memo` carries the messages read in the load's earlier batches; `artifacts=False` leaves the artifact of
-    change records unread (null), for counts that do not need it."""
+    `memo` carries the messages read in the load's earlier batches (see `message_memo`); `artifacts=False` leaves
+    the artifact of change records unread (null), for counts that do not need it."""
     df = _split_header(lines.with_row_index("row"), fmts)
     headed, other = _split(df, pl.col("body").is_not_null())
     other = other.select("row", "fid", "line", "text", "grp", "cut")
@@ -188,12 +189,35 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
     return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
 
 
-def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: Memo | None = None, *,
+@dataclass
+class MessageMemo:
+    """The messages a load has read, for its later batches: change records (`{...}`) and the other messages apart,
+    so that each kind is read once a message where it repeats, and read at once where it does not (a sign-in's
+    message carries its own time; a script's records name a new artifact each time)."""
+
+    records: Memo
+    others: Memo
+
+
+def message_memo(fmts: Formats) -> MessageMemo:
+    """A load's empty memo; messages of formats that never repeat (`MessageFormat.repeats`) are not kept in it."""
+    once_only = [m.name for m in fmts.messages if not m.repeats]
+    forget = pl.col("_format").is_in(once_only) if once_only else None
+    return MessageMemo(Memo(forget=forget), Memo(forget=forget))
+
+
+def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
                   artifacts: bool = True) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
     `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
-    return once(bodies, lambda df: _read_messages(df, fmts, artifacts).with_columns(
-        pl.col(_REPEATED).cast(pl.Categorical)), memo)
+    def read(df: pl.DataFrame) -> pl.DataFrame:
+        return _read_messages(df, fmts, artifacts).with_columns(pl.col(_REPEATED).cast(pl.Categorical))
+
+    record = bodies["body"].str.starts_with("{")  # the others may still be records, after white space
+    if record.all() or not record.any():
+        return once(bodies, read, memo and (memo.records if record.any() else memo.others))
+    return pl.concat([once(bodies.filter(record), read, memo and memo.records),
+                      once(bodies.filter(~record), read, memo and memo.others)])
 
 
 # read fields with few distinct values: categoricals where they are read (once a message), not per event
@@ -208,7 +232,7 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) 
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        parts.append(once(rest.filter(is_json), lambda df: _json_records(df, fmts, artifacts)))
+        parts.append(_json_records(rest.filter(is_json), fmts, artifacts))
         rest = rest.filter(~is_json)
     for mf in fmts.regex_formats:
         if rest.height == 0:
