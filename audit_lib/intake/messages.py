@@ -49,10 +49,11 @@ def once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame], memo:
     if rows.height == 0:
         return read(rows)
     known = memo.known if memo is not None else None
-    sample = rows.head(4096)
-    if known is None and sample.height > 256 and sample.select("body", "tenant").n_unique() > 0.9 * sample.height:
-        return read(rows)  # mostly distinct: hashing them all would not pay
     key = rows.select(pl.col("body").hash().xor(pl.col("tenant").hash(7))).to_series()
+    sample = key.head(4096)
+    if sample.len() > 256 and sample.n_unique() > 0.9 * sample.len() and (
+            known is None or sample.is_in(known["_key"].implode()).mean() < 0.1):
+        return read(rows)  # mostly new messages: matching them all would not pay
     first = key.is_first_distinct()
     if known is None and first.sum() > rows.height // 2:
         return read(rows)

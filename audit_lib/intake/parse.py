@@ -360,11 +360,12 @@ def _with_artifact(df: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:
     """The artifact named by a record's details: its type's key (`proxyName`, ...), else any `...Name`/`...Id`
     key (the broad pattern runs only where the first found nothing)."""
     primary = "|".join(re.escape(k) for k in jf.artifact_keys)
-    df = df.with_columns(artifact=pl.col("details").str.extract(rf'"(?:{primary})"\s*:\s*"([^"\\]*)"', 1))
-    todo = (df["artifact"].is_null() & df["details"].is_not_null()).arg_true()
-    if todo.len():
-        broad = df["details"].gather(todo).str.extract(r'"\w*(?:Name|Id|name|id)"\s*:\s*"([^"\\]*)"', 1)
-        df = df.with_columns(df["artifact"].scatter(todo, broad))
+    # most records name it first: a match anchored there is the leftmost one, found at twice the speed
+    df = df.with_columns(artifact=pl.col("details").str.extract(rf'^\{{\s*"(?:{primary})"\s*:\s*"([^"\\]*)"', 1))
+    for pattern in (rf'"(?:{primary})"\s*:\s*"([^"\\]*)"', r'"\w*(?:Name|Id|name|id)"\s*:\s*"([^"\\]*)"'):
+        todo = (df["artifact"].is_null() & df["details"].is_not_null()).arg_true()
+        if todo.len():
+            df = df.with_columns(df["artifact"].scatter(todo, df["details"].gather(todo).str.extract(pattern, 1)))
     return df
 
 
