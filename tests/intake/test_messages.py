@@ -9,7 +9,7 @@ import audit_lib
 from audit_lib.intake import loader
 from audit_lib.intake.formats import load_formats
 from audit_lib.intake.messages import Memo, once
-from audit_lib.intake.parse import read_messages
+from audit_lib.intake.parse import message_memo, read_messages
 
 A = '{"performedBy":"admin","action":"enabled","type":"proxy_service","info":"{\\"proxyName\\":\\"OrderProxy\\"}"}'
 B = "jane logged in at [Mon Jan 05 00:03:38 IST 2026]"
@@ -64,3 +64,46 @@ def test_a_load_in_small_batches_equals_one_in_large_ones(samples_dir, monkeypat
     assert_frame_equal(small.events, whole.events)
     assert_frame_equal(small.rejects, whole.rejects)
     assert_frame_equal(small.files, whole.files)
+
+
+def test_messages_that_never_repeat_are_not_kept() -> None:
+    """A sign-in's message carries its own time (mi_session says `repeats: false`): it is read, its fields are
+    right, and the memo keeps only the change record, which later batches will meet again."""
+    fmts = load_formats()
+    memo = message_memo(fmts).others
+    assert memo.forget is not None
+    got = once(_rows([A, A, B, A]), lambda df: read_messages(df, fmts), memo)
+    assert set(memo.known["_body"]) == {A}
+    assert_frame_equal(got.sort("row"), read_messages(_rows([A, A, B, A]), fmts).sort("row"),
+                       check_column_order=False)
+
+
+def test_records_and_other_messages_are_matched_apart() -> None:
+    """With a load's memo, change records go to one memo and the other messages to the other; the fields are
+    those read without any memo, in row order once sorted."""
+    fmts = load_formats()
+    memo = message_memo(fmts)
+    bodies = [A, B, C, A, "  " + A, C]  # the record after white space is read like any other
+    got = read_messages(_rows(bodies), fmts, memo)
+    assert set(memo.records.known["_body"]) == {A, C}
+    assert memo.others.known is None  # a sign-in and one record, each once: read at once, nothing to keep
+    assert_frame_equal(got.sort("row"), read_messages(_rows(bodies), fmts).sort("row"), check_column_order=False)
+    assert got.sort("row")["user"].cast(pl.String).to_list() == ["admin", "jane", "raj", "admin", "admin", "raj"]
+
+
+def test_a_batch_of_new_messages_is_read_at_once() -> None:
+    """When the batch's first messages are distinct and unknown to the memo, nothing is matched: every row is
+    read, and the memo learns nothing it would not use."""
+    fmts = load_formats()
+    bodies = [A.replace("OrderProxy", f"P{i}") for i in range(600)]
+    calls: list[int] = []
+
+    def reader(df: pl.DataFrame) -> pl.DataFrame:
+        calls.append(df.height)
+        return read_messages(df, fmts)
+
+    memo = Memo()
+    once(_rows([A, A, A]), reader, memo)  # the memo knows A only
+    got = once(_rows(bodies + [A]), reader, memo)
+    assert calls == [1, 601]  # A was read once the first time; the new batch all at once
+    assert got.sort("row")["artifact"].cast(pl.String).to_list() == [f"P{i}" for i in range(600)] + ["OrderProxy"]
