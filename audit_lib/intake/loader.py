@@ -259,16 +259,17 @@ def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifac
     if df.height != total:
         raise RuntimeError(f"line count mismatch in a batch: {df.height} != {total}")
     # each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last
-    sp = pl.DataFrame({"fid": [s.fid for s in spans], "first": [s.first_line for s in spans],
-                       "n": [s.lines for s in spans], "cut": [s.last and s.cut for s in spans]},
-                      schema={"fid": pl.UInt32, "first": pl.Int64, "n": pl.Int64, "cut": pl.Boolean})
-    i = pl.int_ranges(0, "n")
-    rows = sp.select(fid=pl.col("fid").repeat_by("n"), i=i, last=pl.when("cut").then(pl.col("n") - 1),
-                     first="first").explode("fid", "i").select(
-        "fid", line=(pl.col("first") + pl.col("i")).cast(pl.UInt32), start=pl.col("i") == 0,
-        cut=(pl.col("i") == pl.col("last")).fill_null(False))
+    rows = pl.concat([_span_rows(s) for s in spans]) if spans else pl.DataFrame(
+        schema={"fid": pl.UInt32, "line": pl.UInt32, "start": pl.Boolean, "cut": pl.Boolean})
     df = pl.concat([df, rows], how="horizontal")
     return parse_batch(df, fmts, memo, artifacts=artifacts)
+
+
+def _span_rows(s: Span) -> pl.DataFrame:
+    line = pl.int_range(s.first_line, s.first_line + s.lines, dtype=pl.UInt32, eager=True)
+    return pl.DataFrame({"fid": pl.repeat(s.fid, s.lines, dtype=pl.UInt32, eager=True), "line": line,
+                         "start": line == s.first_line,
+                         "cut": (line == s.first_line + s.lines - 1) if s.last and s.cut else line.is_null()})
 
 
 def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:

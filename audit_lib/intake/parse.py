@@ -72,8 +72,10 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = N
     blank_mask = other["text"].str.contains(r"^\s*$")
     attached, orphans = _attach(other.filter(~blank_mask), events, fmts)
     events = _finish_events(events, attached, fmts)
-    rejected = pl.concat(rejects).join(lines.with_row_index("row").select("row", "fid", "line", "text", "cut"),
-                                       on="row")
+    rejected = pl.concat(rejects)
+    rejected = lines.select("fid", "line", "text", "cut").with_row_index("row").join(rejected, on="row") \
+        if rejected.height else rejected.select("row", "reason", fid=pl.lit(0, pl.UInt32), line=pl.lit(0, pl.UInt32),
+                                                text=pl.lit(None, pl.String), cut=pl.lit(False))
     rejects_df = pl.concat([rejected.select("fid", "line", "text", "reason", "cut"),
                             orphans.select("fid", "line", "text", "reason", "cut")])
     rejects_df = rejects_df.with_columns(
