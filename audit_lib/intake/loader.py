@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +144,9 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     check_tz(tz)
     facts = [FileFacts() for _ in entries]
     events, rejects, counts = [], [], []
-    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits):
-        _collect(parsed, events, rejects, counts, categorical)
+    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits,
+                                 keep=lambda p: _kept(p, categorical)):
+        _collect(parsed, events, rejects, counts)
     skipped, dup_of = files_found(entries, facts, skipped)
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
@@ -169,12 +170,13 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
 
 def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
                    workers: int | None = None, limits: Limits | None = None,
-                   artifacts: bool = True, batch: int | None = None) -> Iterator[Parsed]:
+                   artifacts: bool = True, batch: int | None = None,
+                   keep: Callable[[Parsed], Parsed] | None = None) -> Iterator[Parsed]:
     """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
     in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
     (one per entry) are filled in as the files are read; complete once the batches are exhausted.
     `artifacts=False` leaves change records' artifacts unread (see `parse_batch`); `batch` is the bytes of text
-    parsed in one pass (BATCH by default)."""
+    parsed in one pass (BATCH by default); `keep`, when given, is applied to each parsed batch in its thread."""
     fmts = formats or load_formats()
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
@@ -183,7 +185,7 @@ def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: For
     memo = message_memo(fmts)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for part in prefetched(_batches(entries, facts, limits, budget, batch or BATCH)):
-            pending.append(pool.submit(_parse, part, fmts, memo, artifacts))
+            pending.append(pool.submit(_parse, part, fmts, memo, artifacts, keep))
             while len(pending) >= workers:
                 yield pending.popleft().result()
         while pending:
@@ -248,7 +250,8 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
         yield Batch(bytes(buf), spans)
 
 
-def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifacts: bool = True) -> Parsed:
+def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifacts: bool = True,
+           keep: Callable[[Parsed], Parsed] | None = None) -> Parsed:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:
@@ -262,7 +265,8 @@ def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifac
     rows = pl.concat([_span_rows(s) for s in spans]) if spans else pl.DataFrame(
         schema={"fid": pl.UInt32, "line": pl.UInt32, "start": pl.Boolean, "cut": pl.Boolean})
     df = pl.concat([df, rows], how="horizontal")
-    return parse_batch(df, fmts, memo, artifacts=artifacts)
+    parsed = parse_batch(df, fmts, memo, artifacts=artifacts)
+    return keep(parsed) if keep else parsed
 
 
 def _span_rows(s: Span) -> pl.DataFrame:
@@ -272,28 +276,29 @@ def _span_rows(s: Span) -> pl.DataFrame:
                          "cut": (line == s.first_line + s.lines - 1) if s.last and s.cut else line.is_null()})
 
 
-def _collect(parsed: Parsed, events: list, rejects: list, counts: list, categorical: bool = True) -> None:
-    """Keep a parsed batch: repetitive columns as categoricals (unless not wanted), text columns copied into
-    buffers of their own (a sliced string still points into its batch's whole text, which would otherwise stay
-    in memory)."""
+def _kept(parsed: Parsed, categorical: bool = True) -> Parsed:
+    """A parsed batch as it is kept (in the parsing thread): repetitive columns as categoricals (unless not
+    wanted), text columns copied into buffers of their own (a sliced string still points into its batch's whole
+    text, which would otherwise stay in memory)."""
     repetitive = ["product", "user", "action", "artifact_type", "artifact", "outcome", "level"]
     ev = parsed.events.with_columns(*[pl.col(c).cast(pl.Categorical) if categorical else _own(c) for c in repetitive],
                                     _own("details"), _own("attachment"))
-    events.append(ev)
+    rej = parsed.rejects.with_columns(_own("text"), _own("reason")) if parsed.rejects.height else parsed.rejects
+    return Parsed(ev, rej, parsed.counts)
+
+
+def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
+    events.append(parsed.events)
     if parsed.rejects.height:
-        rejects.append(parsed.rejects.with_columns(_own("text"), _own("reason")))
+        rejects.append(parsed.rejects)
     counts.append(parsed.counts)
 
 
 def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """One frame of contiguous columns from the batches' frames, a column at a time: each column's pieces are
-    freed as soon as it is built, so memory holds the events about once (a plain concat and rechunk, twice)."""
-    columns = {}
-    for name in frames[0].columns:
-        columns[name] = pl.concat([f[name] for f in frames], rechunk=True)
-        frames[:] = [f.drop(name) for f in frames]
+    """One frame of the batches' frames, as chunks: nothing is copied (sorting, where needed, copies once)."""
+    ev = pl.concat(frames, rechunk=False)
     frames.clear()
-    return pl.DataFrame(columns)
+    return ev
 
 
 def _own(column: str) -> pl.Expr:
