@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
+
+from audit_lib.intake.formats import Formats
 
 MEMO_ROWS = 100_000  # messages kept for the later batches of a load (the first read, until it is full)
 
@@ -74,3 +77,20 @@ def once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame], memo:
     if not out.select(same.all()).item():  # two messages with one hash: read them all instead
         return read(rows)
     return out.drop("body", "tenant", "_key", "_body", "_tenant")
+
+
+@dataclass
+class MessageMemo:
+    """The messages a load has read, for its later batches: change records (`{...}`) and the other messages apart,
+    so that each kind is read once a message where it repeats, and read at once where it does not (a sign-in's
+    message carries its own time; a script's records name a new artifact each time)."""
+
+    records: Memo
+    others: Memo
+
+
+def message_memo(fmts: Formats) -> MessageMemo:
+    """A load's empty memo; messages of formats that never repeat (`MessageFormat.repeats`) are not kept in it."""
+    once_only = [m.name for m in fmts.messages if not m.repeats]
+    forget = pl.col("_format").is_in(once_only) if once_only else None
+    return MessageMemo(Memo(forget=forget), Memo(forget=forget))

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from audit_lib.intake.formats import Formats, MessageFormat
-from audit_lib.intake.messages import Memo, once
-from audit_lib.intake.reading import TOO_LONG
+from audit_lib.intake.messages import MessageMemo, message_memo, once  # noqa: F401
+from audit_lib.intake.reading import TOO_LONG, clip_text
 
 MAX_REJECT_TEXT = 4000
 # wall-clock times outside these years are rejected: they are damage, and would overflow zone arithmetic
@@ -82,7 +82,7 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = N
         reason=pl.when(pl.col("text").str.starts_with(TOO_LONG)).then(_too_long_reason())
         .when(pl.col("cut")).then(pl.lit("truncated line (the file ends in the middle of it)"))
         .otherwise(pl.col("reason")),
-        text=_clip_text(pl.col("text")),
+        text=clip_text(pl.col("text"), MAX_REJECT_TEXT),
     ).drop("cut").sort("fid", "line")
     counts = pl.concat([
         attached.group_by("fid").agg(attached=pl.len(), blank=pl.lit(0, pl.UInt32)),
@@ -189,23 +189,6 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
             tz, ambiguous="earliest", non_existent="null")
         earliest, latest = earliest.scatter(skipped, later), latest.scatter(skipped, later)
     return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
-
-
-@dataclass
-class MessageMemo:
-    """The messages a load has read, for its later batches: change records (`{...}`) and the other messages apart,
-    so that each kind is read once a message where it repeats, and read at once where it does not (a sign-in's
-    message carries its own time; a script's records name a new artifact each time)."""
-
-    records: Memo
-    others: Memo
-
-
-def message_memo(fmts: Formats) -> MessageMemo:
-    """A load's empty memo; messages of formats that never repeat (`MessageFormat.repeats`) are not kept in it."""
-    once_only = [m.name for m in fmts.messages if not m.repeats]
-    forget = pl.col("_format").is_in(once_only) if once_only else None
-    return MessageMemo(Memo(forget=forget), Memo(forget=forget))
 
 
 def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
@@ -570,14 +553,3 @@ def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) 
                 pl.coalesce(pl.col("outcome").cast(pl.String), mapped)).otherwise(pl.col("outcome"))
                 .cast(pl.Categorical))
     return events.select(*_OUT, "attachment")
-
-
-def _clip_text(text: pl.Expr) -> pl.Expr:
-    """Reject text as shown: an over-long line's kept head, anything longer than the cap clipped."""
-    text = pl.when(text.str.starts_with(TOO_LONG)).then(
-        pl.format("{}… [line too long: clipped]", text.str.split_exact("\x00", 3).struct.field("field_3"))
-    ).otherwise(text)
-    n = text.str.len_chars()
-    return pl.when(n > MAX_REJECT_TEXT).then(
-        pl.format("{}… [{} more characters]", text.str.slice(0, MAX_REJECT_TEXT), n - MAX_REJECT_TEXT)
-    ).otherwise(text)

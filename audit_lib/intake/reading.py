@@ -13,6 +13,8 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from audit_lib.intake.content import iter_content
 from audit_lib.intake.entries import Budget, Content, Entry, Limits
 
@@ -257,3 +259,14 @@ def text_lines(entry: Entry, limits: Limits | None = None) -> list[str]:
     facts = FileFacts()
     text = utf8_text(b"".join(read_text(entry, facts, limits)))
     return text.decode("utf-8").split("\n")[: text.count(b"\n")]
+
+
+def clip_text(text: pl.Expr, cap: int) -> pl.Expr:
+    """Reject text as shown: an over-long line's kept head, anything longer than the cap clipped."""
+    text = pl.when(text.str.starts_with(TOO_LONG)).then(
+        pl.format("{}… [line too long: clipped]", text.str.split_exact("\x00", 3).struct.field("field_3"))
+    ).otherwise(text)
+    n = text.str.len_chars()
+    return pl.when(n > cap).then(
+        pl.format("{}… [{} more characters]", text.str.slice(0, cap), n - cap)
+    ).otherwise(text)
