@@ -26,8 +26,9 @@ from audit_lib.intake.background import prefetched
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
+from audit_lib.intake.messages import MessageMemo, message_memo
 from audit_lib.intake.names import is_audit_name
-from audit_lib.intake.parse import MessageMemo, Parsed, localise, message_memo, parse_batch
+from audit_lib.intake.parse import Parsed, localise, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
 from audit_lib.memory import give_back
 
@@ -146,7 +147,10 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
     events, rejects, counts = [], [], []
     for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits,
                                  keep=lambda p: _kept(p, categorical)):
-        _collect(parsed, events, rejects, counts)
+        events.append(parsed.events)
+        counts.append(parsed.counts)
+        if parsed.rejects.height:
+            rejects.append(parsed.rejects)
     skipped, dup_of = files_found(entries, facts, skipped)
     sources = pl.Series("source", [e.source for e in entries], pl.String)
     nodes = pl.Series("node", [e.node for e in entries], pl.String)
@@ -285,13 +289,6 @@ def _kept(parsed: Parsed, categorical: bool = True) -> Parsed:
                                     _own("details"), _own("attachment"))
     rej = parsed.rejects.with_columns(_own("text"), _own("reason")) if parsed.rejects.height else parsed.rejects
     return Parsed(ev, rej, parsed.counts)
-
-
-def _collect(parsed: Parsed, events: list, rejects: list, counts: list) -> None:
-    events.append(parsed.events)
-    if parsed.rejects.height:
-        rejects.append(parsed.rejects)
-    counts.append(parsed.counts)
 
 
 def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from audit_lib.intake.formats import Formats, MessageFormat
-from audit_lib.intake.messages import MessageMemo, message_memo, once  # noqa: F401
+from audit_lib.intake.messages import MessageMemo, once
 from audit_lib.intake.reading import TOO_LONG, clip_text
 
 MAX_REJECT_TEXT = 4000

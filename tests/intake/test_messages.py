@@ -8,8 +8,8 @@ from polars.testing import assert_frame_equal
 import audit_lib
 from audit_lib.intake import loader
 from audit_lib.intake.formats import load_formats
-from audit_lib.intake.messages import Memo, once
-from audit_lib.intake.parse import message_memo, read_messages
+from audit_lib.intake.messages import Memo, message_memo, once
+from audit_lib.intake.parse import read_messages
 
 A = '{"performedBy":"admin","action":"enabled","type":"proxy_service","info":"{\\"proxyName\\":\\"OrderProxy\\"}"}'
 B = "jane logged in at [Mon Jan 05 00:03:38 IST 2026]"
