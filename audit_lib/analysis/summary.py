@@ -115,12 +115,41 @@ def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Sk
     check_tz(tz)
     facts = [FileFacts() for _ in entries]
     tally = _Tally(tz)
-    # no artifact is counted; batches of 3/4 of the loader's keep the peak memory under 300 MB
-    for parsed in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False,
-                                 batch=BATCH):
-        tally.add(parsed)
+    # no artifact is counted; each batch is counted in the thread that parsed it, the main thread only adds up
+    for counted in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False,
+                                  batch=BATCH, keep=lambda parsed: _counted(parsed, tz)):
+        tally.add(counted)
     skipped, dup_of = files_found(entries, facts, skipped)
     return tally.result(entries, facts, skipped, dup_of)
+
+
+_KINDS = ["fid", "user", "product", "artifact_type", "action"]
+
+
+@dataclass
+class _Counted:
+    """The counts of one parsed batch, and the few events that need the whole set to be counted."""
+
+    kinds: pl.DataFrame  # fid, user, product, artifact_type, action, len
+    times: pl.DataFrame  # fid, events, first, last (clear times only)
+    ambiguous: pl.DataFrame  # fid, line, wall, details of repeated times
+    hinted: pl.DataFrame  # fid, line, timestamp, details: events whose details may hold a zone clue
+    rejects: pl.Series  # fid of each reject
+    counts: pl.DataFrame  # fid, attached, blank
+
+
+def _counted(parsed: Parsed, tz: str) -> _Counted:
+    ev = parsed.events
+    earliest, _, ambiguous = localise(ev["wall"], tz)
+    ev = ev.select("fid", "line", "wall", *_KINDS[1:], "details", timestamp=earliest, _amb=ambiguous)
+    clear = pl.col("_amb").not_()
+    times = ev.group_by("fid").agg(events=pl.len(), first=pl.col("timestamp").filter(clear).min(),
+                                   last=pl.col("timestamp").filter(clear).max())
+    # details copied out of the batch's text, which can then be freed
+    hinted = ev.filter(clear & _HINTED).select("fid", "line", "timestamp",
+                                               details=pl.concat_str([pl.col("details"), pl.lit("")]))
+    amb = ev.filter("_amb").select("fid", "line", "wall", details=pl.concat_str([pl.col("details"), pl.lit("")]))
+    return _Counted(ev.group_by(_KINDS).len(), times, amb, hinted, parsed.rejects["fid"], parsed.counts)
 
 
 @dataclass
@@ -128,9 +157,7 @@ class _Tally:
     """The counts of the batches parsed so far, per file (`fid`)."""
 
     tz: str
-    people: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, len
-    types: list[pl.DataFrame] = field(default_factory=list)  # fid, artifact_type, len
-    acts: list[pl.DataFrame] = field(default_factory=list)  # fid, action, len
+    kinds: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, artifact_type, action, len
     times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
     clues: list[pl.DataFrame] = field(default_factory=list)  # zone_clues with node and source = the fid
     hinted: list[pl.DataFrame] = field(default_factory=list)  # fid, line, timestamp, details: clues to count
@@ -138,28 +165,17 @@ class _Tally:
     rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
     counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
 
-    def add(self, parsed: Parsed) -> None:
-        ev = parsed.events
-        self.rejects.append(parsed.rejects["fid"])
-        self.counts.append(parsed.counts)
-        if ev.height == 0:
+    def add(self, c: _Counted) -> None:
+        self.rejects.append(c.rejects)
+        self.counts.append(c.counts)
+        if c.times.height == 0:
             return
-        earliest, _, ambiguous = localise(ev["wall"], self.tz)
-        ev = ev.select("fid", "line", "wall", "user", "product", "artifact_type", "action", "details",
-                       timestamp=earliest, _amb=ambiguous)
-        self.people.append(ev.group_by("fid", "user", "product").len())
-        self.types.append(ev.group_by("fid", "artifact_type").len())
-        self.acts.append(ev.group_by("fid", "action").len())
-        clear = pl.col("_amb").not_()
-        self.times.append(ev.group_by("fid").agg(
-            events=pl.len(), first=pl.col("timestamp").filter(clear).min(),
-            last=pl.col("timestamp").filter(clear).max()))
-        if ambiguous.any():
-            self.ambiguous.append(ev.filter("_amb").select("fid", "line", "wall", "details"))
-        hinted = ev.filter(clear & _HINTED)
-        if hinted.height:  # details copied out of the batch's text, which can then be freed
-            self.hinted.append(hinted.select("fid", "line", "timestamp",
-                                             details=pl.concat_str([pl.col("details"), pl.lit("")])))
+        self.kinds.append(c.kinds)
+        self.times.append(c.times)
+        if c.ambiguous.height:
+            self.ambiguous.append(c.ambiguous)
+        if c.hinted.height:
+            self.hinted.append(c.hinted)
             if sum(h.height for h in self.hinted) >= CLUE_ROWS:
                 self._count_clues()
         self._compact()
@@ -171,11 +187,8 @@ class _Tally:
 
     def _compact(self) -> None:
         """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
-        for name, keys in (("people", ["fid", "user", "product"]), ("types", ["fid", "artifact_type"]),
-                           ("acts", ["fid", "action"])):
-            parts = getattr(self, name)
-            if len(parts) >= 16:
-                setattr(self, name, [pl.concat(parts).group_by(keys).agg(pl.col("len").sum())])
+        if len(self.kinds) >= 16:
+            self.kinds = [pl.concat(self.kinds).group_by(_KINDS).agg(pl.col("len").sum())]
         if len(self.times) >= 16:
             self.times = [pl.concat(self.times).group_by("fid").agg(
                 pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())]
@@ -203,9 +216,9 @@ class _Tally:
         files = file_times(files, per, self.tz)
         complete = not any(getattr(s, "unread", False) for s in skipped) and (
             bool(files["complete"].all()) if files.height else True)
-        people = _summed(self.people, ["fid", "user", "product"], kept, pl.String)
-        pairs = people.group_by("user", "product").agg(pl.col("len").sum())
-        by_actor = actors(pairs.select("user", "product")).with_columns(len=pairs["len"]).group_by("actor").agg(
+        kinds = _summed(self.kinds, _KINDS, kept, pl.String)
+        people = kinds.group_by("user", "product").agg(pl.col("len").sum())
+        by_actor = actors(people.select("user", "product")).with_columns(len=people["len"]).group_by("actor").agg(
             pl.col("len").sum())
         by_node = times.join(names, on="fid").group_by("node").agg(len=pl.col("events").sum())
         first, last = (times["first"].min(), times["last"].max()) if times.height else (None, None)
@@ -217,10 +230,8 @@ class _Tally:
             "zone_clues": self._zone_clues(names, kept, amb),
             "by_user": _ranked(people.group_by("user").agg(pl.col("len").sum()), "user"),
             "by_actor": _ranked(by_actor, "actor"),
-            "by_type": _ranked(_summed(self.types, ["fid", "artifact_type"], kept, pl.String).group_by(
-                "artifact_type").agg(pl.col("len").sum()), "artifact_type"),
-            "by_action": _ranked(_summed(self.acts, ["fid", "action"], kept, pl.String).group_by("action").agg(
-                pl.col("len").sum()), "action"),
+            "by_type": _ranked(kinds.group_by("artifact_type").agg(pl.col("len").sum()), "artifact_type"),
+            "by_action": _ranked(kinds.group_by("action").agg(pl.col("len").sum()), "action"),
             "by_node": _ranked(by_node, "node"),
             "first": first.isoformat() if first else None,
             "last": last.isoformat() if last else None,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -175,12 +176,13 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
 def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
                    workers: int | None = None, limits: Limits | None = None,
                    artifacts: bool = True, batch: int | None = None,
-                   keep: Callable[[Parsed], Parsed] | None = None) -> Iterator[Parsed]:
+                   keep: Callable[[Parsed], Any] | None = None) -> Iterator[Any]:
     """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
     in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
     (one per entry) are filled in as the files are read; complete once the batches are exhausted.
     `artifacts=False` leaves change records' artifacts unread (see `parse_batch`); `batch` is the bytes of text
-    parsed in one pass (BATCH by default); `keep`, when given, is applied to each parsed batch in its thread."""
+    parsed in one pass (BATCH by default); `keep`, when given, is applied to each parsed batch in its thread and
+    its result is yielded instead (the batch made ready to keep, or its counts)."""
     fmts = formats or load_formats()
     limits = limits or Limits()
     workers = max(1, min(workers or os.cpu_count() or 1, 4))
@@ -255,7 +257,7 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
 
 
 def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifacts: bool = True,
-           keep: Callable[[Parsed], Parsed] | None = None) -> Parsed:
+           keep: Callable[[Parsed], Any] | None = None) -> Any:
     try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
         df = pl.read_lines(batch.text, name="text")
     except pl.exceptions.ComputeError:
