@@ -58,8 +58,12 @@ def once(rows: pl.DataFrame, read: Callable[[pl.DataFrame], pl.DataFrame], memo:
             known is None or sample.is_in(known["_key"].implode()).mean() < 0.1):
         return read(rows)  # mostly new messages: matching them all would not pay
     first = key.is_first_distinct()
-    if known is None and first.sum() > rows.height // 2:
-        return read(rows)
+    if known is None and first.sum() > rows.height // 2:  # few repeats in this batch: read them all, and keep
+        fields = read(rows)  # the messages in the memo for the next batches, where they may repeat
+        if memo is not None:
+            memo.add(fields.join(rows.filter(first).select("row", _key=key.filter(first), _body="body",
+                                                           _tenant="tenant"), on="row").drop("row"))
+        return fields
     distinct = rows.filter(first).with_columns(_key=key.filter(first))
     parts = []
     if known is not None:

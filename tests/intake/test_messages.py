@@ -86,7 +86,8 @@ def test_records_and_other_messages_are_matched_apart() -> None:
     bodies = [A, B, C, A, "  " + A, C]  # the record after white space is read like any other
     got = read_messages(_rows(bodies), fmts, memo)
     assert set(memo.records.known["_body"]) == {A, C}
-    assert memo.others.known is None  # a sign-in and one record, each once: read at once, nothing to keep
+    # a sign-in and one record, each once: read at once; the record is kept, the sign-in (never repeated) is not
+    assert memo.others.known["_body"].to_list() == ["  " + A]
     assert_frame_equal(got.sort("row"), read_messages(_rows(bodies), fmts).sort("row"), check_column_order=False)
     assert got.sort("row")["user"].cast(pl.String).to_list() == ["admin", "jane", "raj", "admin", "admin", "raj"]
 
@@ -107,3 +108,25 @@ def test_a_batch_of_new_messages_is_read_at_once() -> None:
     got = once(_rows(bodies + [A]), reader, memo)
     assert calls == [1, 601]  # A was read once the first time; the new batch all at once
     assert got.sort("row")["artifact"].cast(pl.String).to_list() == [f"P{i}" for i in range(600)] + ["OrderProxy"]
+
+
+def test_a_first_batch_with_few_repeats_still_fills_the_memo() -> None:
+    """A node's records drawn from a pool larger than half a batch: the first batch repeats too little to match
+    within it, so it is read at once, but its messages are kept; the next batch, the same pool again, reads
+    only what it adds."""
+    fmts = load_formats()
+    pool = [A.replace("OrderProxy", f"P{i}") for i in range(400)]
+    calls: list[int] = []
+
+    def reader(df: pl.DataFrame) -> pl.DataFrame:
+        calls.append(df.height)
+        return read_messages(df, fmts)
+
+    memo = Memo()
+    first = pool[:300] + pool[:100]  # 300 distinct of 400 rows
+    once(_rows(first), reader, memo)
+    assert calls == [400] and memo.known.height == 300
+    second = pool[200:] + pool[:200]  # 100 new messages
+    got = once(_rows(second), reader, memo)
+    assert calls == [400, 100] and memo.known.height == 400
+    assert_frame_equal(got.sort("row"), read_messages(_rows(second), fmts).sort("row"), check_column_order=False)
