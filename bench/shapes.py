@@ -63,12 +63,13 @@ def _head(t: pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit("["), t.dt.strftime("%Y-%m-%d %H:%M:%S,%3f"), pl.lit("]  INFO {AUDIT_LOG} - ")])
 
 
-def write_office(folder: Path, lines: int, files: int = 10, seed: int = 21) -> None:
-    """Shape f (see the module docstring): a pool of change records drawn again and again, and sign-ins."""
+def write_office(folder: Path, lines: int, files: int = 10, seed: int = 21, pool: int | None = None) -> None:
+    """Shape f (see the module docstring): a pool of change records drawn again and again (`pool` of them,
+    0.5% of the lines by default), and sign-ins."""
     rng = random.Random(seed)
     names = {typ: [f"{key.removesuffix('Name').removesuffix('Id')}-{rng.choice('ABCDEFGH')}{i:02d}"
                    for i in range(rng.randint(24, 48))] for typ, key in TYPES}
-    pool_size = max(200, lines // 200)  # distinct change records: ~0.5% of the lines
+    pool_size = pool or max(200, lines // 200)  # distinct change records: ~0.5% of the lines by default
     pool = []
     for _ in range(pool_size):
         typ, key = rng.choice(TYPES)
