@@ -267,19 +267,20 @@ def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifac
     total = sum(s.lines for s in spans)
     if df.height != total:
         raise RuntimeError(f"line count mismatch in a batch: {df.height} != {total}")
-    # each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last
-    rows = pl.concat([_span_rows(s) for s in spans]) if spans else pl.DataFrame(
-        schema={"fid": pl.UInt32, "line": pl.UInt32, "start": pl.Boolean, "cut": pl.Boolean})
-    df = pl.concat([df, rows], how="horizontal")
+    df = pl.concat([df, _span_rows(spans)], how="horizontal")
     parsed = parse_batch(df, fmts, memo, artifacts=artifacts)
     return keep(parsed) if keep else parsed
 
 
-def _span_rows(s: Span) -> pl.DataFrame:
-    line = pl.int_range(s.first_line, s.first_line + s.lines, dtype=pl.UInt32, eager=True)
-    return pl.DataFrame({"fid": pl.repeat(s.fid, s.lines, dtype=pl.UInt32, eager=True), "line": line,
-                         "start": line == s.first_line,
-                         "cut": (line == s.first_line + s.lines - 1) if s.last and s.cut else line.is_null()})
+def _span_rows(spans: list[Span]) -> pl.DataFrame:
+    """Each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last;
+    made for all spans at once (a batch of small files holds thousands)."""
+    df = pl.DataFrame({"fid": [s.fid for s in spans], "first": [s.first_line for s in spans],
+                       "end": [s.first_line + s.lines for s in spans], "cut": [s.last and s.cut for s in spans]},
+                      schema={"fid": pl.UInt32, "first": pl.UInt32, "end": pl.UInt32, "cut": pl.Boolean})
+    line = pl.col("line")
+    return df.with_columns(line=pl.int_ranges("first", "end", dtype=pl.UInt32)).explode("line").select(
+        "fid", "line", start=line == pl.col("first"), cut=pl.col("cut") & (line == pl.col("end") - 1))
 
 
 def _kept(parsed: Parsed, categorical: bool = True) -> Parsed:
