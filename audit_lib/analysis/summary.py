@@ -33,10 +33,6 @@ from audit_lib.intake.loader import (
 from audit_lib.intake.parse import Parsed, localise
 from audit_lib.intake.reading import FileFacts
 
-# details that may hold a zone clue (see `events.zones.zone_clues`): only those are looked at
-_HINTED = pl.col("details").str.contains('"at":"', literal=True) | pl.col("details").str.contains(
-    '"recordedAt":"', literal=True)
-CLUE_ROWS = 100_000  # events with a clue kept before their clues are counted (zone_clues has a cost a call)
 BATCH = 6 << 20  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines
 
 
@@ -133,7 +129,7 @@ class _Counted:
     kinds: pl.DataFrame  # fid, user, product, artifact_type, action, len
     times: pl.DataFrame  # fid, events, first, last (clear times only)
     ambiguous: pl.DataFrame  # fid, line, wall, details of repeated times
-    hinted: pl.DataFrame  # fid, line, timestamp, details: events whose details may hold a zone clue
+    clues: pl.DataFrame  # zone_clues with node and source = the fid
     rejects: pl.Series  # fid of each reject
     counts: pl.DataFrame  # fid, attached, blank
 
@@ -145,11 +141,10 @@ def _counted(parsed: Parsed, tz: str) -> _Counted:
     clear = pl.col("_amb").not_()
     times = ev.group_by("fid").agg(events=pl.len(), first=pl.col("timestamp").filter(clear).min(),
                                    last=pl.col("timestamp").filter(clear).max())
+    clues = _clues(ev.filter(clear), tz)
     # details copied out of the batch's text, which can then be freed
-    hinted = ev.filter(clear & _HINTED).select("fid", "line", "timestamp",
-                                               details=pl.concat_str([pl.col("details"), pl.lit("")]))
     amb = ev.filter("_amb").select("fid", "line", "wall", details=pl.concat_str([pl.col("details"), pl.lit("")]))
-    return _Counted(ev.group_by(_KINDS).len(), times, amb, hinted, parsed.rejects["fid"], parsed.counts)
+    return _Counted(ev.group_by(_KINDS).len(), times, amb, clues, parsed.rejects["fid"], parsed.counts)
 
 
 @dataclass
@@ -160,7 +155,6 @@ class _Tally:
     kinds: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, artifact_type, action, len
     times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
     clues: list[pl.DataFrame] = field(default_factory=list)  # zone_clues with node and source = the fid
-    hinted: list[pl.DataFrame] = field(default_factory=list)  # fid, line, timestamp, details: clues to count
     ambiguous: list[pl.DataFrame] = field(default_factory=list)  # fid, line, wall, details of repeated times
     rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
     counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
@@ -174,16 +168,9 @@ class _Tally:
         self.times.append(c.times)
         if c.ambiguous.height:
             self.ambiguous.append(c.ambiguous)
-        if c.hinted.height:
-            self.hinted.append(c.hinted)
-            if sum(h.height for h in self.hinted) >= CLUE_ROWS:
-                self._count_clues()
+        if c.clues.height:
+            self.clues.append(c.clues)
         self._compact()
-
-    def _count_clues(self) -> None:
-        if self.hinted:
-            self.clues.append(_clues(pl.concat(self.hinted), self.tz))
-            self.hinted = []
 
     def _compact(self) -> None:
         """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
@@ -195,7 +182,6 @@ class _Tally:
 
     def result(self, entries: list[Entry], facts: list[FileFacts], skipped: list[Skipped],
                dup_of: dict[int, str]) -> dict:
-        self._count_clues()
         fid = pl.col("fid")
         kept = ~fid.is_in(pl.Series(list(dup_of), dtype=pl.UInt32).implode())
         names = pl.DataFrame({"fid": pl.Series(range(len(entries)), dtype=pl.UInt32),
@@ -250,9 +236,8 @@ class _Tally:
     def _zone_clues(self, names: pl.DataFrame, kept: pl.Expr, amb: pl.DataFrame) -> list[dict]:
         """The batches' zone clues (grouped per file) merged as `zone_clues` groups them over the whole set."""
         parts = list(self.clues)
-        hinted = amb.filter(_HINTED)
-        if hinted.height:
-            parts.append(_clues(hinted, self.tz))
+        if amb.height:
+            parts.append(_clues(amb, self.tz))
         if not parts:
             return []
         df = pl.concat(parts).with_columns(fid=pl.col("node").cast(pl.UInt32)).filter(kept).drop("node", "source")

@@ -74,8 +74,10 @@ def extreme(times: pl.Series, which: str = "max") -> datetime | None:
 # What the lines themselves say of the servers' zone: API Manager's sign-ins end their inner time with an offset
 # ("2026-10-26 10:23:58,618+0530"), MI's name the zone as Java prints it ("Mon Oct 26 10:23:58 IST 2026"), and
 # Identity Server 7 records carry their UTC instant (recordedAt) beside the line's wall-clock time.
-_OFFSET = r"([+-])(\d\d):?(\d\d)$"
-_JAVA_ZONE = r"^\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d (\S+) \d{4}$"
+# Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group.
+_AT_ZONE = r'"at":"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d ([^\s"\\]+) \d{4}"'
+_AT_OFFSET = r'"at":"[^"\\]*([+-]\d\d:?\d\d)"'
+_RECORDED = r'"recordedAt":"([^"\\]*)"'
 CLUE_SCHEMA = {"node": pl.String, "clue": pl.String, "written": pl.String, "read_as": pl.String, "events": pl.Int64,
                "source": pl.String, "line": pl.Int64}
 
@@ -89,40 +91,43 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     lf = events.lazy()
     if not {"node", "details", "timestamp", "source", "line"} <= set(lf.collect_schema().names()):
         return pl.DataFrame(schema=CLUE_SCHEMA)
-    # the parser writes details as compact JSON: the two keys are cut by pattern, not by a JSON reader
-    lf = lf.select(pl.col("node", "source").cast(pl.String), "line", "timestamp",
-                   at=pl.col("details").str.extract(r'"at":"([^"\\]*)"', 1),
-                   recorded=pl.col("details").str.extract(r'"recordedAt":"([^"\\]*)"', 1)).filter(
-        pl.col("at").is_not_null() | pl.col("recorded").is_not_null())
-    quarter = pl.col("timestamp").dt.truncate("15m").alias("_q")  # zones change their offset on a quarter hour
-    names = _zone_names(lf.select(quarter.unique()).collect(engine="streaming")["_q"], tz)
-    read_offset = ((pl.col("timestamp").dt.base_utc_offset() + pl.col("timestamp").dt.dst_offset())
-                   .dt.total_minutes())
-    parts = pl.col("at").str.extract_groups(_OFFSET)
-    written = (pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
-               * (parts.struct.field("2").cast(pl.Int64) * 60 + parts.struct.field("3").cast(pl.Int64)))
-    wall = pl.col("timestamp").dt.replace_time_zone(None)
-    instant = pl.col("recorded").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False).dt.cast_time_unit("ms")
-    lf = lf.with_columns(quarter, read=read_offset, offset=written, abbr=pl.col("at").str.extract(_JAVA_ZONE, 1),
-                         lag=((wall.dt.cast_time_unit("ms") - instant).dt.total_seconds() / 900).round()
-                         .cast(pl.Int64) * 15).join(names.lazy(), on="_q", how="left")
+    details = pl.col("details")
+    wall = pl.col("timestamp").dt.replace_time_zone(None).dt.cast_time_unit("ms")
+    instant = details.str.extract(_RECORDED, 1).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
+    # each event's clues and the offset `tz` gives it, then as few rows as there are distinct ones (per node,
+    # source and quarter hour: zones change their offset on a quarter hour) before anything else is worked out
+    lf = lf.filter(details.str.contains('"at":"', literal=True) | details.str.contains('"recordedAt":"', literal=True))
+    lf = lf.select(
+        pl.col("node", "source").cast(pl.String), "line",
+        _q=pl.col("timestamp").dt.truncate("15m"),
+        read=(pl.col("timestamp").dt.base_utc_offset() + pl.col("timestamp").dt.dst_offset()).dt.total_minutes(),
+        abbr=details.str.extract(_AT_ZONE, 1), at_offset=details.str.extract(_AT_OFFSET, 1),
+        lag=((wall - instant.dt.cast_time_unit("ms")).dt.total_seconds() / 900).round().cast(pl.Int64) * 15,
+    ).group_by("node", "source", "_q", "read", "abbr", "at_offset", "lag").agg(
+        events=pl.len().cast(pl.Int64), line=pl.col("line").min().cast(pl.Int64)).collect(engine="streaming")
+    if lf.is_empty():
+        return pl.DataFrame(schema=CLUE_SCHEMA)
+    names = _zone_names(lf["_q"].unique(), tz)
+    sign = pl.when(pl.col("at_offset").str.starts_with("-")).then(-1).otherwise(1)
+    digits = pl.col("at_offset").str.replace(":", "", literal=True)
+    written = sign * (digits.str.slice(1, 2).cast(pl.Int64) * 60 + digits.str.slice(3, 2).cast(pl.Int64))
+    lf = lf.lazy().with_columns(offset=written).join(names.lazy(), on="_q", how="left")
+    keep = ("node", "source", "line", "events")
     clues = pl.concat([
         lf.filter(pl.col("offset").is_not_null() & (pl.col("offset") != pl.col("read"))).select(
-            "node", "source", "line", clue=pl.lit("offset written in sign-in lines"),
-            written=_as_offset(pl.col("offset")), read_as=_as_offset(pl.col("read"))),
+            *keep, clue=pl.lit("offset written in sign-in lines"), written=_as_offset(pl.col("offset")),
+            read_as=_as_offset(pl.col("read"))),
         lf.filter(pl.col("abbr").is_not_null() & ~pl.col("name").str.contains(r"^[+-]\d")
                   & (pl.col("abbr") != pl.col("name"))).select(
-            "node", "source", "line", clue=pl.lit("zone named in MI sign-in lines"), written="abbr", read_as="name"),
+            *keep, clue=pl.lit("zone named in MI sign-in lines"), written="abbr", read_as="name"),
         lf.filter(pl.col("lag").is_not_null() & (pl.col("lag") != pl.col("read"))).select(
-            "node", "source", "line", clue=pl.lit("UTC time of Identity Server 7 records"),
-            written=_as_offset(pl.col("lag")), read_as=_as_offset(pl.col("read"))),
+            *keep, clue=pl.lit("UTC time of Identity Server 7 records"), written=_as_offset(pl.col("lag")),
+            read_as=_as_offset(pl.col("read"))),
     ])
     first = pl.col("source").min()  # the example: the first line of the first file by name
     out = clues.group_by("node", "clue", "written", "read_as").agg(
-        events=pl.len().cast(pl.Int64), source=first,
-        line=pl.col("line").filter(pl.col("source") == first).min().cast(pl.Int64))
-    return out.select(list(CLUE_SCHEMA)).sort("node", "clue", "events", descending=[False, False, True]).collect(
-        engine="streaming")
+        pl.col("events").sum(), source=first, line=pl.col("line").filter(pl.col("source") == first).min())
+    return out.select(list(CLUE_SCHEMA)).sort("node", "clue", "events", descending=[False, False, True]).collect()
 
 
 def _zone_names(times: pl.Series, tz: str) -> pl.DataFrame:
