@@ -234,3 +234,14 @@ def test_the_fixed_width_start_reads_what_the_layout_reads(prefix, tenant, close
     slow = _split_header(frame, replace(fmts, fast_header=None)).select(cols)
     assert fast.with_columns(pl.col("body").str.strip_chars()).equals(
         slow.with_columns(pl.col("body").str.strip_chars())), line
+
+
+def test_a_format_that_read_most_lines_before_does_not_take_the_lines_of_an_earlier_format():
+    from tests.support.wso2_lines import MIN, MONDAY, is_login, is_record
+    records = [is_record(MONDAY + i * MIN, "admin", "add-user", f"u{i}") for i in range(300)]
+    first = load_text("\n".join(records) + "\n")  # the generic Identity Server record read nearly every line
+    assert set(first.events["action"].cast(pl.String)) == {"add-user"}
+    mixed = load_text("\n".join(records[:200] + [is_login(MONDAY, "alice@carbon.super")]) + "\n")
+    signed = mixed.events.filter(pl.col("artifact_type") == "session")
+    assert signed.height == 1 and signed["action"].cast(pl.String).to_list() == ["logged_in"]
+    assert mixed.events.height == 201 and mixed.rejects.height == 0
