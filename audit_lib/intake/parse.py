@@ -16,12 +16,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 import polars as pl
 
 from audit_lib.intake.formats import Formats, MessageFormat
 from audit_lib.intake.messages import MessageMemo, once
+from audit_lib.intake.patterns import cut_text as _cut
+from audit_lib.intake.patterns import read_patterns
 from audit_lib.intake.reading import TOO_LONG, clip_text
 
 MAX_REJECT_TEXT = 4000
@@ -210,10 +211,6 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None 
 _REPEATED = ["product", "user", "action", "artifact_type", "artifact", "outcome", "_format"]
 
 
-_LIKELY: dict[str, float] = {}  # per format, the share of the remaining lines it read in the last batch
-_SHARE: dict[str, float] = {}  # per format, the share of all the lines with no record that it read in the last batch
-
-
 def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
@@ -221,95 +218,10 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) 
     if is_json.any():
         parts.append(_json_records(rest.filter(is_json), fmts, artifacts))
         rest = rest.filter(~is_json)
-    order, total = fmts.regex_formats, rest.height
-    lead = max(order, key=lambda mf: _SHARE.get(mf.name, 0.0), default=None)
-    read = dict.fromkeys((m.name for m in order), 0)  # lines each format read in this batch
-    rest = rest.with_columns(_tried=pl.lit(False))
-    if total and lead is not None and _SHARE.get(lead.name, 0.0) > 0.5 and lead is not order[0]:
-        # most lines were of a later format (MI's sign-ins come last): it reads first the lines that no earlier
-        # format matches, found in one pass for all of them, instead of each earlier one failing on every line
-        earlier = rest["msg"].str.contains(_any_of(tuple(m.pattern for m in order[:order.index(lead)])))
-        hit, left = _read_format(rest.filter(~earlier), lead)
-        parts += hit
-        read[lead.name] = sum(h.height for h in hit)
-        rest = pl.concat([rest.filter(earlier), left.with_columns(_tried=pl.lit(True))])
-    for mf in order:
-        if rest.height == 0:
-            break
-        tried = mf is lead and bool(rest["_tried"].any())  # then only the lines it has not seen yet
-        hit, left = _read_format(rest.filter(~pl.col("_tried")) if tried else rest, mf)
-        parts += hit
-        read[mf.name] += sum(h.height for h in hit)
-        rest = pl.concat([left, rest.filter("_tried")]) if tried else left
-    if total:
-        _SHARE.update({name: n / total for name, n in read.items()})
-    parts.append(rest.with_columns(reason=pl.lit("unrecognised message")))
+    *read, rest = read_patterns(rest, fmts)  # the last: what no format read
+    parts += [*read, rest.with_columns(reason=pl.lit("unrecognised message"))]
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
-
-
-def _read_format(rest: pl.DataFrame, mf: MessageFormat) -> tuple[list[pl.DataFrame], pl.DataFrame]:
-    """The events of the lines `mf` reads (none, or one frame), and the lines it does not."""
-    if rest.height == 0:
-        return [], rest
-    if _LIKELY.get(mf.name, 0.0) > 0.5 and mf.split is None:  # most were of this format: capture at once
-        groups = rest["msg"].str.extract_groups(mf.pattern).struct.unnest()
-        mask = groups.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
-        hit, groups = rest.filter(mask), groups.filter(mask)
-    else:  # a plain match is much cheaper than capturing groups
-        mask = rest["msg"].str.contains(mf.pattern)
-        hit = rest.filter(mask)
-        groups = _groups(hit["msg"], mf) if hit.height else None
-    _LIKELY[mf.name] = hit.height / rest.height
-    if hit.height == 0:
-        return [], rest
-    return [_regex_events(pl.concat([hit, groups], how="horizontal"), mf)], rest.filter(~mask)
-
-
-@lru_cache(maxsize=64)
-def _any_of(patterns: tuple[str, ...]) -> str:
-    """One pattern that matches where any of `patterns` does (their groups made plain: names may repeat)."""
-    return "|".join("(?:" + re.sub(r"\(\?P<\w+>", "(?:", p) + ")" for p in patterns)
-
-
-def _groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
-    """The pattern's groups of messages it matches: cut by the format's `split` where that reads them as the
-    pattern would, captured by the pattern for the rest."""
-    if mf.split is None:
-        return msg.str.extract_groups(mf.pattern).struct.unnest()
-    groups = split_groups(msg, mf)
-    todo = (~groups["_split"]).arg_true()
-    groups = groups.drop("_split")
-    if todo.len():
-        captured = msg.gather(todo).str.extract_groups(mf.pattern).struct.unnest()
-        groups = groups.with_columns([groups[c].scatter(todo, captured[c]) for c in groups.columns])
-    return groups
-
-
-def split_groups(msg: pl.Series, mf: MessageFormat) -> pl.DataFrame:
-    """The pattern's groups of messages it matched (`str.contains`), read by the format's `split`: the message is
-    parts between `separator`s, one per group in order (trailing ones may be missing: their groups are null),
-    each `label`, then `after`, then the value, which is the group, its surrounding whitespace left out.
-    `_split` is false where this is not certain to be the pattern's reading: more parts than groups (the
-    separator inside a value), a part that does not start with its label, a value that does not match its
-    pattern in `values`; those messages are captured by the pattern instead."""
-    sp = mf.split or {}
-    names = sorted(re.compile(mf.pattern).groupindex, key=re.compile(mf.pattern).groupindex.get)
-    sep, after = sp["separator"], sp["after"]
-    df = pl.DataFrame({"_parts": msg.str.split(sep, inclusive=False)})
-    ok = [pl.col("_parts").list.len() <= len(names)]
-    cols = []
-    for i, (name, label) in enumerate(zip(names, sp["labels"], strict=True)):
-        part = pl.col("_parts").list.get(i, null_on_oob=True)
-        head = rf"^\s*{re.escape(label)}\s*{re.escape(after)}"
-        value = _cut(part, part.str.find(after, literal=True) + len(after.encode()),
-                     part.str.len_bytes()).str.strip_chars()
-        cols.append(value.alias(name))
-        ok.append(part.is_null() | part.str.contains(head))
-        if name in sp.get("values", {}):
-            ok.append(pl.col(name).is_null() | pl.col(name).str.contains(sp["values"][name]))
-    df = df.with_columns(cols)
-    return df.select(*names, _split=pl.all_horizontal(ok).fill_null(False))
 
 
 def _json_records(records: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
@@ -365,13 +277,6 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat,
     good = good.with_columns(details=details).with_columns(
         product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
     return (_with_artifact(good, jf) if artifacts else good.with_columns(artifact=pl.lit(None, pl.String))), slow
-
-
-def _cut(text: pl.Expr, offset: pl.Expr | int, length: pl.Expr | int) -> pl.Expr:
-    """`length` bytes of `text` from byte `offset` (polars' `str.slice` counts characters, `str.find` bytes)."""
-    if not isinstance(length, int):
-        length = length.clip(lower_bound=0)
-    return text.cast(pl.Binary).bin.slice(offset, length).cast(pl.String, strict=False)
 
 
 def _with_artifact(df: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:
@@ -506,41 +411,6 @@ def _compact(value: object) -> str | None:
     if value is None:
         return None
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _regex_events(m: pl.DataFrame, mf: MessageFormat) -> pl.DataFrame:
-    exprs: dict[str, pl.Expr] = {"product": pl.lit(mf.product)}
-    for name, mapping in mf.action_from.items():
-        exprs["action"] = pl.col(name).replace_strict(mapping, default=pl.col(name))
-    if mf.artifact_from:
-        exprs["artifact"] = pl.col(mf.artifact_from)
-    if mf.outcome_map:
-        lower = pl.col("outcome").str.to_lowercase()
-        exprs["outcome"] = pl.col("outcome").replace_strict(mf.outcome_map, default=lower)
-    if mf.artifact_type_from_action:
-        kind = pl.lit(mf.artifact_type_default)
-        for pattern, value in reversed(mf.artifact_type_from_action):
-            kind = pl.when(pl.col("action").str.contains(pattern)).then(pl.lit(value)).otherwise(kind)
-        exprs["artifact_type"] = kind
-    if mf.details:
-        present = [d for d in mf.details if m[d].null_count() < m.height]  # parts some line of the batch had
-        details = pl.struct([pl.col(d) for d in present]).struct.json_encode() if present else pl.lit(None)
-        partial = [d for d in present if m[d].null_count()]
-        for d in partial:  # keep only the parts each line had
-            details = details.str.replace_all(f'"{d}":null,?', "", literal=False)
-        if partial:
-            details = details.str.replace(r",\}$", "}")
-        exprs["details"] = pl.when(details != "{}").then(details) if len(partial) == len(present) else details
-    if mf.continues_until:
-        exprs["_open"] = pl.col("outcome").is_null()
-    m = m.with_columns(**exprs).with_columns(**{k: pl.lit(v) for k, v in mf.fields.items()})
-    if mf.action_when_failed:
-        m = m.with_columns(action=pl.when(pl.col("outcome") == "failure").then(pl.lit(mf.action_when_failed))
-                           .otherwise(pl.col("action")))
-    if mf.null_users:
-        m = m.with_columns(user=pl.when(pl.col("user").is_in(list(mf.null_users))).then(None)
-                           .otherwise(pl.col("user")))
-    return m.with_columns(_format=pl.lit(mf.name))
 
 
 def _attach(other: pl.DataFrame, events: pl.DataFrame, fmts: Formats) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import audit_lib
 from audit_lib.intake.formats import load_formats
-from audit_lib.intake.parse import _groups, split_groups
+from audit_lib.intake.patterns import _groups, split_groups
 
 MI = '[2026-11-02 10:00:00,000]  INFO {AUDIT_LOG} - {"performedBy":"admin","action":"enabled",' \
      '"type":"proxy_service","info":"{\\"proxyName\\":\\"OrderProxy\\"}"}'
