@@ -74,10 +74,14 @@ def extreme(times: pl.Series, which: str = "max") -> datetime | None:
 # What the lines themselves say of the servers' zone: API Manager's sign-ins end their inner time with an offset
 # ("2026-10-26 10:23:58,618+0530"), MI's name the zone as Java prints it ("Mon Oct 26 10:23:58 IST 2026"), and
 # Identity Server 7 records carry their UTC instant (recordedAt) beside the line's wall-clock time.
-# Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group.
+# Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group,
 _AT_ZONE = r'"at":"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d ([^\s"\\]+) \d{4}"'
 _AT_OFFSET = r'"at":"[^"\\]*([+-]\d\d:?\d\d)"'
 _RECORDED = r'"recordedAt":"([^"\\]*)"'
+# but MI's sign-in details as the parser writes them ({"at":"Tue Feb 03 00:00:12 IST 2026"}): their zone is cut by
+# position (27 characters in, 7 before the end) after a match without a capture, several times cheaper than
+# _AT_ZONE's capture. Such details hold no offset. Other details take the patterns above.
+_MI_AT = r'^\{"at":"\w{3} \w{3} \d\d \d\d:\d\d:\d\d [^\s"\\]+ \d{4}"\}$'
 CLUE_SCHEMA = {"node": pl.String, "clue": pl.String, "written": pl.String, "read_as": pl.String, "events": pl.Int64,
                "source": pl.String, "line": pl.Int64}
 
@@ -93,7 +97,8 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
         return pl.DataFrame(schema=CLUE_SCHEMA)
     details = pl.col("details")
     wall = pl.col("timestamp").dt.replace_time_zone(None).dt.cast_time_unit("ms")
-    instant = details.str.extract(_RECORDED, 1).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
+    mi = details.str.contains(_MI_AT)
+    instant = pl.when(~mi).then(details.str.extract(_RECORDED, 1)).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
     # each event's clues and the offset `tz` gives it, then as few rows as there are distinct ones (per node,
     # source and quarter hour: zones change their offset on a quarter hour) before anything else is worked out
     lf = lf.filter(details.str.contains('"at":"', literal=True) | details.str.contains('"recordedAt":"', literal=True))
@@ -101,7 +106,9 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
         pl.col("node", "source").cast(pl.String), "line",
         _q=pl.col("timestamp").dt.truncate("15m"),
         read=(pl.col("timestamp").dt.base_utc_offset() + pl.col("timestamp").dt.dst_offset()).dt.total_minutes(),
-        abbr=details.str.extract(_AT_ZONE, 1), at_offset=details.str.extract(_AT_OFFSET, 1),
+        abbr=pl.when(mi).then(details.str.slice(27, details.str.len_chars() - 34))
+        .otherwise(details.str.extract(_AT_ZONE, 1)),
+        at_offset=pl.when(~mi).then(details.str.extract(_AT_OFFSET, 1)),
         lag=((wall - instant.dt.cast_time_unit("ms")).dt.total_seconds() / 900).round().cast(pl.Int64) * 15,
     ).group_by("node", "source", "_q", "read", "abbr", "at_offset", "lag").agg(
         events=pl.len().cast(pl.Int64), line=pl.col("line").min().cast(pl.Int64)).collect(engine="streaming")

@@ -55,3 +55,18 @@ def test_no_clue_no_row():
                              .encode())]).events
     assert zone_clues(empty, "UTC").is_empty() and zone_clues(empty.clear(), "UTC").is_empty()
     assert zone_clues(pl.DataFrame({"x": [1]}), "UTC").is_empty()
+
+
+def test_the_zone_of_mi_sign_ins_is_read_the_same_in_every_form_they_take():
+    """The usual form is cut by position; a one-digit day, a zone after a GMT offset, or an "at" inside other
+    details take the pattern, and each gives the zone its text names (or none)."""
+    t = datetime(2026, 11, 2, 15, 30)
+    details = ['{"at":"Mon Nov 02 15:30:00 IST 2026"}', '{"at":"Mon Nov  2 15:30:00 CET 2026"}',
+               '{"at":"Mon Nov 02 15:30:00 GMT+05:30 2026"}', '{"k":"v","at":"Mon Nov 02 15:30:00 EST 2026"}',
+               '{"at":"Mon Nov 02 15:30:00 IST 2026","x":1}', '{"at":"Mon Nov 02 15:30 IST 2026"}',
+               '{"at":"2026-11-02 15:30:00,001+0530"}']
+    ev = pl.DataFrame({"node": [f"n{i}" for i in range(len(details))], "source": "audit.log", "line": 1,
+                       "timestamp": pl.Series([t] * len(details)).dt.replace_time_zone("UTC"), "details": details})
+    got = {n: (w, r) for n, w, r in zone_clues(ev, "UTC").select("node", "written", "read_as").iter_rows()}
+    assert got == {"n0": ("IST", "UTC"), "n1": ("CET", "UTC"), "n2": ("GMT+05:30", "UTC"), "n3": ("EST", "UTC"),
+                   "n4": ("IST", "UTC"), "n6": ("UTC+05:30", "UTC+00:00")}
