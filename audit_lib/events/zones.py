@@ -98,7 +98,8 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     details = pl.col("details")
     wall = pl.col("timestamp").dt.replace_time_zone(None).dt.cast_time_unit("ms")
     mi = details.str.contains(_MI_AT)
-    instant = pl.when(~mi).then(details.str.extract(_RECORDED, 1)).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
+    recorded = pl.when(~mi).then(details.str.extract(_RECORDED, 1))
+    instant = recorded.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
     # each event's clues and the offset `tz` gives it, then as few rows as there are distinct ones (per node,
     # source and quarter hour: zones change their offset on a quarter hour) before anything else is worked out
     lf = lf.filter(details.str.contains('"at":"', literal=True) | details.str.contains('"recordedAt":"', literal=True))
