@@ -160,10 +160,27 @@ def _after_tenant(df: pl.DataFrame, prefix: str, fast: dict) -> pl.DataFrame:
 
 def _fixed_start(df: pl.DataFrame, column: str, fast: dict) -> pl.DataFrame:
     """ts, level and body of lines of `column` that start in the products' fixed-width form (null for the others):
-    the message begins where the start's pattern ends. The pattern runs once a line (its match's length is kept):
-    it is most of the cost of reading a line's start."""
-    text, head = pl.col(column), pl.col("_head")
-    df = df.with_columns(_head=text.str.extract(fast["match"], 0).str.len_chars())
+    the message begins where the start's pattern ends. Most lines have the usual start, whose end is found by a
+    match without a capture and the first "}"; only the others run the pattern with its capture (several times
+    the cost), and its match's length is kept."""
+    text = pl.col(column)
+    if "usual" not in fast:
+        return _sliced(df.with_columns(_head=_head_length(text, fast)), text, fast)
+    usual = df.select(text.str.contains(fast["usual"]).fill_null(False)).to_series()
+    df = df.with_columns(_head=pl.when(usual).then(text.str.find("}", literal=True).cast(pl.UInt32) + 4))
+    if not usual.all():
+        todo = (~usual).arg_true()
+        other = pl.DataFrame({column: df[column].gather(todo)}).select(_head_length(text, fast)).to_series()
+        df = df.with_columns(df["_head"].scatter(todo, other))
+    return _sliced(df, text, fast)
+
+
+def _head_length(text: pl.Expr, fast: dict) -> pl.Expr:
+    return text.str.extract(fast["match"], 0).str.len_chars()
+
+
+def _sliced(df: pl.DataFrame, text: pl.Expr, fast: dict) -> pl.DataFrame:
+    head = pl.col("_head")
     return df.with_columns(ts=pl.when(head.is_not_null()).then(text.str.slice(*fast["ts"])),
                            level=pl.when(head.is_not_null()).then(text.str.slice(*fast["level"]).str.strip_chars()),
                            body=text.str.slice(head)).drop("_head")

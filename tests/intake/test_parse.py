@@ -208,3 +208,26 @@ def test_the_fixed_width_start_reads_what_the_layout_reads(prefix, tenant, close
     slow = _split_header(frame, replace(fmts, fast_header=None)).select(cols)
     assert fast.with_columns(pl.col("body").str.strip_chars()).equals(
         slow.with_columns(pl.col("body").str.strip_chars())), line
+
+
+def test_the_usual_start_is_cut_where_the_pattern_cuts_it_among_other_starts():
+    """Lines of the usual start (found without a capture) and others (the pattern's capture) in one frame give
+    what the pattern alone gives, line by line."""
+    from audit_lib.intake.parse import _fixed_start
+
+    fast = load_formats().fast_header
+    lines = ["[2026-11-02 10:00:00,123]  INFO {AUDIT_LOG} - admin logged in at [x]",
+             "[2026-11-02 10:00:00,123]  INFO {AUDÏT} - ünïcode before the brace",
+             "[2026-11-02 10:00:00,123]  WARN {a - b} - a dash inside the logger",
+             "[2026-11-02 10:00:00,123]  INFO {AUDIT_LOG}- no space before the dash",
+             "[2026-11-02 10:00:00,123]  INFO - no logger } later",
+             "[2026-11-02 10:00:00,123] ERROR {x} - {\"a\":1}", "not a start {x} - ", None,
+             "[2026-11-02 10:00:00]  INFO {AUDIT_LOG} - no milliseconds"]
+    frame = pl.DataFrame({"text": lines}, schema={"text": pl.String})
+    plain = {k: v for k, v in fast.items() if k != "usual"}
+    assert _fixed_start(frame, "text", fast).equals(_fixed_start(frame, "text", plain))
+    for line in lines[:1] + lines[5:6]:  # all usual, all of one kind
+        one = pl.DataFrame({"text": [line] * 3})
+        assert _fixed_start(one, "text", fast).equals(_fixed_start(one, "text", plain))
+    got = _fixed_start(frame, "text", fast)["body"].to_list()
+    assert got[1] == "ünïcode before the brace" and got[2] == "a dash inside the logger" and got[6] is None
