@@ -95,26 +95,30 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     lf = events.lazy()
     if not {"node", "details", "timestamp", "source", "line"} <= set(lf.collect_schema().names()):
         return pl.DataFrame(schema=CLUE_SCHEMA)
-    details = pl.col("details")
-    wall = pl.col("timestamp").dt.replace_time_zone(None).dt.cast_time_unit("ms")
-    mi = details.str.contains(_MI_AT)
-    recorded = pl.when(~mi).then(details.str.extract(_RECORDED, 1))
-    instant = recorded.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
-    # each event's clues and the offset `tz` gives it, then as few rows as there are distinct ones (per node,
-    # source and quarter hour: zones change their offset on a quarter hour) before anything else is worked out
-    lf = lf.filter(details.str.contains('"at":"', literal=True) | details.str.contains('"recordedAt":"', literal=True))
-    lf = lf.select(
-        pl.col("node", "source").cast(pl.String), "line",
-        _q=pl.col("timestamp").dt.truncate("15m"),
-        read=(pl.col("timestamp").dt.base_utc_offset() + pl.col("timestamp").dt.dst_offset()).dt.total_minutes(),
-        abbr=pl.when(mi).then(details.str.slice(27, details.str.len_chars() - 34))
-        .otherwise(details.str.extract(_AT_ZONE, 1)),
-        at_offset=pl.when(~mi).then(details.str.extract(_AT_OFFSET, 1)),
-        lag=((wall - instant.dt.cast_time_unit("ms")).dt.total_seconds() / 900).round().cast(pl.Int64) * 15,
-    ).group_by("node", "source", "_q", "read", "abbr", "at_offset", "lag").agg(
-        events=pl.len().cast(pl.Int64), line=pl.col("line").min().cast(pl.Int64)).collect(engine="streaming")
-    if lf.is_empty():
+    # each event's clues, then as few rows as there are distinct ones (per node, source and UTC minute) before
+    # the offset `tz` gives them and their quarter hour (zones change their offset on a quarter hour) are worked
+    # out once a minute; a minute in which either changes (an offset with seconds: local mean time) is worked out
+    # event by event
+    rows = _clue_rows(lf.filter(pl.col("details").str.contains('"at":"', literal=True)
+                                | pl.col("details").str.contains('"recordedAt":"', literal=True)))
+    by = ["node", "source", "abbr", "at_offset", "lag"]
+    counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
+    minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")
+    if minutes.is_empty():
         return pl.DataFrame(schema=CLUE_SCHEMA)
+    at = {end: pl.from_epoch(pl.col("_m") * 60_000 + end * 1000, time_unit="ms").dt.replace_time_zone("UTC")
+          .dt.convert_time_zone(tz) for end in (0, 59)}
+    minutes = minutes.with_columns(
+        _q=at[0].dt.truncate("15m"), read=_offset(at[0]),
+        _sure=(at[0].dt.truncate("15m") == at[59].dt.truncate("15m")) & (_offset(at[0]) == _offset(at[59])))
+    lf = minutes.filter("_sure").drop("_m", "_sure")
+    if not minutes["_sure"].all():
+        unsure = minutes.filter(~pl.col("_sure"))["_m"].unique().implode()
+        ts = pl.col("timestamp")
+        each = rows.filter(pl.col("_m").is_in(unsure)).with_columns(
+            _q=ts.dt.truncate("15m").dt.cast_time_unit("ms"), read=_offset(ts))
+        lf = pl.concat([lf, each.group_by(*by, "_q", "read").agg(**counted).collect()], how="diagonal_relaxed")
+    lf = lf.with_columns(pl.col("node", "source").cast(pl.String))
     names = _zone_names(lf["_q"].unique(), tz)
     sign = pl.when(pl.col("at_offset").str.starts_with("-")).then(-1).otherwise(1)
     digits = pl.col("at_offset").str.replace(":", "", literal=True)
@@ -136,6 +140,29 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     out = clues.group_by("node", "clue", "written", "read_as").agg(
         pl.col("events").sum(), source=first, line=pl.col("line").filter(pl.col("source") == first).min())
     return out.select(list(CLUE_SCHEMA)).sort("node", "clue", "events", descending=[False, False, True]).collect()
+
+
+def _clue_rows(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """node, source, line, timestamp, its UTC minute `_m` and the clues of each event (abbr: the zone MI's
+    sign-ins name; at_offset: the offset API Manager's write; lag: IS 7's wall-clock time less its UTC instant,
+    in minutes rounded to a quarter hour). MI's usual sign-ins are cut by position, the others by the patterns."""
+    details, ts = pl.col("details"), pl.col("timestamp")
+    lf = lf.select("node", "source", "line", "timestamp", "details", _m=ts.dt.epoch("ms") // 60_000,
+                   _mi=details.str.contains(_MI_AT))
+    keep = ("node", "source", "line", "timestamp", "_m")
+    mi = lf.filter("_mi").select(*keep, abbr=details.str.slice(27, details.str.len_chars() - 34),
+                                 at_offset=pl.lit(None, pl.String), lag=pl.lit(None, pl.Int64))
+    wall = ts.dt.replace_time_zone(None).dt.cast_time_unit("ms")
+    instant = details.str.extract(_RECORDED, 1).str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
+    other = lf.filter(~pl.col("_mi")).select(
+        *keep, abbr=details.str.extract(_AT_ZONE, 1), at_offset=details.str.extract(_AT_OFFSET, 1),
+        lag=((wall - instant.dt.cast_time_unit("ms")).dt.total_seconds() / 900).round().cast(pl.Int64) * 15)
+    return pl.concat([mi, other])
+
+
+def _offset(t: pl.Expr) -> pl.Expr:
+    """The zone's offset from UTC at `t`, in minutes."""
+    return (t.dt.base_utc_offset() + t.dt.dst_offset()).dt.total_minutes()
 
 
 def _zone_names(times: pl.Series, tz: str) -> pl.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -70,3 +70,24 @@ def test_the_zone_of_mi_sign_ins_is_read_the_same_in_every_form_they_take():
     got = {n: (w, r) for n, w, r in zone_clues(ev, "UTC").select("node", "written", "read_as").iter_rows()}
     assert got == {"n0": ("IST", "UTC"), "n1": ("CET", "UTC"), "n2": ("GMT+05:30", "UTC"), "n3": ("EST", "UTC"),
                    "n4": ("IST", "UTC"), "n6": ("UTC+05:30", "UTC+00:00")}
+
+
+def test_a_clue_is_read_at_its_own_quarter_hour_when_the_offset_has_seconds_or_changes_within_a_minute():
+    """The clues are worked out once a UTC minute; where an offset has seconds (Dublin's mean time of
+    1916) or changes (the clocks going forward and back), each event still gets its own quarter hour's zone."""
+    from zoneinfo import ZoneInfo
+
+    for tz, starts in [("Europe/Dublin", [datetime(1916, 5, 21, 1, 30), datetime(1916, 10, 1, 0, 40)]),
+                       ("Europe/Berlin", [datetime(2026, 3, 29, 0, 40), datetime(2026, 10, 25, 0, 40)])]:
+        utc = pl.concat([pl.datetime_range(s, s + timedelta(hours=2), "7s", eager=True, time_unit="ms")
+                         for s in starts])
+        ts = utc.dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
+        ev = pl.DataFrame({"node": "n", "source": "audit.log", "line": pl.int_range(1, ts.len() + 1, eager=True),
+                           "timestamp": ts, "details": '{"at":"Mon Nov 02 15:30:00 XYZ 2026"}'})
+        zone, want = ZoneInfo(tz), {}
+        for t in ts.to_list():
+            q = t.replace(minute=t.minute // 15 * 15, second=0, microsecond=0).astimezone(zone)
+            if q.tzname()[0] not in "+-":  # a zone named by a number is not matched by name
+                want[q.tzname()] = want.get(q.tzname(), 0) + 1
+        got = dict(zone_clues(ev, tz).select("read_as", "events").iter_rows())
+        assert got == want and len(want) >= 2, tz
