@@ -250,7 +250,7 @@ class _Tally:
 
 def _clues(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
     """`zone_clues` of some events, grouped per file: their node and source stand for their fid."""
-    fid = pl.col("fid").cast(pl.String)
+    fid = pl.col("fid")  # zone_clues casts them to text once grouped
     return zone_clues(ev.select(fid.alias("node"), fid.alias("source"), "line", "timestamp", "details"), tz)
 
 
