@@ -74,13 +74,12 @@ def extreme(times: pl.Series, which: str = "max") -> datetime | None:
 # What the lines themselves say of the servers' zone: API Manager's sign-ins end their inner time with an offset
 # ("2026-10-26 10:23:58,618+0530"), MI's name the zone as Java prints it ("Mon Oct 26 10:23:58 IST 2026"), and
 # Identity Server 7 records carry their UTC instant (recordedAt) beside the line's wall-clock time.
-# Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group,
+# Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group;
+# MI's usual sign-in details ({"at":"Tue Feb 03 00:00:12 IST 2026"}, _MI_AT) are matched without a capture and
+# their zone cut by position (27 characters in, 7 before the end), several times cheaper; they hold no offset.
 _AT_ZONE = r'"at":"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d ([^\s"\\]+) \d{4}"'
 _AT_OFFSET = r'"at":"[^"\\]*([+-]\d\d:?\d\d)"'
 _RECORDED = r'"recordedAt":"([^"\\]*)"'
-# but MI's sign-in details as the parser writes them ({"at":"Tue Feb 03 00:00:12 IST 2026"}): their zone is cut by
-# position (27 characters in, 7 before the end) after a match without a capture, several times cheaper than
-# _AT_ZONE's capture. Such details hold no offset. Other details take the patterns above.
 _MI_AT = r'^\{"at":"\w{3} \w{3} \d\d \d\d:\d\d:\d\d [^\s"\\]+ \d{4}"\}$'
 CLUE_SCHEMA = {"node": pl.String, "clue": pl.String, "written": pl.String, "read_as": pl.String, "events": pl.Int64,
                "source": pl.String, "line": pl.Int64}
@@ -108,9 +107,8 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
         return pl.DataFrame(schema=CLUE_SCHEMA)
     at = {end: pl.from_epoch(pl.col("_m") * 60_000 + end * 1000, time_unit="ms").dt.replace_time_zone("UTC")
           .dt.convert_time_zone(tz) for end in (0, 59)}
-    minutes = minutes.with_columns(
-        _q=at[0].dt.truncate("15m"), read=_offset(at[0]),
-        _sure=(at[0].dt.truncate("15m") == at[59].dt.truncate("15m")) & (_offset(at[0]) == _offset(at[59])))
+    minutes = minutes.with_columns(_q=at[0].dt.truncate("15m"), read=_offset(at[0])).with_columns(
+        _sure=(pl.col("_q") == at[59].dt.truncate("15m")) & (pl.col("read") == _offset(at[59])))
     lf = minutes.filter("_sure").drop("_m", "_sure")
     if not minutes["_sure"].all():
         unsure = minutes.filter(~pl.col("_sure"))["_m"].unique().implode()
