@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from audit_lib.intake.formats import Formats, load_formats
 from audit_lib.intake.messages import MessageMemo, message_memo
 from audit_lib.intake.names import is_audit_name
 from audit_lib.intake.parse import Parsed, localise, parse_batch
-from audit_lib.intake.reading import FileFacts, event_cut, read_text, take, text_lines, utf8_text
+from audit_lib.intake.reading import FileFacts, event_cut, last_event_start, read_text, text_lines, utf8_text
 from audit_lib.memory import give_back
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",
@@ -214,69 +214,157 @@ def files_found(entries: list[Entry], facts: list[FileFacts],
 
 @dataclass
 class Span:
-    """Lines of one file in a batch: `lines` lines from `first_line` on."""
+    """Lines of one file in a batch: `size` bytes of its text. Their number, and the first one's, are worked out
+    where the batch is parsed (`_numbered`)."""
 
     fid: int
-    first_line: int
-    lines: int
+    size: int
+    first: bool  # the file's first lines (else its lines go on from the batch before)
     last: bool = False  # the file's last lines
     cut: bool = False  # the last of them ends without a line break
+    facts: FileFacts | None = None  # of the file, with `last`: its `lines` are set once counted
 
 
 @dataclass
 class Batch:
-    text: bytes  # normalised lines of several files, as read (see `reading.utf8_text`)
+    text: list[bytes]  # normalised whole lines of several files, as read (see `reading.utf8_text`), in pieces
     spans: list[Span]
+    before: Future | None = None  # lines of its first span's file in the batches before (when it goes on)
+    after: Future | None = None  # lines of its last span's file up to this batch's end (when it goes on)
+
+
+class _Text:
+    """Text held as the pieces it was read in, cut without joining it: only a window looked at is copied."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, text: bytes | memoryview) -> None:
+        self.parts.append(bytes(text))
+        self.size += len(text)
+
+    def window(self, lo: int, hi: int) -> bytes:
+        """Bytes lo to hi (a copy of that range only)."""
+        out, at = [], 0
+        for part in self.parts:
+            if at >= hi:
+                break
+            if at + len(part) > lo:
+                out.append(part[max(0, lo - at) : hi - at])
+            at += len(part)
+        return b"".join(out)
+
+    def take(self, n: int) -> list[bytes]:
+        """The first `n` bytes, removed (only the piece cut in two is copied)."""
+        head, at = [], 0
+        while self.parts and at + len(self.parts[0]) <= n:
+            at += len(self.parts[0])
+            head.append(self.parts.pop(0))
+        if at < n:
+            part = self.parts[0]
+            head.append(part[: n - at])
+            self.parts[0] = part[n - at :]
+        self.size -= n
+        return head
+
+
+def _text_cut(text: _Text, lo: int, size: int) -> int:
+    """`event_cut(text, lo, size)` of the text held: the last MB before `size` is looked at first, the whole text
+    only when no event starts there."""
+    start = max(lo, size - (1 << 20))
+    pos = last_event_start(text.window(start, size), 0, size - start)
+    if pos >= 0 and start + pos > 0:
+        return start + pos + 1
+    return event_cut(text.window(0, text.size), lo, size)
 
 
 def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budget: Budget,
              size: int = BATCH) -> Iterator[Batch]:
     """The files' text gathered into batches of about BATCH bytes, files in order, each cut at an event boundary
-    or between files. The text is built in one buffer: a byte is copied once on its way to polars."""
-    buf = bytearray()
+    or between files. The text is kept in the pieces it was read in: a byte is copied once on its way to polars;
+    its lines are counted where the batch is parsed."""
+    text = _Text()
     spans: list[Span] = []
+    before: Future | None = None
     for fid, entry in enumerate(entries):
         f = facts[fid]
-        start, line = len(buf), 1  # where this file's text begins in `buf`, and its next line number
-        for text in read_text(entry, f, limits, budget):
-            buf += text
-            while len(buf) >= size:
-                cut = event_cut(buf, start, size)
+        start, first = text.size, True  # where this file's text begins in `text`; no line of it cut off yet
+        for piece in read_text(entry, f, limits, budget):
+            text.add(piece)
+            while text.size >= size:
+                cut = _text_cut(text, start, size)
+                after = None
                 if cut > start:
-                    n = buf.count(b"\n", start, cut)
-                    spans.append(Span(fid, line, n))
-                    line += n
-                yield Batch(take(buf, cut), spans)
+                    spans.append(Span(fid, cut - start, first))
+                    after, first = Future(), False
+                yield Batch(text.take(cut), spans, before, after)
                 spans, start = [], max(0, start - cut)
+                before = after
         if not f.skip:
-            n = buf.count(b"\n", start)
-            f.lines = line - 1 + n
-            spans.append(Span(fid, line, n, True, f.cut_last))
-    if buf:
-        yield Batch(bytes(buf), spans)
+            spans.append(Span(fid, text.size - start, first, True, f.cut_last, f))
+    if text.size or spans:
+        yield Batch(text.take(text.size), spans, before)
 
 
 def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, artifacts: bool = True,
            keep: Callable[[Parsed], Any] | None = None) -> Any:
-    try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
-        df = pl.read_lines(batch.text, name="text")
-    except pl.exceptions.ComputeError:
-        df = pl.read_lines(utf8_text(batch.text), name="text")
-    del batch.text
-    spans = [s for s in batch.spans if s.lines]
-    total = sum(s.lines for s in spans)
-    if df.height != total:
-        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {total}")
+    try:
+        df, counts = _read_lines(batch)
+        firsts = _numbered(batch, counts)
+    except BaseException as exc:
+        if batch.after is not None and not batch.after.done():
+            batch.after.set_exception(exc)  # the next batch's numbers wait for this one's
+        raise
+    spans = [(s, n, first) for s, n, first in zip(batch.spans, counts, firsts, strict=True) if n]
     df = pl.concat([df, _span_rows(spans)], how="horizontal")
     parsed = parse_batch(df, fmts, memo, artifacts=artifacts)
     return keep(parsed) if keep else parsed
 
 
-def _span_rows(spans: list[Span]) -> pl.DataFrame:
-    """Each span's lines: its file, their numbers, the first (nothing above continues into it), a cut-off last;
-    made for all spans at once (a batch of small files holds thousands)."""
-    df = pl.DataFrame({"fid": [s.fid for s in spans], "first": [s.first_line for s in spans],
-                       "end": [s.first_line + s.lines for s in spans], "cut": [s.last and s.cut for s in spans]},
+def _read_lines(batch: Batch) -> tuple[pl.DataFrame, list[int]]:
+    """The batch's lines, and how many there are of each span."""
+    text, batch.text = batch.text, []
+    if not text:
+        return pl.DataFrame(schema={"text": pl.String}), [0] * len(batch.spans)
+    try:  # polars checks the UTF-8 of the whole batch; only a batch that fails is read line by line in Python
+        df = pl.read_lines(text, name="text")
+    except pl.exceptions.ComputeError:
+        whole = b"".join(text)
+        df = pl.read_lines(utf8_text(whole), name="text")  # each line re-encoded: count the breaks as read
+        ends, at = [], 0
+        for s in batch.spans:
+            ends.append(whole.count(b"\n", 0, at + s.size))
+            at += s.size
+    else:  # each line is its bytes and a line break: a span ends after the line that ends at its last byte
+        bounds = pl.Series([s.size for s in batch.spans], dtype=pl.Int64).cum_sum()
+        ends = (df["text"].str.len_bytes().cast(pl.Int64) + 1).cum_sum().search_sorted(bounds, side="right")
+        ends = ends.to_list()
+    counts = [b - a for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    if df.height != sum(counts):
+        raise RuntimeError(f"line count mismatch in a batch: {df.height} != {sum(counts)}")
+    return df, counts
+
+
+def _numbered(batch: Batch, counts: list[int]) -> list[int]:
+    """Each span's first line number (a file going on from the batch before waits for its count there); tells
+    the next batch where its file goes on, and each file ending here its number of lines."""
+    firsts = [1] * len(batch.spans)
+    if batch.spans and not batch.spans[0].first:
+        firsts[0] = 1 + batch.before.result()
+    for s, n, first in zip(batch.spans, counts, firsts, strict=True):
+        if s.facts is not None:
+            s.facts.lines = first - 1 + n
+    if batch.after is not None:
+        batch.after.set_result(firsts[-1] - 1 + counts[-1])
+    return firsts
+
+
+def _span_rows(spans: list[tuple[Span, int, int]]) -> pl.DataFrame:
+    """Each span's lines (span, lines, first line's number): its file, their numbers, the first (nothing above
+    continues into it), a cut-off last; made for all spans at once (a batch of small files holds thousands)."""
+    df = pl.DataFrame({"fid": [s.fid for s, _, _ in spans], "first": [f for _, _, f in spans],
+                       "end": [f + n for _, n, f in spans], "cut": [s.last and s.cut for s, _, _ in spans]},
                       schema={"fid": pl.UInt32, "first": pl.UInt32, "end": pl.UInt32, "cut": pl.Boolean})
     line = pl.col("line")
     return df.with_columns(line=pl.int_ranges("first", "end", dtype=pl.UInt32)).explode("line").select(

@@ -102,7 +102,7 @@ def event_cut(text: bytes | bytearray, lo: int, size: int) -> int:
     on: before a line that starts an event (so an event's continuation lines stay with it); else at `lo` when it
     is past the start (a boundary between files); else at a line break; failing that, after the whole text."""
     for start in (max(lo, size - (1 << 20)), max(lo, size // 2), lo):
-        if (pos := _last_event_start(text, start, size)) > 0:
+        if (pos := last_event_start(text, start, size)) > 0:
             return pos + 1
     if lo > 0:
         return lo
@@ -111,7 +111,7 @@ def event_cut(text: bytes | bytearray, lo: int, size: int) -> int:
     return nl + 1 if nl >= 0 else len(text)
 
 
-def _last_event_start(text: bytes | bytearray, lo: int, hi: int) -> int:
+def last_event_start(text: bytes | bytearray, lo: int, hi: int) -> int:
     """The last line break in [lo, hi) followed by `[dddd-` or `TID:` (within hi), or -1."""
     tid = text.rfind(b"\nTID:", lo, hi)
     end = hi
