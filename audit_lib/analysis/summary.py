@@ -17,7 +17,7 @@ import polars as pl
 
 from audit_lib.events.actors import actors
 from audit_lib.events.vocabulary import UNKNOWN
-from audit_lib.events.zones import CLUE_SCHEMA, zone_clues
+from audit_lib.events.zones import add_clue_counts, clue_counts, clues_of, zone_clues
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats
@@ -129,7 +129,7 @@ class _Counted:
     kinds: pl.DataFrame  # fid, user, product, artifact_type, action, len
     times: pl.DataFrame  # fid, events, first, last (clear times only)
     ambiguous: pl.DataFrame  # fid, line, wall, details of repeated times
-    clues: pl.DataFrame  # zone_clues with node and source = the fid
+    clues: pl.DataFrame  # clue_counts with node and source = the fid
     rejects: pl.Series  # fid of each reject
     counts: pl.DataFrame  # fid, attached, blank
 
@@ -154,7 +154,7 @@ class _Tally:
     tz: str
     kinds: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, artifact_type, action, len
     times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
-    clues: list[pl.DataFrame] = field(default_factory=list)  # zone_clues with node and source = the fid
+    clues: list[pl.DataFrame] = field(default_factory=list)  # clue_counts with node and source = the fid
     ambiguous: list[pl.DataFrame] = field(default_factory=list)  # fid, line, wall, details of repeated times
     rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
     counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
@@ -176,6 +176,8 @@ class _Tally:
         """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
         if len(self.kinds) >= 16:
             self.kinds = [pl.concat(self.kinds).group_by(_KINDS).agg(pl.col("len").sum())]
+        if len(self.clues) >= 16:
+            self.clues = [add_clue_counts(self.clues)]
         if len(self.times) >= 16:
             self.times = [pl.concat(self.times).group_by("fid").agg(
                 pl.col("events").sum(), pl.col("first").min(), pl.col("last").max())]
@@ -234,24 +236,20 @@ class _Tally:
         return with_times(amb, self.tz).select("fid", "line", "details", "timestamp", "time_ambiguous")
 
     def _zone_clues(self, names: pl.DataFrame, kept: pl.Expr, amb: pl.DataFrame) -> list[dict]:
-        """The batches' zone clues (grouped per file) merged as `zone_clues` groups them over the whole set."""
-        parts = list(self.clues)
-        if amb.height:
-            parts.append(_clues(amb, self.tz))
+        """The batches' zone clue counts (per file) added up, their files named, read as `zone_clues` reads them."""
+        parts = [*self.clues, _clues(amb, self.tz)] if amb.height else self.clues
+        parts = [p for p in parts if p.height]
         if not parts:
             return []
-        df = pl.concat(parts).with_columns(fid=pl.col("node").cast(pl.UInt32)).filter(kept).drop("node", "source")
-        df = df.join(names, on="fid")
-        first = pl.col("source").min()
-        out = df.group_by("node", "clue", "written", "read_as").agg(
-            events=pl.col("events").sum(), source=first, line=pl.col("line").filter(pl.col("source") == first).min())
-        return out.select(list(CLUE_SCHEMA)).sort("node", "clue", "events", descending=[False, False, True]).to_dicts()
+        counts = add_clue_counts(parts).rename({"node": "fid"}).drop("source").filter(kept)
+        counts = counts.join(names, on="fid").drop("fid")
+        return clues_of(counts, self.tz).to_dicts()
 
 
 def _clues(ev: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """`zone_clues` of some events, grouped per file: their node and source stand for their fid."""
-    fid = pl.col("fid")  # zone_clues casts them to text once grouped
-    return zone_clues(ev.select(fid.alias("node"), fid.alias("source"), "line", "timestamp", "details"), tz)
+    """`clue_counts` of some events, per file: their node and source stand for their fid."""
+    fid = pl.col("fid")
+    return clue_counts(ev.select(fid.alias("node"), fid.alias("source"), "line", "timestamp", "details"), tz)
 
 
 def _summed(parts: list[pl.DataFrame], keys: list[str], kept: pl.Expr, text: type) -> pl.DataFrame:

@@ -85,15 +85,26 @@ CLUE_SCHEMA = {"node": pl.String, "clue": pl.String, "written": pl.String, "read
                "source": pl.String, "line": pl.Int64}
 
 
+
 def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     """Where the lines' own clues disagree with reading their times in `tz`: per node and clue (the offset
     written in sign-in lines, the zone MI's sign-ins name, IS 7's UTC instant), what the lines say, what `tz`
     gives then, how many events, and the first of them (source, line). Empty when every clue agrees (or there is
     none). A zone whose own abbreviation is numeric (Asia/Colombo: +0530) cannot be matched by name: MI's clue
     is then left out. `events` may be a lazy scan (an event store's): it is read streaming, five columns."""
+    return clues_of(clue_counts(events, tz), tz)
+
+
+CLUE_COUNTS = ["node", "source", "abbr", "at_offset", "lag", "_q", "read"]  # then events, line
+
+
+def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
+    """The events' clues counted (`events`, first `line`) per node, source, clue and what `tz` reads there
+    (`_q`: the quarter hour, `read`: the offset): what `clues_of` needs, as few rows as there are distinct
+    ones. Counts of several parts of a log can be added up (`add_clue_counts`) before `clues_of`."""
     lf = events.lazy()
     if not {"node", "details", "timestamp", "source", "line"} <= set(lf.collect_schema().names()):
-        return pl.DataFrame(schema=CLUE_SCHEMA)
+        return _no_counts(tz)
     # each event's clues, then as few rows as there are distinct ones (per node, source and UTC minute) before
     # the offset `tz` gives them and their quarter hour (zones change their offset on a quarter hour) are worked
     # out once a minute; a minute in which either changes (an offset with seconds: local mean time) is worked out
@@ -104,19 +115,38 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
     minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")
     if minutes.is_empty():
-        return pl.DataFrame(schema=CLUE_SCHEMA)
+        return _no_counts(tz)
     at = {end: pl.from_epoch(pl.col("_m") * 60_000 + end * 1000, time_unit="ms").dt.replace_time_zone("UTC")
           .dt.convert_time_zone(tz) for end in (0, 59)}
     minutes = minutes.with_columns(_q=at[0].dt.truncate("15m"), read=_offset(at[0])).with_columns(
         _sure=(pl.col("_q") == at[59].dt.truncate("15m")) & (pl.col("read") == _offset(at[59])))
-    lf = minutes.filter("_sure").drop("_m", "_sure")
+    out = minutes.filter("_sure").drop("_m", "_sure")
     if not minutes["_sure"].all():
         unsure = minutes.filter(~pl.col("_sure"))["_m"].unique().implode()
         ts = pl.col("timestamp")
         each = rows.filter(pl.col("_m").is_in(unsure)).with_columns(
             _q=ts.dt.truncate("15m").dt.cast_time_unit("ms"), read=_offset(ts))
-        lf = pl.concat([lf, each.group_by(*by, "_q", "read").agg(**counted).collect()], how="diagonal_relaxed")
-    lf = lf.with_columns(pl.col("node", "source").cast(pl.String))
+        out = pl.concat([out, each.group_by(*by, "_q", "read").agg(**counted).collect()], how="diagonal_relaxed")
+    return add_clue_counts([out])
+
+
+def add_clue_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Clue counts (`clue_counts`) of parts of a log, added up."""
+    return pl.concat(parts, how="vertical_relaxed").group_by(CLUE_COUNTS).agg(pl.col("events").sum(),
+                                                                            pl.col("line").min())
+
+
+def _no_counts(tz: str) -> pl.DataFrame:
+    return pl.DataFrame(schema={"node": pl.String, "source": pl.String, "abbr": pl.String, "at_offset": pl.String,
+                                "lag": pl.Int64, "_q": pl.Datetime("ms", tz), "read": pl.Int64, "events": pl.Int64,
+                                "line": pl.Int64})
+
+
+def clues_of(counts: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """The clues that disagree with `tz` (see `zone_clues`), from their counts (see `clue_counts`)."""
+    if counts.is_empty():
+        return pl.DataFrame(schema=CLUE_SCHEMA)
+    lf = counts.with_columns(pl.col("node", "source").cast(pl.String))
     names = _zone_names(lf["_q"].unique(), tz)
     sign = pl.when(pl.col("at_offset").str.starts_with("-")).then(-1).otherwise(1)
     digits = pl.col("at_offset").str.replace(":", "", literal=True)
