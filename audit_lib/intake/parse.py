@@ -167,7 +167,7 @@ def _fixed_start(df: pl.DataFrame, column: str, fast: dict) -> pl.DataFrame:
     if "usual" not in fast:
         return _sliced(df.with_columns(_head=_head_length(text, fast)), text, fast)
     usual = df.select(text.str.contains(fast["usual"]).fill_null(False)).to_series()
-    df = df.with_columns(_head=pl.when(usual).then(text.str.find("}", literal=True).cast(pl.UInt32) + 4))
+    df = df.with_columns(_head=pl.when(usual).then(text.str.find("}", literal=True).cast(pl.Int64) + 4))
     if not usual.all():
         todo = (~usual).arg_true()
         other = pl.DataFrame({column: df[column].gather(todo)}).select(_head_length(text, fast)).to_series()
@@ -176,7 +176,7 @@ def _fixed_start(df: pl.DataFrame, column: str, fast: dict) -> pl.DataFrame:
 
 
 def _head_length(text: pl.Expr, fast: dict) -> pl.Expr:
-    return text.str.extract(fast["match"], 0).str.len_chars()
+    return text.str.extract(fast["match"], 0).str.len_chars().cast(pl.Int64)  # polars slices faster by Int64
 
 
 def _sliced(df: pl.DataFrame, text: pl.Expr, fast: dict) -> pl.DataFrame:
