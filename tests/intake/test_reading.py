@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import audit_lib
 from audit_lib.intake.content import sniff
 from audit_lib.intake.entries import Entry, Limits
-from audit_lib.intake.reading import FileFacts, read_pieces
+from audit_lib.intake.reading import FileFacts, event_cut, read_pieces
 
 MI = '[2026-11-02 10:00:{s:02d},000]  INFO {{AUDIT_LOG}} - {{"performedBy":"admin","action":"enabled",' \
      '"type":"proxy_service","info":"{{\\"proxyName\\":\\"P{s}\\"}}"}}'
@@ -201,3 +201,63 @@ def test_random_mixes_never_raise_and_account_for_every_line(parts, garbage):
     row = log.files.row(0, named=True)
     assert row["lines"] == row["events"] + row["attached"] + row["rejects"] + row["blank"]
     assert log.events.height == row["events"] and log.rejects.height == row["rejects"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"[2026-11-02 10:00:00,000] x\n", b"\tat a.b\n", b"TID: [1] y\n", b"\n",
+                                 b"[20x\n", b"plain text line\n"]), min_size=1, max_size=60),
+       st.lists(st.integers(1, 40), min_size=1, max_size=8), st.integers(0, 200), st.integers(1, 400))
+def test_text_held_in_pieces_is_cut_where_the_joined_text_would_be(lines, splits, lo, size):
+    from audit_lib.intake.loader import _Text, _text_cut
+
+    data = b"".join(lines)
+    pieces, at = [], 0
+    for n in splits:  # pieces of whole lines, as the reader hands them over
+        end = data.find(b"\n", at + n)
+        if end < 0:
+            break
+        pieces.append(data[at : end + 1])
+        at = end + 1
+    pieces.append(data[at:])
+    text = _Text()
+    for p in filter(None, pieces):
+        text.add(memoryview(p))
+    lo, size = min(lo, len(data)), min(size, len(data))
+    cut = _text_cut(text, lo, size)
+    assert cut == event_cut(data, lo, size)
+    assert b"".join(text.take(cut)) == data[:cut] and b"".join(text.parts) == data[cut:]
+    assert text.size == len(data) - cut
+
+
+def test_a_batch_that_fails_fails_the_load_and_the_batches_after_it_do_not_wait(tmp_path, monkeypatch):
+    """A file's line numbers go on from the batch before it: when that batch cannot be read, the error is raised
+    and the batches waiting for its count stop too."""
+    import threading
+
+    from audit_lib.intake import loader
+
+    (tmp_path / "audit.log").write_text("".join(mi(s % 60) + "\n" for s in range(3000)))
+    monkeypatch.setattr(loader, "BATCH", 20_000)
+    real, calls = pl.read_lines, []
+
+    def failing(source, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("no room for this batch")
+        return real(source, **kw)
+
+    monkeypatch.setattr(pl, "read_lines", failing)
+    result: list = []
+    run = threading.Thread(target=lambda: result.append(_raised(lambda: audit_lib.load(tmp_path))), daemon=True)
+    run.start()
+    run.join(60)
+    assert not run.is_alive(), "the load hung"
+    assert isinstance(result[0], MemoryError) and len(calls) >= 3
+
+
+def _raised(f):
+    try:
+        f()
+    except BaseException as exc:  # the test looks at what was raised
+        return exc
+    return None
