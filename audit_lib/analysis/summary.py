@@ -112,7 +112,7 @@ def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Sk
     facts = [FileFacts() for _ in entries]
     tally = _Tally(tz)
     # no artifact is counted; each batch is counted in the thread that parsed it, the main thread only adds up
-    for counted in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, artifacts=False,
+    for counted in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, counting=True,
                                   batch=BATCH, keep=lambda parsed: _counted(parsed, tz)):
         tally.add(counted)
     skipped, dup_of = files_found(entries, facts, skipped)

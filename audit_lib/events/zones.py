@@ -77,6 +77,7 @@ def extreme(times: pl.Series, which: str = "max") -> datetime | None:
 # Each is cut straight from the details (the parser writes them as compact JSON) by one pattern with one group;
 # MI's usual sign-in details ({"at":"Tue Feb 03 00:00:12 IST 2026"}, _MI_AT) are matched without a capture and
 # their zone cut by position (27 characters in, 7 before the end), several times cheaper; they hold no offset.
+CLUE_KEYS = ("at", "recordedAt")  # the details' keys that hold a clue (a parser counting events may drop the rest)
 _AT_ZONE = r'"at":"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d ([^\s"\\]+) \d{4}"'
 _AT_OFFSET = r'"at":"[^"\\]*([+-]\d\d:?\d\d)"'
 _RECORDED = r'"recordedAt":"([^"\\]*)"'
@@ -109,8 +110,8 @@ def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     # the offset `tz` gives them and their quarter hour (zones change their offset on a quarter hour) are worked
     # out once a minute; a minute in which either changes (an offset with seconds: local mean time) is worked out
     # event by event
-    rows = _clue_rows(lf.filter(pl.col("details").str.contains('"at":"', literal=True)
-                                | pl.col("details").str.contains('"recordedAt":"', literal=True)))
+    rows = _clue_rows(lf.filter(pl.any_horizontal([pl.col("details").str.contains(f'"{key}":"', literal=True)
+                                                   for key in CLUE_KEYS])))
     by = ["node", "source", "abbr", "at_offset", "lag"]
     counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
     minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")

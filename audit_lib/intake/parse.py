@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from audit_lib.events.zones import CLUE_KEYS
 from audit_lib.intake.formats import Formats, MessageFormat
 from audit_lib.intake.messages import MessageMemo, once
 from audit_lib.intake.patterns import cut_text as _cut
@@ -45,11 +46,12 @@ class Parsed:
 
 
 def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
-                artifacts: bool = True) -> Parsed:
+                counting: bool = False) -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
     whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
-    `memo` carries the messages read in the load's earlier batches (see `message_memo`); `artifacts=False` leaves
-    the artifact of change records unread (null), for counts that do not need it."""
+    `memo` carries the messages read in the load's earlier batches (see `message_memo`). `counting=True` reads
+    what counts need: change records' artifacts are left unread (null), and their details are kept only where
+    they may hold a clue to the servers' zone (`events.zones.CLUE_KEYS`)."""
     df = _split_header(lines.with_row_index("row"), fmts)
     headed, other = _split(df, pl.col("body").is_not_null())
     other = other.select("row", "fid", "line", "text", "grp", "cut")
@@ -61,7 +63,7 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = N
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
 
-    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, artifacts=artifacts)
+    messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, counting=counting)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
     if not messages["row"].is_sorted():
         messages = messages.sort("row")
@@ -227,11 +229,11 @@ def _steady(wall: pl.Series, tz: str, most: timedelta = timedelta(days=400)) -> 
 
 
 def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
-                  artifacts: bool = True) -> pl.DataFrame:
+                  counting: bool = False) -> pl.DataFrame:
     """Read each message (columns `row`, `body`, `tenant`) with the formats in order: its event fields, or a
     `reason` for a message that no format reads. Each distinct message is read once (see `intake.messages`)."""
     def read(df: pl.DataFrame) -> pl.DataFrame:
-        return _read_messages(df, fmts, artifacts).with_columns(pl.col(_REPEATED).cast(pl.Categorical))
+        return _read_messages(df, fmts, counting).with_columns(pl.col(_REPEATED).cast(pl.Categorical))
 
     record = bodies["body"].str.starts_with("{")  # the others may still be records, after white space
     if record.all() or not record.any():
@@ -244,12 +246,12 @@ def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None 
 _REPEATED = ["product", "user", "action", "artifact_type", "artifact", "outcome", "_format"]
 
 
-def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
+def _read_messages(bodies: pl.DataFrame, fmts: Formats, counting: bool = False) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     rest = bodies.with_columns(msg=pl.col("body").str.strip_chars())
     is_json = rest["msg"].str.starts_with("{")
     if is_json.any():
-        parts.append(_json_records(rest.filter(is_json), fmts, artifacts))
+        parts.append(_json_records(rest.filter(is_json), fmts, counting))
         rest = rest.filter(~is_json)
     *read, rest = read_patterns(rest, fmts)  # the last: what no format read
     parts += [*read, rest.with_columns(reason=pl.lit("unrecognised message"))]
@@ -257,10 +259,10 @@ def _read_messages(bodies: pl.DataFrame, fmts: Formats, artifacts: bool = True) 
                                 for c, t in MESSAGE_SCHEMA.items()]) for p in parts])
 
 
-def _json_records(records: pl.DataFrame, fmts: Formats, artifacts: bool = True) -> pl.DataFrame:
+def _json_records(records: pl.DataFrame, fmts: Formats, counting: bool = False) -> pl.DataFrame:
     parts = []
     if (jf := fmts.json_format) is not None:
-        compact, records = _compact_records(records, jf, artifacts)
+        compact, records = _compact_records(records, jf, counting)
         parts.append(compact)
     parts.append(_tolerant_records(records, fmts))
     return pl.concat([p.select([pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
@@ -268,7 +270,7 @@ def _json_records(records: pl.DataFrame, fmts: Formats, artifacts: bool = True) 
 
 
 def _compact_records(rec: pl.DataFrame, jf: MessageFormat,
-                     artifacts: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+                     counting: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Change records in the compact form the products write (`{"performedBy":"u","action":"a","type":"t",
     "info":...}`), cut at their keys; returns (events, the records left for the tolerant path)."""
     k = jf.keys
@@ -302,14 +304,21 @@ def _compact_records(rec: pl.DataFrame, jf: MessageFormat,
             & pl.col("p_t").is_not_null() & pl.col("p_i").is_not_null()
             & (pl.col("p_a") < pl.col("p_t")) & (pl.col("p_t") < pl.col("p_i")) & plain
             & (simple_string | simple_object | (info == "null")))
-    df = df.with_columns(_fast=fast.fill_null(False), _as_string=as_string.fill_null(False))
-    good, slow = df.filter("_fast"), df.filter(~pl.col("_fast")).select(rec.columns)
+    good, slow = _split(df.with_columns(_as_string=as_string.fill_null(False)), fast)
+    slow = slow.select(rec.columns)
+    if counting:  # no details but those that may hold a zone clue (decoding the others costs 4x this test)
+        good = good.with_columns(info=pl.when(info.str.contains(_CLUE_KEY)).then(info))
     inner = info.str.strip_prefix('"').str.strip_suffix('"')
     details = (pl.when(pl.col("_as_string")).then(inner.str.replace_all('\\"', '"', literal=True))
                .when(info == "null").then(pl.lit(None, pl.String)).otherwise(info))
     good = good.with_columns(details=details).with_columns(
         product=_product_expr(jf), _format=pl.lit(jf.name), **{f: pl.lit(v) for f, v in jf.fields.items()})
-    return (_with_artifact(good, jf) if artifacts else good.with_columns(artifact=pl.lit(None, pl.String))), slow
+    return (good.with_columns(artifact=pl.lit(None, pl.String)) if counting else _with_artifact(good, jf)), slow
+
+
+# a clue's key in a record's info, encoded or not ("at":, \"at\":)
+_CLUE_KEY = "(?:" + "|".join(re.escape(k) for k in CLUE_KEYS) + r')\\?":'
+
 
 
 def _with_artifact(df: pl.DataFrame, jf: MessageFormat) -> pl.DataFrame:

@@ -67,3 +67,22 @@ def test_the_command_prints_the_same_figures(estate: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "audit_lib", "summary", "--json", "--tz", "Europe/London",
                           str(estate)], capture_output=True, text=True, cwd=ROOT, check=True)
     assert json.loads(out.stdout) == summary(audit_lib.load(estate, tz="Europe/London"))
+
+
+def test_clues_inside_change_records_are_counted_as_the_loaded_summary_counts_them(tmp_path: Path) -> None:
+    """Counting keeps a change record's details only where they may hold a zone clue: an `at` or `recordedAt` in its
+    info, encoded or not, is still found, and a record without one adds none."""
+    head = "[2026-01-12 10:00:0{}, 000]  INFO {{AUDIT_LOG}} - ".replace(", ", ",")
+    lines = [
+        head.format(1) + '{"performedBy":"admin","action":"created","type":"proxy_service",'
+                         '"info":"{\\"proxyName\\":\\"P\\",\\"at\\":\\"Mon Jan 12 10:00:01 IST 2026\\"}"}',
+        head.format(2) + '{"performedBy":"admin","action":"updated","type":"proxy_service",'
+                         '"info":{"at":"Mon Jan 12 10:00:02 PST 2026"}}',
+        head.format(3) + '{"performedBy":"admin","action":"deleted","type":"proxy_service",'
+                         '"info":"{\\"proxyName\\":\\"beat\\"}"}',
+        head.format(4) + "admin logged in at [Mon Jan 12 10:00:04 IST 2026]",
+    ]
+    (tmp_path / "audit.log").write_text("\n".join(lines) + "\n")
+    s = _same(tmp_path, "Europe/Berlin")
+    assert s["events"] == 4
+    assert {(c["written"], c["events"]) for c in s["zone_clues"]} == {("IST", 2), ("PST", 1)}
