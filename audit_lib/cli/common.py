@@ -13,6 +13,7 @@ from audit_lib.analysis.filters import Filters, parse_when
 from audit_lib.checks.rule import Rule, Settings, load_rules, load_settings
 from audit_lib.errors import AuditLibError
 from audit_lib.intake.loader import AuditLog, check_tz, load
+from audit_lib.store import open_store_log
 
 TZ_HELP = "time zone the log times are written in (default UTC; a store's own zone)"
 
@@ -84,8 +85,6 @@ def load_from_args(args: argparse.Namespace) -> AuditLog:
     if store and paths:
         raise CliError("give PATH... or --store DIR, not both")
     if store:
-        from audit_lib.store import open_store_log  # here: commands over files start without the store's code
-
         return open_store_log(store, tz)
     if not paths:
         raise CliError("give PATH... (folders, files or globs) or --store DIR")

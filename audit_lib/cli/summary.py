@@ -15,6 +15,9 @@ from audit_lib.events.schema import REJECTS_SCHEMA, events_schema
 from audit_lib.events.zones import zone_clues
 from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.render.textsafe import terminal
+from audit_lib.store import Store
+from audit_lib.store import tables as T
+from audit_lib.store.aggregates import summary_counts
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -42,10 +45,6 @@ def store_summary(args: argparse.Namespace) -> dict:
     on the cluster named by --ray: `audit_lib.store.aggregates.summary_counts`), the rest from the manifest: the
     same figures as `summary` of the store read whole, without holding its events. The times are the store's
     zone's (`wants_store_summary` says when that applies)."""
-    from audit_lib.store import Store  # here: a summary of files starts without the store's code
-    from audit_lib.store import tables as T
-    from audit_lib.store.aggregates import summary_counts
-
     ray = getattr(args, "ray", None)
     if ray is not None:
         if getattr(args, "paths", None) or not getattr(args, "store", None):
@@ -80,8 +79,6 @@ def wants_store_summary(args: argparse.Namespace) -> bool:
         return False
     if args.tz is None:
         return True
-    from audit_lib.store import Store
-
     return Store(args.store).tz == args.tz
 
 
