@@ -86,7 +86,6 @@ CLUE_SCHEMA = {"node": pl.String, "clue": pl.String, "written": pl.String, "read
                "source": pl.String, "line": pl.Int64}
 
 
-
 def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     """Where the lines' own clues disagree with reading their times in `tz`: per node and clue (the offset
     written in sign-in lines, the zone MI's sign-ins name, IS 7's UTC instant), what the lines say, what `tz`
