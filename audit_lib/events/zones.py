@@ -25,27 +25,27 @@ COMMON = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/
 def iana_zones() -> tuple[str, ...]:
     """Every accepted zone name, sorted: `zoneinfo.available_timezones()` minus the files that are not zones,
     keeping only names polars can use."""
-    probe = pl.Series([0], dtype=pl.Datetime("us"))
-    out = []
-    for name in sorted(zoneinfo.available_timezones()):
-        if name in NOT_ZONES or name.startswith(NOT_PREFIXES):
-            continue
-        try:
-            probe.dt.replace_time_zone(name)
-        except Exception:  # a name this polars build does not know
-            continue
-        out.append(name)
-    return tuple(out)
+    return tuple(name for name in sorted(_named()) if _polars_knows(name))
 
 
 def is_zone(name: object) -> bool:
-    """True when `name` is one of `iana_zones()`."""
-    return isinstance(name, str) and name in _accepted()
+    """True when `name` is one of `iana_zones()` (polars is asked about this name only: a command's start does
+    not probe all 600)."""
+    return isinstance(name, str) and name in _named() and _polars_knows(name)
 
 
 @lru_cache(maxsize=1)
-def _accepted() -> frozenset[str]:
-    return frozenset(iana_zones())
+def _named() -> frozenset[str]:
+    return frozenset(n for n in zoneinfo.available_timezones() if n not in NOT_ZONES and not n.startswith(NOT_PREFIXES))
+
+
+@lru_cache(maxsize=1024)
+def _polars_knows(name: str) -> bool:
+    try:
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(name)
+    except Exception:  # a name this polars build does not know
+        return False
+    return True
 
 
 def offered_zones() -> list[str]:

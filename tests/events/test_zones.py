@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 import polars as pl
 
 import audit_lib
+from audit_lib.events import zones
 from audit_lib.events.zones import is_zone, zone_clues
 from tests.support.wso2_lines import apim_sign, mi_change, mi_sign, stamp, write_node
 
@@ -91,3 +93,12 @@ def test_a_clue_is_read_at_its_own_quarter_hour_when_the_offset_has_seconds_or_c
                 want[q.tzname()] = want.get(q.tzname(), 0) + 1
         got = dict(zone_clues(ev, tz).select("read_as", "events").iter_rows())
         assert got == want and len(want) >= 2, tz
+
+
+def test_a_name_is_a_zone_exactly_when_the_full_list_has_it() -> None:
+    """`is_zone` asks polars about one name; `iana_zones` probes them all: both accept the same names."""
+    zones._polars_knows.cache_clear()
+    names = sorted(zoneinfo.available_timezones()) + ["Nope/Nowhere", "../etc/passwd", "", "utc", "Europe/berlin"]
+    listed = set(zones.iana_zones())
+    assert {n for n in names if zones.is_zone(n)} == listed
+    assert {"Factory", "localtime", "posixrules"}.isdisjoint(listed) and "Asia/Kolkata" in listed
