@@ -95,7 +95,8 @@ def zone_clues(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     return clues_of(clue_counts(events, tz), tz)
 
 
-CLUE_COUNTS = ["node", "source", "abbr", "at_offset", "lag", "_q", "read"]  # then events, line
+_CLUE_BY = ["node", "source", "abbr", "at_offset", "lag"]  # what each event's clues are counted by
+CLUE_COUNTS = [*_CLUE_BY, "_q", "read"]  # a clue count's keys (with what `tz` reads there), then events, line
 
 
 def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
@@ -111,7 +112,7 @@ def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     # event by event
     rows = _clue_rows(lf.filter(pl.any_horizontal([pl.col("details").str.contains(f'"{key}":"', literal=True)
                                                    for key in CLUE_KEYS])))
-    by = ["node", "source", "abbr", "at_offset", "lag"]
+    by = _CLUE_BY
     counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
     minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")
     if minutes.is_empty():

@@ -332,10 +332,11 @@ def _read_lines(batch: Batch) -> tuple[pl.DataFrame, list[int]]:
     except pl.exceptions.ComputeError:
         whole = b"".join(text)
         df = pl.read_lines(utf8_text(whole), name="text")  # each line re-encoded: count the breaks as read
-        ends, at = [], 0
-        for s in batch.spans:
-            ends.append(whole.count(b"\n", 0, at + s.size))
+        ends, at, n = [], 0, 0
+        for s in batch.spans:  # each span's breaks counted in its own bytes only
+            n += whole.count(b"\n", at, at + s.size)
             at += s.size
+            ends.append(n)
     else:  # each line is its bytes and a line break: a span ends after the line that ends at its last byte
         bounds = pl.Series([s.size for s in batch.spans], dtype=pl.Int64).cum_sum()
         ends = (df["text"].str.len_bytes().cast(pl.Int64) + 1).cum_sum().search_sorted(bounds, side="right")
