@@ -17,7 +17,7 @@ import polars as pl
 
 from audit_lib.events.actors import actors
 from audit_lib.events.vocabulary import UNKNOWN
-from audit_lib.events.zones import add_clue_counts, clue_counts, clues_of, zone_clues
+from audit_lib.events.zones import add_clue_counts, clue_counts, clues_of, has_clue, zone_clues
 from audit_lib.intake.discover import discover
 from audit_lib.intake.entries import Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats
@@ -33,6 +33,7 @@ from audit_lib.intake.loader import (
 from audit_lib.intake.parse import Parsed, localise
 from audit_lib.intake.reading import FileFacts
 
+CLUE_ROWS = 100_000  # events with a clue held before they are counted (a few MB)
 BATCH = 6 << 20  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines
 
 
@@ -113,7 +114,7 @@ def summarise_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Sk
     tally = _Tally(tz)
     # no artifact is counted; each batch is counted in the thread that parsed it, the main thread only adds up
     for counted in parsed_batches(entries, facts, formats=formats, workers=workers, limits=limits, counting=True,
-                                  batch=BATCH, keep=lambda parsed: _counted(parsed, tz)):
+                                  tz=tz, batch=BATCH, keep=lambda parsed: _counted(parsed, tz)):
         tally.add(counted)
     skipped, dup_of = files_found(entries, facts, skipped)
     return tally.result(entries, facts, skipped, dup_of)
@@ -129,22 +130,29 @@ class _Counted:
     kinds: pl.DataFrame  # fid, user, product, artifact_type, action, len
     times: pl.DataFrame  # fid, events, first, last (clear times only)
     ambiguous: pl.DataFrame  # fid, line, wall, details of repeated times
-    clues: pl.DataFrame  # clue_counts with node and source = the fid
+    clues: pl.DataFrame  # fid, line, timestamp, details of the events that hold a clue
     rejects: pl.Series  # fid of each reject
     counts: pl.DataFrame  # fid, attached, blank
 
 
 def _counted(parsed: Parsed, tz: str) -> _Counted:
-    ev = parsed.events
+    ev = parsed.events  # each row `n` events, from `wall` to `wall_last` (see `parse_batch`'s counting)
     earliest, _, ambiguous = localise(ev["wall"], tz)
-    ev = ev.select("fid", "line", "wall", *_KINDS[1:], "details", timestamp=earliest, _amb=ambiguous)
+    gathered = bool(ev["n"].max() > 1) if ev.height else False  # then the times are steady: nothing ambiguous
+    latest = localise(ev["wall_last"], tz)[0] if gathered else earliest
+    ev = ev.select("fid", "line", "wall", "n", *_KINDS[1:], "details", timestamp=earliest, _last=latest,
+                   _amb=ambiguous)
     clear = pl.col("_amb").not_()
-    times = ev.group_by("fid").agg(events=pl.len(), first=pl.col("timestamp").filter(clear).min(),
-                                   last=pl.col("timestamp").filter(clear).max())
-    clues = _clues(ev.filter(clear), tz)
+    times = ev.group_by("fid").agg(events=pl.col("n").sum().cast(pl.UInt32),
+                                   first=pl.col("timestamp").filter(clear).min(),
+                                   last=pl.col("_last").filter(clear).max())
+    # events with a clue (rows of their own, n = 1), counted once many are gathered: counting has a cost a call
+    clues = ev.filter(clear & has_clue(pl.col("details"))).select(
+        "fid", "line", "timestamp", details=pl.concat_str([pl.col("details"), pl.lit("")]))  # out of the text
     # details copied out of the batch's text, which can then be freed
     amb = ev.filter("_amb").select("fid", "line", "wall", details=pl.concat_str([pl.col("details"), pl.lit("")]))
-    return _Counted(ev.group_by(_KINDS).len(), times, amb, clues, parsed.rejects["fid"], parsed.counts)
+    kinds = ev.group_by(_KINDS).agg(len=pl.col("n").sum().cast(pl.UInt32))
+    return _Counted(kinds, times, amb, clues, parsed.rejects["fid"], parsed.counts)
 
 
 @dataclass
@@ -155,6 +163,7 @@ class _Tally:
     kinds: list[pl.DataFrame] = field(default_factory=list)  # fid, user, product, artifact_type, action, len
     times: list[pl.DataFrame] = field(default_factory=list)  # fid, events, first, last (clear times only)
     clues: list[pl.DataFrame] = field(default_factory=list)  # clue_counts with node and source = the fid
+    clue_rows: list[pl.DataFrame] = field(default_factory=list)  # events with a clue, not counted yet
     ambiguous: list[pl.DataFrame] = field(default_factory=list)  # fid, line, wall, details of repeated times
     rejects: list[pl.Series] = field(default_factory=list)  # fid of each reject
     counts: list[pl.DataFrame] = field(default_factory=list)  # fid, attached, blank
@@ -169,8 +178,15 @@ class _Tally:
         if c.ambiguous.height:
             self.ambiguous.append(c.ambiguous)
         if c.clues.height:
-            self.clues.append(c.clues)
+            self.clue_rows.append(c.clues)
+            if sum(len(r) for r in self.clue_rows) >= CLUE_ROWS:
+                self._count_clues()
         self._compact()
+
+    def _count_clues(self) -> None:
+        if self.clue_rows:
+            self.clues.append(_clues(pl.concat(self.clue_rows), self.tz))
+            self.clue_rows = []
 
     def _compact(self) -> None:
         """Sum the per-batch counts now and then, so that they stay as small as the distinct keys."""
@@ -184,6 +200,7 @@ class _Tally:
 
     def result(self, entries: list[Entry], facts: list[FileFacts], skipped: list[Skipped],
                dup_of: dict[int, str]) -> dict:
+        self._count_clues()
         fid = pl.col("fid")
         kept = ~fid.is_in(pl.Series(list(dup_of), dtype=pl.UInt32).implode())
         names = pl.DataFrame({"fid": pl.Series(range(len(entries)), dtype=pl.UInt32),

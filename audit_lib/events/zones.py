@@ -110,8 +110,7 @@ def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     # the offset `tz` gives them and their quarter hour (zones change their offset on a quarter hour) are worked
     # out once a minute; a minute in which either changes (an offset with seconds: local mean time) is worked out
     # event by event
-    rows = _clue_rows(lf.filter(pl.any_horizontal([pl.col("details").str.contains(f'"{key}":"', literal=True)
-                                                   for key in CLUE_KEYS])))
+    rows = _clue_rows(lf.filter(has_clue(pl.col("details"))))
     by = _CLUE_BY
     counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
     minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")
@@ -129,6 +128,11 @@ def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
             _q=ts.dt.truncate("15m").dt.cast_time_unit("ms"), read=_offset(ts))
         out = pl.concat([out, each.group_by(*by, "_q", "read").agg(**counted).collect()], how="diagonal_relaxed")
     return add_clue_counts([out])
+
+
+def has_clue(details: pl.Expr) -> pl.Expr:
+    """Whether an event's details (compact JSON) may hold a clue: they name one of CLUE_KEYS with a text value."""
+    return pl.any_horizontal([details.str.contains(f'"{key}":"', literal=True) for key in CLUE_KEYS])
 
 
 def add_clue_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -175,12 +175,12 @@ def parse_entries(entries: list[Entry], tz: str = "UTC", *, skipped: list[Skippe
 
 def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: Formats | None = None,
                    workers: int | None = None, limits: Limits | None = None,
-                   counting: bool = False, batch: int | None = None,
+                   counting: bool = False, tz: str = "UTC", batch: int | None = None,
                    keep: Callable[[Parsed], Any] | None = None) -> Iterator[Any]:
     """Each batch of the files' lines parsed (events with `fid` and `wall`, rejects, counts), in file order: read
     in the background, parsed `workers` at a time, the messages that repeat read once for all batches. `facts`
     (one per entry) are filled in as the files are read; complete once the batches are exhausted.
-    `counting=True` reads only what counts need (see `parse_batch`); `batch` is the bytes of text
+    `counting=True` reads only what counts need, in zone `tz` (see `parse_batch`); `batch` is the bytes of text
     parsed in one pass (BATCH by default); `keep`, when given, is applied to each parsed batch in its thread and
     its result is yielded instead (the batch made ready to keep, or its counts)."""
     fmts = formats or load_formats()
@@ -191,7 +191,7 @@ def parsed_batches(entries: list[Entry], facts: list[FileFacts], *, formats: For
     memo = message_memo(fmts)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for part in prefetched(_batches(entries, facts, limits, budget, batch or BATCH)):
-            pending.append(pool.submit(_parse, part, fmts, memo, counting, keep))
+            pending.append(pool.submit(_parse, part, fmts, memo, counting, keep, tz))
             while len(pending) >= workers:
                 yield pending.popleft().result()
         while pending:
@@ -308,7 +308,7 @@ def _batches(entries: list[Entry], facts: list[FileFacts], limits: Limits, budge
 
 
 def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, counting: bool = False,
-           keep: Callable[[Parsed], Any] | None = None) -> Any:
+           keep: Callable[[Parsed], Any] | None = None, tz: str = "UTC") -> Any:
     try:
         df, counts = _read_lines(batch)
         firsts = _numbered(batch, counts)
@@ -318,7 +318,7 @@ def _parse(batch: Batch, fmts: Formats, memo: MessageMemo | None = None, countin
         raise
     spans = [(s, n, first) for s, n, first in zip(batch.spans, counts, firsts, strict=True) if n]
     df = pl.concat([df, _span_rows(spans)], how="horizontal")
-    parsed = parse_batch(df, fmts, memo, counting=counting)
+    parsed = parse_batch(df, fmts, memo, counting=counting, tz=tz)
     return keep(parsed) if keep else parsed
 
 

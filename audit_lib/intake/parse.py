@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from audit_lib.events.zones import CLUE_KEYS
+from audit_lib.events.zones import CLUE_KEYS, has_clue
 from audit_lib.intake.formats import Formats, MessageFormat
 from audit_lib.intake.messages import MessageMemo, once
 from audit_lib.intake.patterns import cut_text as _cut
 from audit_lib.intake.patterns import read_patterns
 from audit_lib.intake.reading import TOO_LONG, clip_text
+from audit_lib.intake.repeats import gathered, repeats, scattered
 
 MAX_REJECT_TEXT = 4000
 # wall-clock times outside these years are rejected: they are damage, and would overflow zone arithmetic
@@ -33,6 +34,8 @@ _STR = r'"((?:[^"\\]|\\.)*)"'
 # fields every message format fills in
 _EVENT_FIELDS = ["product", "user", "action", "artifact_type", "artifact", "outcome", "details"]
 _HEADER_FIELDS = ["tenant", "ts", "correlation", "level", "body"]
+_REJECTS = {"fid": pl.UInt32, "line": pl.UInt32, "text": pl.String, "reason": pl.String}
+_COUNTS = {"fid": pl.UInt32, "attached": pl.UInt32, "blank": pl.UInt32}
 MESSAGE_SCHEMA = {"row": pl.UInt32, "product": pl.String, "user": pl.String, "action": pl.String,
                   "artifact_type": pl.String, "artifact": pl.String, "outcome": pl.String, "details": pl.String,
                   "_format": pl.String, "_open": pl.Boolean, "reason": pl.String}
@@ -46,12 +49,14 @@ class Parsed:
 
 
 def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,
-                counting: bool = False) -> Parsed:
+                counting: bool = False, tz: str = "UTC") -> Parsed:
     """Parse a batch of lines: columns `fid` (file), `line` (UInt32), `text`, `start` (first line of a run of
     whole events: nothing above it continues into it) and `cut` (a last line that ends without a line break).
     `memo` carries the messages read in the load's earlier batches (see `message_memo`). `counting=True` reads
     what counts need: change records' artifacts are left unread (null), and their details are kept only where
-    they may hold a clue to the servers' zone (`events.zones.CLUE_KEYS`)."""
+    they may hold a clue to the servers' zone (`events.zones.CLUE_KEYS`); each event row stands for `n` events
+    from `wall` to `wall_last`: a file's events whose message repeats are counted as one where that is safe with
+    the times read in `tz` (see `intake.repeats`)."""
     df = _split_header(lines.with_row_index("row"), fmts)
     headed, other = _split(df, pl.col("body").is_not_null())
     other = other.select("row", "fid", "line", "text", "grp", "cut")
@@ -62,16 +67,30 @@ def parse_batch(lines: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = N
         "row", reason=pl.when(pl.col("wall").is_null()).then(pl.lit("unreadable timestamp"))
         .otherwise(pl.format("timestamp out of range (year {}; kept are {} to {})", pl.col("wall").dt.year(),
                              pl.lit(lo.year), pl.lit(hi.year - 1))))]
+    rows = None  # the lines of gathered events
+    if counting and other.height == 0 and repeats(timed) and _steady(timed["wall"], tz):
+        timed, rows = gathered(timed.drop("text"))
+    elif counting:
+        timed = timed.with_columns(wall_last=pl.col("wall"), n=pl.lit(1, pl.UInt32))
 
     messages = read_messages(timed.select("row", "body", "tenant"), fmts, memo, counting=counting)
     # the formats' parts hold each row once: back in row order, they line up with `timed`
     if not messages["row"].is_sorted():
         messages = messages.sort("row")
-    events = pl.concat([timed.drop("body", "text"), messages.drop("row")], how="horizontal")
+    events = pl.concat([timed.drop("body", "text", strict=False), messages.drop("row")], how="horizontal")
     del timed
     events, failed = _split(events, pl.col("reason").is_null())
+    if rows is not None:  # a reject is a line, and a clue is counted by its event's minute: back to the lines
+        failed = scattered(failed, rows) if failed.height else failed
+        spread, events = _split(events, (pl.col("n") > 1) & has_clue(pl.col("details")))
+        if spread.height:
+            events = pl.concat([events, scattered(spread, rows)]).sort("row")
+        del rows
     rejects.append(failed.select("row", "reason"))
 
+    if other.height == 0 and not any(r.height for r in rejects):  # the usual batch: every line an event
+        return Parsed(_finish_events(events, other, fmts), pl.DataFrame(schema=_REJECTS),
+                      pl.DataFrame(schema=_COUNTS))
     # lines without a header: blank, attached to the event above, or rejected
     blank_mask = other["text"].str.contains(r"^\s*$")
     attached, orphans = _attach(other.filter(~blank_mask), events, fmts)
@@ -190,12 +209,13 @@ def _sliced(df: pl.DataFrame, text: pl.Expr, fast: dict) -> pl.DataFrame:
 
 def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
     """Wall-clock time stamps (naive) read with the first format that fits."""
-    naive = ts.str.strptime(pl.Datetime("ms"), formats[0], strict=False)
+    # no cache: a log's time stamps are nearly all distinct (the cache costs as much again as the reading)
+    naive = ts.str.strptime(pl.Datetime("ms"), formats[0], strict=False, cache=False)
     for fmt in formats[1:]:  # the other formats only for what the first did not read
         todo = (naive.is_null() & ts.is_not_null()).arg_true()
         if todo.len() == 0:
             break
-        naive = naive.scatter(todo, ts.gather(todo).str.strptime(pl.Datetime("ms"), fmt, strict=False))
+        naive = naive.scatter(todo, ts.gather(todo).str.strptime(pl.Datetime("ms"), fmt, strict=False, cache=False))
     return naive
 
 
@@ -486,8 +506,9 @@ _OUT = ["fid", "line", "wall", "level", *_EVENT_FIELDS]
 
 def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) -> pl.DataFrame:
     """Join the attached lines to their events, take late results from them, keep the event columns."""
+    counted = [c for c in ("n", "wall_last") if c in events.columns]  # of counting
     if attached.height == 0:
-        return events.select(*_OUT, attachment=pl.lit(None, pl.String))
+        return events.select(*_OUT, *counted, attachment=pl.lit(None, pl.String))
     ends = attached.group_by("grp").agg(attachment=pl.col("text").sort_by("line").str.join("\n"))
     events = events.join(ends, on="grp", how="left", maintain_order="left")
     for mf in fmts.regex_formats:
@@ -497,4 +518,4 @@ def _finish_events(events: pl.DataFrame, attached: pl.DataFrame, fmts: Formats) 
             events = events.with_columns(outcome=pl.when(pl.col("_format") == mf.name).then(
                 pl.coalesce(pl.col("outcome").cast(pl.String), mapped)).otherwise(pl.col("outcome"))
                 .cast(pl.Categorical))
-    return events.select(*_OUT, "attachment")
+    return events.select(*_OUT, *counted, "attachment")
