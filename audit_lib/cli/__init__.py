@@ -19,13 +19,16 @@ from audit_lib.errors import AuditLibError
 from audit_lib.render.textsafe import terminal
 from audit_lib.version import __version__
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "OF_STORE", "build_parser", "main"]
 
 # command -> the module that declares it (`add_commands`) and runs it, in the order of the help
 COMMANDS = {"summary": "audit_lib.cli.summary", "ingest": "audit_lib.cli.store", "verify": "audit_lib.cli.store",
             "report": "audit_lib.cli.report", "findings": "audit_lib.cli.findings",
             "sessions": "audit_lib.cli.findings", "review": "audit_lib.cli.review", "export": "audit_lib.cli.export",
             "watch": "audit_lib.cli.watch"}
+# a command that reads an event store when given --store or --ray, run then by this function of this module (which
+# imports the store): the command's own module does not, so that it starts without the store's modules
+OF_STORE = {"summary": ("audit_lib.cli.store", "run_store_summary")}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +83,9 @@ def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command(argv)).parse_args(argv)
     try:
+        if args.command in OF_STORE and (getattr(args, "store", None) or getattr(args, "ray", None) is not None):
+            module, name = OF_STORE[args.command]
+            args.func = getattr(import_module(module), name)
         return args.func(args)
     except AuditLibError as exc:
         print(f"error: {terminal(exc)}", file=sys.stderr)  # one line, whatever the message holds

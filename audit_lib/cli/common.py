@@ -1,6 +1,6 @@
 """What the commands share: the one error they raise, the option sets they declare (paths, store, scope, rules),
-and the readers of those options: the log (`load_from_args`), the scope (`scope_from_args`) and the rules
-(`rules_from_args`). Every command module imports this one, never the entry module."""
+and the readers of those options: the scope (`scope_from_args`) and the rules (`rules_from_args`); the log is
+read by `cli.logs`. Every command module imports this one, never the entry module."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 from audit_lib.analysis.filters import Filters, parse_when
 from audit_lib.checks.rule import Rule, Settings, load_rules, load_settings
 from audit_lib.errors import AuditLibError
-from audit_lib.intake.loader import AuditLog, check_tz, load
-from audit_lib.store import open_store_log
+from audit_lib.intake.loader import check_tz
 
+NO_INPUT = "give PATH... (folders, files or globs) or --store DIR"
 TZ_HELP = "time zone the log times are written in (default UTC; a store's own zone)"
 
 
@@ -29,7 +29,7 @@ def add_paths(p: argparse.ArgumentParser, *, required: bool = False) -> None:
 
 def add_store_option(p: argparse.ArgumentParser, ray: bool = False) -> None:
     """`--store DIR` on a command whose PATH... become optional: read the events from an event store; and with
-    `ray`, `--ray ADDRESS` (see `cli.summary.store_summary`)."""
+    `ray`, `--ray ADDRESS` (see `cli.store.store_summary`)."""
     p.add_argument("--store", metavar="DIR", help="read the events from this event store instead of PATH... "
                                                   "(a folder, or an object-storage URL)")
     if ray:
@@ -76,19 +76,6 @@ def scope_from_args(args: argparse.Namespace, tz: str) -> Filters:
     return Filters(start=start, end=end, users=tuple(getattr(args, "user", ())),
                    actions=tuple(getattr(args, "action", ())), artifact_types=tuple(getattr(args, "type", ())),
                    nodes=tuple(args.node), changes_only=bool(getattr(args, "changes_only", False)))
-
-
-def load_from_args(args: argparse.Namespace) -> AuditLog:
-    """The log a command reads: `load(PATH...)`, or the event store named by --store (exactly one of them).
-    `args.tz` None means UTC for files and the store's own zone for a store."""
-    paths, store, tz = getattr(args, "paths", None) or [], getattr(args, "store", None), getattr(args, "tz", None)
-    if store and paths:
-        raise CliError("give PATH... or --store DIR, not both")
-    if store:
-        return open_store_log(store, tz)
-    if not paths:
-        raise CliError("give PATH... (folders, files or globs) or --store DIR")
-    return load(paths, tz=tz or "UTC")
 
 
 class ProgressBar:

@@ -15,10 +15,10 @@ from audit_lib.cli.common import (
     add_rules_options,
     add_scope_options,
     add_store_option,
-    load_from_args,
     rules_from_args,
     scope_from_args,
 )
+from audit_lib.cli.logs import load_from_args
 from audit_lib.cli.report import check_outputs, write_all
 from audit_lib.render.siem import FORMATS, events_export, findings_export
 

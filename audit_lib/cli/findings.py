@@ -26,10 +26,10 @@ from audit_lib.cli.common import (
     add_rules_options,
     add_scope_options,
     add_store_option,
-    load_from_args,
     rules_from_args,
     scope_from_args,
 )
+from audit_lib.cli.logs import load_from_args
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal

@@ -21,10 +21,10 @@ from audit_lib.cli.common import (
     add_rules_options,
     add_scope_options,
     add_store_option,
-    load_from_args,
     rules_from_args,
     scope_from_args,
 )
+from audit_lib.cli.logs import load_from_args
 from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.intake.names import file_kind
 from audit_lib.render.export import export_bytes, sha256_hex

@@ -1,5 +1,6 @@
-"""Command line of the event store: `ingest PATH... [--mi URL ...] --store DIR` and
-`verify --store DIR [--sources PATH...]`."""
+"""Command line of the event store: `ingest PATH... [--mi URL ...] --store DIR`,
+`verify --store DIR [--sources PATH...]`, and `summary --store DIR [--ray ADDRESS]` (declared with `summary` in
+`cli.summary`; the CLI's dispatch runs it here when --store or --ray is given)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ import argparse
 import json
 import sys
 
+import polars as pl
+
+from audit_lib.analysis.summary import summary
 from audit_lib.cli import remote
 from audit_lib.cli.common import CliError, ProgressBar, add_paths
+from audit_lib.cli.logs import load_from_args
+from audit_lib.cli.summary import print_summary
+from audit_lib.events.schema import REJECTS_SCHEMA, events_schema
+from audit_lib.events.zones import zone_clues
+from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.render.textsafe import terminal
-from audit_lib.store import ingest, store_info, verify
+from audit_lib.store import Store, ingest, store_info, verify
+from audit_lib.store import tables as T
+from audit_lib.store.aggregates import summary_counts
 from audit_lib.store.rewrites import describe
 from audit_lib.store.status import record_verify
 from audit_lib.store.tables import StoreError
@@ -128,3 +139,52 @@ def run_verify(args: argparse.Namespace) -> int:
         for n in rep.notes:
             print(f"  - {terminal(n)}")
     return 0 if rep.ok else VERIFY_FAILED
+
+
+def run_store_summary(args: argparse.Namespace) -> int:
+    """`summary --store DIR` (or with --ray): of the store in its own zone without reading its events whole
+    (`store_summary`), else of the store read whole in another zone (or the error of giving PATH... as well)."""
+    print_summary(store_summary(args) if wants_store_summary(args) else summary(load_from_args(args)), args.json)
+    return 0
+
+
+def store_summary(args: argparse.Namespace) -> dict:
+    """`summary` of the store named by --store, its event figures counted by a streaming scan (or as Ray tasks
+    on the cluster named by --ray: `audit_lib.store.aggregates.summary_counts`), the rest from the manifest: the
+    same figures as `summary` of the store read whole, without holding its events. The times are the store's
+    zone's (`wants_store_summary` says when that applies)."""
+    ray = getattr(args, "ray", None)
+    if ray is not None:
+        if getattr(args, "paths", None) or not getattr(args, "store", None):
+            raise CliError("--ray reads an event store: give --store DIR instead of PATH... (files are parsed on "
+                           "Ray by `ingest PATH... --store DIR --ray ADDRESS`)")
+        if not ray.strip():
+            raise CliError("--ray needs an address: `auto`, host:port, or `local`")
+    st = Store(args.store)
+    if ray is not None and args.tz is not None and check_tz(args.tz) != st.tz:
+        raise CliError(f"--ray reads the store in its own zone ({st.tz}): leave out --tz, or leave out --ray to "
+                       f"read the times in {args.tz}")
+    with T.reading(st.loc):
+        no_events = pl.DataFrame(schema=events_schema(st.tz))
+        files, skipped = st.files(no_events), st.skipped()  # the manifest; its per-file counts are not shown
+        rejects = st.raw(T.REJECTS).select(pl.len()).collect().item()
+    out = summary(AuditLog(no_events, pl.DataFrame(schema=REJECTS_SCHEMA), files, st.tz, skipped))
+    counts = summary_counts(st, ray=ray)
+    first, last = counts.pop("first"), counts.pop("last")
+    with T.reading(st.loc):  # the lines' own clues to the zone, from a streaming scan of five columns
+        clues = zone_clues(st.scan(), st.tz).to_dicts()
+    out.update(rejects=rejects, first=first.isoformat() if first else None, last=last.isoformat() if last else None,
+               zone_clues=clues, **counts)
+    return out
+
+
+def wants_store_summary(args: argparse.Namespace) -> bool:
+    """`summary --store DIR` in the store's own zone (or with --ray): counted without reading the events whole.
+    Another --tz places every time again, which needs the events themselves."""
+    if getattr(args, "ray", None) is not None:
+        return True
+    if not getattr(args, "store", None) or getattr(args, "paths", None):
+        return False
+    if args.tz is None:
+        return True
+    return Store(args.store).tz == args.tz
