@@ -130,7 +130,8 @@ class _Counted:
     kinds: pl.DataFrame  # fid, user, product, artifact_type, action, len
     times: pl.DataFrame  # fid, events, first, last (clear times only)
     ambiguous: pl.DataFrame  # fid, line, wall, details of repeated times
-    clues: pl.DataFrame  # fid, line, timestamp, details of the events that hold a clue
+    clues: pl.DataFrame  # clue_counts with node and source = the fid (no columns when none were counted here)
+    clue_rows: pl.DataFrame  # fid, line, timestamp, details of events with a clue not counted yet
     rejects: pl.Series  # fid of each reject
     counts: pl.DataFrame  # fid, attached, blank
 
@@ -146,13 +147,18 @@ def _counted(parsed: Parsed, tz: str) -> _Counted:
     times = ev.group_by("fid").agg(events=pl.col("n").sum().cast(pl.UInt32),
                                    first=pl.col("timestamp").filter(clear).min(),
                                    last=pl.col("_last").filter(clear).max())
-    # events with a clue (rows of their own, n = 1), counted once many are gathered: counting has a cost a call
-    clues = ev.filter(clear & has_clue(pl.col("details"))).select(
-        "fid", "line", "timestamp", details=pl.concat_str([pl.col("details"), pl.lit("")]))  # out of the text
+    # events with a clue (rows of their own, n = 1): counted here when many, else handed on to be counted with
+    # other batches' (a count costs a few ms whatever it counts), their details copied out of the batch's text
+    clued = ev.filter(clear & has_clue(pl.col("details")))
+    if clued.height >= CLUE_ROWS // 10:
+        clues, clue_rows = _clues(clued, tz), clued.clear().select("fid", "line", "timestamp", "details")
+    else:
+        clues = pl.DataFrame()  # none counted here
+        clue_rows = clued.select("fid", "line", "timestamp", details=pl.concat_str([pl.col("details"), pl.lit("")]))
     # details copied out of the batch's text, which can then be freed
     amb = ev.filter("_amb").select("fid", "line", "wall", details=pl.concat_str([pl.col("details"), pl.lit("")]))
     kinds = ev.group_by(_KINDS).agg(len=pl.col("n").sum().cast(pl.UInt32))
-    return _Counted(kinds, times, amb, clues, parsed.rejects["fid"], parsed.counts)
+    return _Counted(kinds, times, amb, clues, clue_rows, parsed.rejects["fid"], parsed.counts)
 
 
 @dataclass
@@ -178,7 +184,9 @@ class _Tally:
         if c.ambiguous.height:
             self.ambiguous.append(c.ambiguous)
         if c.clues.height:
-            self.clue_rows.append(c.clues)
+            self.clues.append(c.clues)
+        if c.clue_rows.height:
+            self.clue_rows.append(c.clue_rows)
             if sum(len(r) for r in self.clue_rows) >= CLUE_ROWS:
                 self._count_clues()
         self._compact()

@@ -50,11 +50,14 @@ def estate(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("tz", ["Europe/London", "UTC"])
-def test_an_estate_counted_as_parsed_matches_in_small_batches(estate: Path, tz: str, monkeypatch) -> None:
-    """Batches of 64 KB: files span many batches, the memo of repeated messages is shared by them."""
+@pytest.mark.parametrize("tz,clue_rows", [("Europe/London", 100_000), ("UTC", 100_000), ("UTC", 50)])
+def test_an_estate_counted_as_parsed_matches_in_small_batches(estate: Path, tz: str, clue_rows: int,
+                                                              monkeypatch) -> None:
+    """Batches of 64 KB: files span many batches, the memo of repeated messages is shared by them. The events
+    with a zone clue are counted with other batches' (or, with `clue_rows` 50, mostly in their own batch)."""
     monkeypatch.setattr(loader, "BATCH", 64 << 10)
     monkeypatch.setattr(summary_module, "BATCH", 48 << 10)
+    monkeypatch.setattr(summary_module, "CLUE_ROWS", clue_rows)
     s = _same(estate, tz)
     assert s["duplicate_files"] == 2 and s["rejects"] >= 3
     if tz == "Europe/London":
