@@ -9,8 +9,8 @@ Identity Server.
 
 The package reads in stages, each importing only those before it: `events` (what an event is and means),
 `intake` (paths, uploads -> AuditLog), `analysis` (figures), `checks` (findings), `store` (the event store),
-`report` (the PDF), `render` (charts, exports, safe text), then `cli` and `ui` on top. Everyday names are here;
-the heavier ones (charts, metrics, the report) are imported on first use, so `import audit_lib` stays quick.
+`report` (the PDF), `render` (charts, exports, safe text), then `cli` and `ui` on top. Everyday names are here,
+each imported on first use, so `import audit_lib` stays quick and a command pulls in only what it uses.
 """
 
 from audit_lib.memory import configure
@@ -20,18 +20,27 @@ configure()  # before polars is imported
 from importlib import import_module  # noqa: E402
 from typing import Any  # noqa: E402
 
-from audit_lib.analysis.conditions import RuleError  # noqa: E402
-from audit_lib.analysis.filters import FilterError, Filters, apply_filters, parse_when  # noqa: E402
-from audit_lib.analysis.sessions import sessions, with_sessions  # noqa: E402
-from audit_lib.analysis.summary import summary  # noqa: E402
-from audit_lib.checks.finding import Finding  # noqa: E402
-from audit_lib.checks.findings import findings  # noqa: E402
-from audit_lib.checks.rule import Settings, load_rules  # noqa: E402
-from audit_lib.errors import AuditLibError, SourceError  # noqa: E402
-from audit_lib.intake.loader import AuditLog, check_tz, load, load_entries  # noqa: E402
 from audit_lib.version import __version__  # noqa: E402
 
-_LAZY = {  # name -> (module, attribute or None for the module itself)
+_LAZY = {  # name -> (module, attribute or None for the module itself); each imported on first use
+    "RuleError": ("audit_lib.analysis.conditions", "RuleError"),
+    "FilterError": ("audit_lib.analysis.filters", "FilterError"),
+    "Filters": ("audit_lib.analysis.filters", "Filters"),
+    "apply_filters": ("audit_lib.analysis.filters", "apply_filters"),
+    "parse_when": ("audit_lib.analysis.filters", "parse_when"),
+    "sessions": ("audit_lib.analysis.sessions", "sessions"),
+    "with_sessions": ("audit_lib.analysis.sessions", "with_sessions"),
+    "summary": ("audit_lib.analysis.summary", "summary"),
+    "Finding": ("audit_lib.checks.finding", "Finding"),
+    "findings": ("audit_lib.checks.findings", "findings"),
+    "Settings": ("audit_lib.checks.rule", "Settings"),
+    "load_rules": ("audit_lib.checks.rule", "load_rules"),
+    "AuditLibError": ("audit_lib.errors", "AuditLibError"),
+    "SourceError": ("audit_lib.errors", "SourceError"),
+    "AuditLog": ("audit_lib.intake.loader", "AuditLog"),
+    "check_tz": ("audit_lib.intake.loader", "check_tz"),
+    "load": ("audit_lib.intake.loader", "load"),
+    "load_entries": ("audit_lib.intake.loader", "load_entries"),
     "metrics": ("audit_lib.analysis.metrics", None),
     "compliance": ("audit_lib.analysis.compliance", None),
     "charts": ("audit_lib.render.charts", None),
@@ -51,6 +60,8 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["AuditLibError", "AuditLog", "FilterError", "Filters", "Finding", "RuleError", "Settings", "SourceError",
-           "apply_filters", "check_tz", "findings", "load", "load_entries", "load_rules", "parse_when", "sessions",
-           "summary", "with_sessions", "__version__", *_LAZY]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = ["__version__", *_LAZY]

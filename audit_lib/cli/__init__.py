@@ -2,10 +2,10 @@
 
 Each command translates its arguments into one library call and prints the result; every error a user can cause
 (`audit_lib.errors.AuditLibError`) becomes one line on stderr and exit status 1, never a traceback. The commands
-live one group per module (summary, store, findings, report) over the options and readers of `cli.common`. A run
-imports only its command's module (`COMMANDS`, the one place modules are imported by name), so `summary` starts
-without the report's, the charts' or the store's dependencies; the whole parser (help, a mistyped command)
-imports them all.
+live one group per module (summary, store, findings, report) over the options and readers of `cli.common` and
+`cli.scope`. A run imports only its command's module (`COMMANDS`, the one place modules are imported by name), so
+`summary` starts without the report's, the charts', the store's or the rules' dependencies; the whole parser
+(help, a mistyped command) imports them all.
 """
 
 from __future__ import annotations

@@ -10,16 +10,10 @@ from pathlib import Path
 from audit_lib.analysis.filters import apply_filters, known_nodes, scope_span
 from audit_lib.checks import config_check
 from audit_lib.checks.findings import findings
-from audit_lib.cli.common import (
-    add_paths,
-    add_rules_options,
-    add_scope_options,
-    add_store_option,
-    rules_from_args,
-    scope_from_args,
-)
+from audit_lib.cli.common import add_paths, add_store_option
 from audit_lib.cli.logs import load_from_args
 from audit_lib.cli.report import check_outputs, write_all
+from audit_lib.cli.scope import add_rules_options, add_scope_options, rules_from_args, scope_from_args
 from audit_lib.render.siem import FORMATS, events_export, findings_export
 
 

@@ -20,16 +20,9 @@ from audit_lib.checks import config_check
 from audit_lib.checks.finding import Finding, at_least, sort_findings
 from audit_lib.checks.findings import findings
 from audit_lib.checks.rule import SEVERITIES
-from audit_lib.cli.common import (
-    CliError,
-    add_paths,
-    add_rules_options,
-    add_scope_options,
-    add_store_option,
-    rules_from_args,
-    scope_from_args,
-)
+from audit_lib.cli.common import CliError, add_paths, add_store_option
 from audit_lib.cli.logs import load_from_args
+from audit_lib.cli.scope import add_rules_options, add_scope_options, rules_from_args, scope_from_args
 from audit_lib.events.vocabulary import UNKNOWN
 from audit_lib.intake.loader import AuditLog
 from audit_lib.render.textsafe import terminal

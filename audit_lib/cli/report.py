@@ -15,16 +15,9 @@ from pathlib import Path
 
 from audit_lib.analysis.compliance import load_categories
 from audit_lib.analysis.filters import apply_filters
-from audit_lib.cli.common import (
-    CliError,
-    add_paths,
-    add_rules_options,
-    add_scope_options,
-    add_store_option,
-    rules_from_args,
-    scope_from_args,
-)
+from audit_lib.cli.common import CliError, add_paths, add_store_option
 from audit_lib.cli.logs import load_from_args
+from audit_lib.cli.scope import add_rules_options, add_scope_options, rules_from_args, scope_from_args
 from audit_lib.intake.loader import AuditLog, check_tz
 from audit_lib.intake.names import file_kind
 from audit_lib.render.export import export_bytes, sha256_hex

@@ -10,7 +10,8 @@ import json
 from datetime import date
 
 from audit_lib.checks.findings import findings
-from audit_lib.cli.common import CliError, rules_from_args
+from audit_lib.cli.common import CliError
+from audit_lib.cli.scope import rules_from_args
 from audit_lib.render.textsafe import terminal
 from audit_lib.store import open_store_log
 from audit_lib.store.reviews import DISPOSITIONS, Scope, record_review

@@ -113,7 +113,9 @@ def clue_counts(events: pl.DataFrame | pl.LazyFrame, tz: str) -> pl.DataFrame:
     rows = _clue_rows(lf.filter(has_clue(pl.col("details"))))
     by = _CLUE_BY
     counted = {"events": pl.len().cast(pl.Int64), "line": pl.col("line").min().cast(pl.Int64)}
-    minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine="streaming")
+    # a scan (an event store's) is read streaming; a frame in memory at once (a batch's: the engine costs more)
+    engine = "in-memory" if isinstance(events, pl.DataFrame) else "streaming"
+    minutes = rows.group_by(*by, "_m").agg(**counted).collect(engine=engine)
     if minutes.is_empty():
         return _no_counts(tz)
     at = {end: pl.from_epoch(pl.col("_m") * 60_000 + end * 1000, time_unit="ms").dt.replace_time_zone("UTC")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["altair", "vl_convert", "fpdf", "deltalake", "ray", "streamlit", "pyarrow", "audit_lib.report",
-         "audit_lib.render.charts", "audit_lib.store"]
+         "audit_lib.render.charts", "audit_lib.store", "audit_lib.checks", "audit_lib.analysis.filters", "dateutil"]
 PROBE = """
 import io, json, sys, contextlib
 from audit_lib.cli import main

@@ -14,7 +14,7 @@ def _run(code: str, env: dict[str, str]) -> str:
 
 def test_import_sets_the_jemalloc_purge_unless_the_user_did():
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    code = "import audit_lib, os; print(os.environ.get('_RJEM_MALLOC_CONF'))"
+    code = "import audit_lib, polars, os; print(os.environ.get('_RJEM_MALLOC_CONF'))"  # polars after the package
     # polars puts its own defaults in front: jemalloc reads the options in order, so the last ones count
     assert _run(code, env).endswith(memory.JEMALLOC_CONF)
     assert _run(code, {**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:7"}).endswith(",dirty_decay_ms:7")
