@@ -221,11 +221,46 @@ def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
 
 def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Wall-clock times as aware times in `tz`: (first reading, second reading, ambiguous). A time repeated
-    when the clocks go back has two readings; a time skipped when they go forward is read one hour later."""
-    if (offset := steady_offset(wall, tz)) is not None:  # no clock change near these times: one reading each,
-        # the instant the wall-clock time less the offset (a tenth of the cost of looking each time up)
+    when the clocks go back has two readings; a time skipped when they go forward is read one hour later.
+    Where the zone keeps one offset from a day before a time to a day after, the time has one reading: the
+    wall-clock time less that offset (a tenth of the cost of looking the zone up for each time); only the times
+    within a day of a clock change are looked up both ways (`both_readings`)."""
+    if (offset := steady_offset(wall, tz)) is not None:  # no clock change near any of the times
         earliest = (wall - offset).dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
         return earliest, earliest, pl.repeat(False, wall.len(), eager=True).alias("ambiguous")
+    lo, hi = wall.min(), wall.max()
+    if hi - lo > _MOST_PIECES:
+        return both_readings(wall, tz)
+    start = lo - timedelta(days=1)
+    at = pl.datetime_range(start, hi + timedelta(days=1), _STEP, time_unit="ms", eager=True)
+    local = at.dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
+    offsets = local.dt.base_utc_offset() + local.dt.dst_offset()  # at each quarter hour (UTC) of the span
+    changes = at.filter(offsets != offsets.shift(1, fill_value=offsets[0]))  # the first quarter hour after each
+    # a time a day or more from every change: its offset is the one the quarter hours around it share
+    if changes.len():
+        after = changes.search_sorted(wall - timedelta(days=1))  # the first change from a day before each time on
+        near = ((after < changes.len()) & (changes.gather(after.clip(upper_bound=changes.len() - 1))
+                                           <= wall + timedelta(days=1))).fill_null(False)
+    else:  # times spread over more than `steady_offset` looks at, in one offset
+        near = pl.repeat(False, wall.len(), eager=True)
+    index = ((wall - start).dt.total_milliseconds() // _STEP_MS).cast(pl.UInt32)
+    earliest = (wall - offsets.gather(index)).dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
+    latest, ambiguous = earliest, pl.repeat(False, wall.len(), eager=True).alias("ambiguous")
+    if near.any():
+        rows = near.arg_true()
+        e, late, amb = both_readings(wall.gather(rows), tz)
+        # (`scatter` writes into its series: the second reading is a copy of its own)
+        earliest, latest = earliest.clone().scatter(rows, e), earliest.clone().scatter(rows, late)
+        ambiguous = ambiguous.scatter(rows, amb)
+    return earliest, latest, ambiguous
+
+
+_STEP, _STEP_MS = "15m", 15 * 60_000  # no zone changes its clock twice in a quarter hour
+_MOST_PIECES = timedelta(days=5 * 366)  # times spread wider are looked up one by one (a grid of 175,000 at most)
+
+
+def both_readings(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """`localise` by looking the zone up for each time, both ways (earliest and latest reading)."""
     earliest = wall.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
     latest = wall.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
     skipped = (earliest.is_null() & wall.is_not_null()).arg_true()

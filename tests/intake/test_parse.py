@@ -249,16 +249,31 @@ ZONES = sorted({z for z, _ in NEAR} | {"Asia/Kolkata", "UTC"})
                  st.tuples(st.sampled_from(ZONES), st.datetimes(datetime(1901, 1, 1), datetime(2099, 1, 1)))),
        st.lists(st.integers(-3 * 86_400_000, 3 * 86_400_000), min_size=1, max_size=30), st.booleans())
 def test_times_far_from_any_clock_change_are_read_as_when_both_readings_are_compared(at, offsets, spread):
-    """`localise` skips the second reading where the zone keeps one offset around the times: the result is the one
-    that comparing both readings gives, near clock changes (Lord Howe's half hour, Apia's lost day) and far."""
+    """`localise` reads a time by subtracting its offset where the zone keeps one around it (for all the times, or
+    piece by piece between clock changes): the result is the one that looking each time up both ways gives,
+    near clock changes (Lord Howe's half hour, Apia's lost day, offsets with seconds) and far."""
     from audit_lib.intake import parse
 
     zone, base = at
     scale = 1 if spread else 1 / 20  # spread over days, or over hours
     wall = pl.Series([base + timedelta(milliseconds=int(o * scale)) for o in offsets], dtype=pl.Datetime("ms"))
+    want = parse.both_readings(wall, zone)
     got = parse.localise(wall, zone)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(parse, "steady_offset", lambda *_: None)
-        want = parse.localise(wall, zone)
+        m.setattr(parse, "steady_offset", lambda *_: None)  # piece by piece even where one offset holds throughout
+        pieces = parse.localise(wall, zone)
+    for g, p, w in zip(got, pieces, want, strict=True):
+        assert g.equals(w) and p.equals(w), (zone, base)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
+def test_a_year_of_times_read_piece_by_piece_between_clock_changes_as_each_looked_up(zone):
+    """Two years of times every 7 minutes and 13 seconds (more than `steady_offset` looks at): read by subtracting
+    each piece's offset between the clock changes, and both ways within a day of one, as looking each one up."""
+    from audit_lib.intake import parse
+
+    wall = pl.datetime_range(datetime(2025, 1, 1), datetime(2026, 12, 31), "433s", time_unit="ms", eager=True)
+    got, want = parse.localise(wall, zone), parse.both_readings(wall, zone)
     for g, w in zip(got, want, strict=True):
-        assert g.equals(w), (zone, base)
+        assert g.equals(w)
+    assert (int(got[2].sum()) > 0) == (zone != "Asia/Kolkata")  # the hours repeated when the clocks go back
