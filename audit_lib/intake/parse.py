@@ -250,7 +250,8 @@ def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]
         rows = near.arg_true()
         e, late, amb = both_readings(wall.gather(rows), tz)
         # (`scatter` writes into its series: the second reading is a copy of its own)
-        earliest, latest = earliest.clone().scatter(rows, e), earliest.clone().scatter(rows, late)
+        latest = earliest.clone().scatter(rows, late)
+        earliest = earliest.scatter(rows, e)
         ambiguous = ambiguous.scatter(rows, amb)
     return earliest, latest, ambiguous
 
