@@ -30,8 +30,9 @@ from audit_lib.intake.loader import (
     parsed_batches,
     with_times,
 )
-from audit_lib.intake.parse import Parsed, localise
+from audit_lib.intake.parse import Parsed
 from audit_lib.intake.reading import FileFacts
+from audit_lib.intake.times import localise
 
 CLUE_ROWS = 100_000  # events with a clue held before they are counted (a few MB)
 BATCH = 6 << 20  # bytes of text a pass: 6 MB keeps the peak RSS under 300 MB on 2M sign-in lines

@@ -29,8 +29,9 @@ from audit_lib.intake.entries import Budget, Entry, Limits, Skipped, Source
 from audit_lib.intake.formats import Formats, load_formats
 from audit_lib.intake.messages import MessageMemo, message_memo
 from audit_lib.intake.names import is_audit_name
-from audit_lib.intake.parse import Parsed, localise, parse_batch
+from audit_lib.intake.parse import Parsed, parse_batch
 from audit_lib.intake.reading import FileFacts, event_cut, last_event_start, read_text, text_lines, utf8_text
+from audit_lib.intake.times import localise
 from audit_lib.memory import give_back
 
 CATEGORICAL = ["node", "product", "user", "actor", "action", "artifact_type", "artifact", "outcome", "level",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
@@ -26,6 +26,7 @@ from audit_lib.intake.patterns import cut_text as _cut
 from audit_lib.intake.patterns import read_patterns
 from audit_lib.intake.reading import TOO_LONG, clip_text
 from audit_lib.intake.repeats import gathered, repeats, scattered
+from audit_lib.intake.times import steady_offset
 
 MAX_REJECT_TEXT = 4000
 # wall-clock times outside these years are rejected: they are damage, and would overflow zone arithmetic
@@ -217,74 +218,6 @@ def read_wall_times(ts: pl.Series, formats: list[str]) -> pl.Series:
             break
         naive = naive.scatter(todo, ts.gather(todo).str.strptime(pl.Datetime("ms"), fmt, strict=False, cache=False))
     return naive
-
-
-def localise(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Wall-clock times as aware times in `tz`: (first reading, second reading, ambiguous). A time repeated
-    when the clocks go back has two readings; a time skipped when they go forward is read one hour later.
-    Where the zone keeps one offset from a day before a time to a day after, the time has one reading: the
-    wall-clock time less that offset (a tenth of the cost of looking the zone up for each time); only the times
-    within a day of a clock change are looked up both ways (`both_readings`)."""
-    if (offset := steady_offset(wall, tz)) is not None:  # no clock change near any of the times
-        earliest = (wall - offset).dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-        return earliest, earliest, pl.repeat(False, wall.len(), eager=True).alias("ambiguous")
-    lo, hi = wall.min(), wall.max()
-    if hi - lo > _MOST_PIECES:
-        return both_readings(wall, tz)
-    start = lo - timedelta(days=1)
-    at = pl.datetime_range(start, hi + timedelta(days=1), _STEP, time_unit="ms", eager=True)
-    local = at.dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    offsets = local.dt.base_utc_offset() + local.dt.dst_offset()  # at each quarter hour (UTC) of the span
-    changes = at.filter(offsets != offsets.shift(1, fill_value=offsets[0]))  # the first quarter hour after each
-    # a time a day or more from every change: its offset is the one the quarter hours around it share
-    if changes.len():
-        after = changes.search_sorted(wall - timedelta(days=1))  # the first change from a day before each time on
-        near = ((after < changes.len()) & (changes.gather(after.clip(upper_bound=changes.len() - 1))
-                                           <= wall + timedelta(days=1))).fill_null(False)
-    else:  # times spread over more than `steady_offset` looks at, in one offset
-        near = pl.repeat(False, wall.len(), eager=True)
-    index = ((wall - start).dt.total_milliseconds() // _STEP_MS).cast(pl.UInt32)
-    earliest = (wall - offsets.gather(index)).dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-    latest, ambiguous = earliest, pl.repeat(False, wall.len(), eager=True).alias("ambiguous")
-    if near.any():
-        rows = near.arg_true()
-        e, late, amb = both_readings(wall.gather(rows), tz)
-        # (`scatter` writes into its series: the second reading is a copy of its own)
-        latest = earliest.clone().scatter(rows, late)
-        earliest = earliest.scatter(rows, e)
-        ambiguous = ambiguous.scatter(rows, amb)
-    return earliest, latest, ambiguous
-
-
-_STEP, _STEP_MS = "15m", 15 * 60_000  # no zone changes its clock twice in a quarter hour
-_MOST_PIECES = timedelta(days=5 * 366)  # times spread wider are looked up one by one (a grid of 175,000 at most)
-
-
-def both_readings(wall: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """`localise` by looking the zone up for each time, both ways (earliest and latest reading)."""
-    earliest = wall.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    latest = wall.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
-    skipped = (earliest.is_null() & wall.is_not_null()).arg_true()
-    if skipped.len():
-        later = (wall.gather(skipped) + timedelta(hours=1)).dt.replace_time_zone(
-            tz, ambiguous="earliest", non_existent="null")
-        earliest, latest = earliest.scatter(skipped, later), latest.scatter(skipped, later)
-    return earliest, latest, (earliest != latest).fill_null(False).alias("ambiguous")
-
-
-def steady_offset(wall: pl.Series, tz: str, most: timedelta = timedelta(days=400)) -> timedelta | None:
-    """The one offset from UTC `tz` keeps from a day before the earliest of the times to a day after the latest
-    (looked at every quarter hour, polars' own zone data; no zone changes its clock twice in a quarter hour), or
-    None when it changes there. Times spread over more than `most` are not looked at (None)."""
-    lo, hi = wall.min(), wall.max()
-    if lo is None or tz == "UTC":
-        return timedelta(0)
-    if hi - lo > most:
-        return None
-    at = pl.datetime_range(lo - timedelta(days=1), hi + timedelta(days=1), "15m", time_unit="ms", time_zone="UTC",
-                           eager=True).dt.convert_time_zone(tz)
-    offsets = (at.dt.base_utc_offset() + at.dt.dst_offset()).unique()
-    return offsets[0] if offsets.len() == 1 else None
 
 
 def read_messages(bodies: pl.DataFrame, fmts: Formats, memo: MessageMemo | None = None, *,

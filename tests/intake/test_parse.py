@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,48 +231,3 @@ def test_the_usual_start_is_cut_where_the_pattern_cuts_it_among_other_starts():
         assert _fixed_start(one, "text", fast).equals(_fixed_start(one, "text", plain))
     got = _fixed_start(frame, "text", fast)["body"].to_list()
     assert got[1] == "ünïcode before the brace" and got[2] == "a dash inside the logger" and got[6] is None
-
-
-# clock changes: (zone, a wall time just around one); the times tried are these, or anywhere in any of the zones
-NEAR = [("Europe/Berlin", datetime(2026, 3, 29, 2, 30)), ("Europe/Berlin", datetime(2026, 10, 25, 2, 30)),
-        ("America/New_York", datetime(2026, 3, 8, 2, 30)), ("America/New_York", datetime(2026, 11, 1, 1, 30)),
-        ("Australia/Lord_Howe", datetime(2026, 4, 5, 1, 45)), ("Australia/Lord_Howe", datetime(2026, 10, 4, 2, 15)),
-        ("Pacific/Apia", datetime(2011, 12, 30, 12)), ("Europe/Dublin", datetime(1916, 10, 1, 2, 30)),
-        ("America/Sao_Paulo", datetime(2018, 11, 4, 0, 30)), ("Asia/Tehran", datetime(2022, 3, 22, 0, 30)),
-        ("Europe/Amsterdam", datetime(1937, 7, 1, 0, 0))]
-ZONES = sorted({z for z, _ in NEAR} | {"Asia/Kolkata", "UTC"})
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(st.sampled_from(NEAR),
-                 st.tuples(st.sampled_from(ZONES), st.datetimes(datetime(1901, 1, 1), datetime(2099, 1, 1)))),
-       st.lists(st.integers(-3 * 86_400_000, 3 * 86_400_000), min_size=1, max_size=30), st.booleans())
-def test_times_far_from_any_clock_change_are_read_as_when_both_readings_are_compared(at, offsets, spread):
-    """`localise` reads a time by subtracting its offset where the zone keeps one around it (for all the times, or
-    piece by piece between clock changes): the result is the one that looking each time up both ways gives,
-    near clock changes (Lord Howe's half hour, Apia's lost day, offsets with seconds) and far."""
-    from audit_lib.intake import parse
-
-    zone, base = at
-    scale = 1 if spread else 1 / 20  # spread over days, or over hours
-    wall = pl.Series([base + timedelta(milliseconds=int(o * scale)) for o in offsets], dtype=pl.Datetime("ms"))
-    want = parse.both_readings(wall, zone)
-    got = parse.localise(wall, zone)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(parse, "steady_offset", lambda *_: None)  # piece by piece even where one offset holds throughout
-        pieces = parse.localise(wall, zone)
-    for g, p, w in zip(got, pieces, want, strict=True):
-        assert g.equals(w) and p.equals(w), (zone, base)
-
-
-@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
-def test_a_year_of_times_read_piece_by_piece_between_clock_changes_as_each_looked_up(zone):
-    """Two years of times every 7 minutes and 13 seconds (more than `steady_offset` looks at): read by subtracting
-    each piece's offset between the clock changes, and both ways within a day of one, as looking each one up."""
-    from audit_lib.intake import parse
-
-    wall = pl.datetime_range(datetime(2025, 1, 1), datetime(2026, 12, 31), "433s", time_unit="ms", eager=True)
-    got, want = parse.localise(wall, zone), parse.both_readings(wall, zone)
-    for g, w in zip(got, want, strict=True):
-        assert g.equals(w)
-    assert (int(got[2].sum()) > 0) == (zone != "Asia/Kolkata")  # the hours repeated when the clocks go back
